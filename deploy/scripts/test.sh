@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sets up everything a fresh machine lacks, builds, and runs every test. This is the README's test command and
+# what CI runs (.ci/run calls this file).
+#   deploy/scripts/test.sh            the suite CI runs (long soak/load forms excluded)
+#   deploy/scripts/test.sh --long     also the long forms (tests marked [Trait("Category", "Long")])
+#   extra arguments go to `dotnet test`, for example: --filter "FullyQualifiedName~Clip"
+set -euo pipefail
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo_root"
+
+long=0
+args=()
+for arg in "$@"; do
+  case $arg in
+    --long) long=1 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+deploy/scripts/bootstrap.sh
+
+export MUSTAFAR_REFERENCE_DIR=${MUSTAFAR_REFERENCE_DIR:-$(cd "$repo_root/.." && pwd)/shared/reference}
+if [ ! -f "$MUSTAFAR_REFERENCE_DIR/manifest.json" ]; then
+  echo "WARNING: no reference fixtures at $MUSTAFAR_REFERENCE_DIR (set MUSTAFAR_REFERENCE_DIR); parity tests will be SKIPPED" >&2
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== build"
+dotnet build Mustafar.Mesh.sln -c Release -nologo -v quiet -clp:NoSummary
+
+filter="Category!=Long"
+[ $long = 1 ] && filter=""
+results="$repo_root/artifacts/test-results"
+rm -rf "$results"
+log=$(mktemp)
+echo "== test${filter:+ (filter: $filter)}"
+set +e
+dotnet test Mustafar.Mesh.sln -c Release --no-build -nologo ${filter:+--filter "$filter"} \
+  --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "${args[@]}" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+echo
+echo "== test summary"
+grep -E '^(Passed|Failed)!' "$log" | sed -E 's/ - Mustafar/  Mustafar/' || true
+awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+if [ "$status" -ne 0 ]; then echo "TESTS FAILED (dotnet test exit code $status)"; exit "$status"; fi
+echo "ALL TESTS PASSED"

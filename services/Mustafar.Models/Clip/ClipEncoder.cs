@@ -1,0 +1,35 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Clip;
+
+/// <summary>transformers' CLIPEncoder: a stack of <see cref="ClipEncoderLayer"/>s, shared by the vision tower
+/// and the text encoder.</summary>
+public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly ModuleList<ClipEncoderLayer> layers;
+
+    public int NumLayers => layers.Count;
+
+    public ClipEncoder(ClipEncoderConfig config) : base(nameof(ClipEncoder))
+    {
+        layers = new ModuleList<ClipEncoderLayer>();
+        for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config));
+        RegisterComponents();
+    }
+
+    /// <summary>The last layer's output.</summary>
+    public override Tensor forward(Tensor hidden, Tensor? mask) => HiddenStates(hidden, mask, layers.Count)[^1];
+
+    /// <summary>transformers' <c>hidden_states</c>: element 0 is the input, element i the output of layer i-1.
+    /// Runs only the first <paramref name="upToLayer"/> layers, so a caller that needs hidden_states[-2] skips
+    /// the last layer's work. The returned tensors belong to the caller's dispose scope.</summary>
+    public IReadOnlyList<Tensor> HiddenStates(Tensor hidden, Tensor? mask, int upToLayer)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(upToLayer, layers.Count);
+        var states = new List<Tensor>(upToLayer + 1) { hidden };
+        for (var i = 0; i < upToLayer; i++) states.Add(layers[i].forward(states[^1], mask));
+        return states;
+    }
+}

@@ -1,0 +1,30 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Clip;
+
+/// <summary>transformers' CLIPEncoderLayer (pre-norm): x + attn(ln1(x)), then x + mlp(ln2(x)).</summary>
+public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly ClipAttention self_attn;
+    private readonly LayerNorm layer_norm1;
+    private readonly ClipMlp mlp;
+    private readonly LayerNorm layer_norm2;
+
+    public ClipEncoderLayer(ClipEncoderConfig config) : base(nameof(ClipEncoderLayer))
+    {
+        self_attn = new ClipAttention(config);
+        layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        mlp = new ClipMlp(config);
+        layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor hidden, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var afterAttention = hidden + self_attn.forward(layer_norm1.forward(hidden), mask);
+        return (afterAttention + mlp.forward(layer_norm2.forward(afterAttention))).MoveToOuterDisposeScope();
+    }
+}
