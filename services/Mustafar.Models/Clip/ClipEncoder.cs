@@ -32,4 +32,21 @@ public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
         for (var i = 0; i < upToLayer; i++) states.Add(layers[i].forward(states[^1], mask));
         return states;
     }
+
+    /// <summary>hidden_states[<paramref name="layer"/>] alone: runs the first <paramref name="layer"/> layers and
+    /// frees each intermediate state as soon as the next one exists, so a deep tower holds two states at a time
+    /// instead of all of them. Returns <paramref name="hidden"/> itself for layer 0.</summary>
+    public Tensor HiddenState(Tensor hidden, Tensor? mask, int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layer, layers.Count);
+        var current = hidden;
+        for (var i = 0; i < layer; i++)
+        {
+            var next = layers[i].forward(current, mask);
+            if (!ReferenceEquals(current, hidden)) current.Dispose();
+            current = next;
+        }
+        return current;
+    }
 }

@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Clip;
+
+/// <summary>Everything transformers' CLIPVisionModel returns with output_hidden_states=True.</summary>
+public sealed record ClipVisionOutput(Tensor LastHiddenState, Tensor PoolerOutput, IReadOnlyList<Tensor> HiddenStates);
+
+/// <summary>
+/// transformers' CLIPVisionModel: a <c>vision_model</c> (<see cref="ClipVisionTransformer"/>), so state-dict
+/// keys are <c>vision_model.*</c> exactly as a CLIPVisionModel checkpoint stores them. Build it inside a
+/// <see cref="Common.TorchBuildScope"/> for the target dtype and device, then load weights with
+/// <see cref="ClipVisionCheckpoint"/>.
+/// </summary>
+public sealed class ClipVisionModel : nn.Module<Tensor, Tensor>
+{
+    private readonly ClipVisionTransformer vision_model;
+
+    public ClipVisionConfig Config { get; }
+
+    public ClipVisionModel(ClipVisionConfig config) : base(nameof(ClipVisionModel))
+    {
+        Config = config;
+        vision_model = new ClipVisionTransformer(config);
+        RegisterComponents();
+    }
+
+    /// <summary>last_hidden_state.</summary>
+    public override Tensor forward(Tensor pixelValues)
+    {
+        CheckInput(pixelValues);
+        return vision_model.forward(pixelValues);
+    }
+
+    /// <summary>All hidden states, the last one and the pooled class token. Tensors belong to the caller's scope.</summary>
+    public ClipVisionOutput ForwardAll(Tensor pixelValues)
+    {
+        CheckInput(pixelValues);
+        var states = vision_model.HiddenStates(pixelValues, vision_model.NumLayers);
+        return new ClipVisionOutput(states[^1], vision_model.Pool(states[^1]), states);
+    }
+
+    /// <summary>
+    /// LLaVA's feature selection: hidden_states[select_layer] (negative counts from the end) with the class token
+    /// dropped or kept, [batch, tokens, hidden]. Only the layers up to the selected one run: -2 skips the last.
+    /// </summary>
+    public Tensor Features(Tensor pixelValues, int selectLayer, ClipFeatureSelect select)
+    {
+        CheckInput(pixelValues);
+        var index = ClipFeatureSelection.HiddenStateIndex(selectLayer, Config.NumLayers);
+        using var scope = NewDisposeScope();
+        var state = vision_model.HiddenState(pixelValues, index);
+        return ClipFeatureSelection.Select(state, select).contiguous().MoveToOuterDisposeScope();
+    }
+
+    private void CheckInput(Tensor pixelValues)
+    {
+        long[] expected = [Config.NumChannels, Config.ImageSize, Config.ImageSize];
+        if (pixelValues.ndim != 4 || !pixelValues.shape[1..].SequenceEqual(expected))
+            throw new ArgumentException(
+                $"pixel values must be [batch, {string.Join(", ", expected)}], not [{string.Join(", ", pixelValues.shape)}]", nameof(pixelValues));
+    }
+}
