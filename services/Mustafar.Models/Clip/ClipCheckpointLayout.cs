@@ -30,7 +30,8 @@ public static class ClipCheckpointKeys
     public const string LlavaHfNestedTowerPrefix = "model.vision_tower.";
     public const string LlavaOriginalTowerPrefix = "model.vision_tower.vision_tower.";
 
-    public static KeyMapping ClipVisionModel { get; } = new() { IgnoreSuffixes = [PositionIds] };
+    /// <summary>CLIPVisionModel, or CLIPVisionModelWithProjection whose visual_projection is not part of the tower.</summary>
+    public static KeyMapping ClipVisionModel { get; } = new() { IgnorePrefixes = ["visual_projection."], IgnoreSuffixes = [PositionIds] };
 
     public static KeyMapping ClipModel { get; } = new()
     {
