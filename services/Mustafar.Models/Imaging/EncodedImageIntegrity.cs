@@ -13,27 +13,11 @@ internal static class EncodedImageIntegrity
     /// <summary>Null when the container is complete, otherwise what is wrong.</summary>
     public static string? Problem(string format, ReadOnlySpan<byte> data) => format switch
     {
-        "PNG" => PngProblem(data),
+        "PNG" => PngChunks.Walk(data),
         "JPEG" => JpegProblem(data),
         "Webp" => WebpProblem(data),
         _ => null,
     };
-
-    /// <summary>Every chunk (length, type, data, CRC) must fit, up to and including IEND.</summary>
-    private static string? PngProblem(ReadOnlySpan<byte> data)
-    {
-        var position = 8; // signature, already recognised by format detection
-        while (position + 8 <= data.Length)
-        {
-            var length = BinaryPrimitives.ReadUInt32BigEndian(data[position..]);
-            var type = data.Slice(position + 4, 4);
-            if (length > int.MaxValue || position + 12L + length > data.Length)
-                return $"is truncated: PNG chunk '{Ascii(type)}' at byte {position} needs {length} bytes of data and only {Math.Max(0, data.Length - position - 12)} remain";
-            if (type.SequenceEqual("IEND"u8)) return null;
-            position += 12 + (int)length;
-        }
-        return "is truncated: the PNG ends before its IEND chunk";
-    }
 
     /// <summary>Marker segments are walked to EOI; entropy-coded data after each SOS is skipped to its next marker
     /// (0xFF followed by neither 0x00 stuffing nor a restart marker).</summary>
@@ -85,17 +69,10 @@ internal static class EncodedImageIntegrity
             var type = data.Slice((int)position, 4);
             var size = BinaryPrimitives.ReadUInt32LittleEndian(data[(int)(position + 4)..]);
             if (position + 8 + size > riffEnd)
-                return $"is truncated: WebP chunk '{Ascii(type)}' at byte {position} needs {size} bytes and only {riffEnd - position - 8} remain";
+                return $"is truncated: WebP chunk '{PngChunks.Ascii(type)}' at byte {position} needs {size} bytes and only {riffEnd - position - 8} remain";
             if (type.SequenceEqual("VP8 "u8) || type.SequenceEqual("VP8L"u8) || type.SequenceEqual("ANMF"u8)) imageChunks++;
             position += 8 + size + (size & 1);
         }
         return imageChunks == 0 ? "is corrupt: the WebP file holds no image data chunk" : null;
-    }
-
-    private static string Ascii(ReadOnlySpan<byte> bytes)
-    {
-        Span<char> chars = stackalloc char[bytes.Length];
-        for (var i = 0; i < bytes.Length; i++) chars[i] = bytes[i] is >= 0x20 and < 0x7F ? (char)bytes[i] : '?';
-        return new string(chars);
     }
 }

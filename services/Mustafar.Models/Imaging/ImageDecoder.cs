@@ -19,6 +19,8 @@ namespace Mustafar.Models.Imaging;
 /// <item>more than <see cref="ImageDecodeOptions.MaxPixels"/> pixels (<see cref="InputTooLargeException"/>),
 /// read from the header before the pixels are decoded, so a decompression bomb costs no memory.</item>
 /// </list>
+/// PNG text, ICC and other metadata chunks are not decoded at all (ImageSharp would inflate compressed text
+/// without a limit); a PNG's eXIf orientation is read directly from its chunk.
 /// Conversion to RGB matches PIL's <c>convert('RGB')</c>: alpha is dropped, not composited (a transparent pixel
 /// keeps its stored colour, as in PIL, so transparent areas look however the encoder left them); palette images
 /// take their palette colours; greyscale is replicated to three channels; 16-bit RGB(A) and grey+alpha keep the
@@ -33,7 +35,17 @@ public static class ImageDecoder
     /// <summary>The formats accepted.</summary>
     public static IReadOnlyList<string> SupportedFormats { get; } = ["PNG", "JPEG", "WebP"];
 
-    private static readonly Configuration Supported = new(new PngConfigurationModule(), new JpegConfigurationModule(), new WebpConfigurationModule());
+    private static readonly Configuration Supported = CreateConfiguration();
+
+    /// <summary>PNG, JPEG and WebP only. The PNG decoder skips metadata: ImageSharp inflates zTXt/iTXt text
+    /// without a limit (a 200 KB file of compressed zeros costs seconds and gigabytes), so PNG text and profiles are
+    /// never decoded; the one piece of PNG metadata that matters, the eXIf orientation, is read by hand.</summary>
+    private static Configuration CreateConfiguration()
+    {
+        var configuration = new Configuration(new PngConfigurationModule(), new JpegConfigurationModule(), new WebpConfigurationModule());
+        configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+        return configuration;
+    }
 
     /// <summary>Decodes <paramref name="encoded"/>; <paramref name="field"/> names the request field in errors.</summary>
     public static DecodedImage Decode(ReadOnlyMemory<byte> encoded, ImageDecodeOptions? options = null, string field = "image")
@@ -61,21 +73,22 @@ public static class ImageDecoder
         if (pixels > options.MaxPixels)
             throw new InputTooLargeException(field, $"is {info.Width}x{info.Height} = {pixels} pixels, more than the limit of {options.MaxPixels}");
 
-        var orientation = Orientation(info);
-        var image = Guard(field, formatName, () => DecodeRgb(encoded, info, options.ApplyExifOrientation && orientation != 1));
+        var orientation = format.Name == "PNG" ? PngChunks.ExifOrientation(bytes) : Orientation(info.Metadata.ExifProfile);
+        var image = Guard(field, formatName, () => DecodeRgb(encoded, info, options.ApplyExifOrientation ? orientation : 1));
         return new DecodedImage(image, formatName, orientation);
     }
 
     private static string Formats => string.Join(", ", SupportedFormats.Take(SupportedFormats.Count - 1)) + " or " + SupportedFormats[^1];
 
-    private static RgbImage DecodeRgb(ReadOnlyMemory<byte> encoded, IImageInfo info, bool autoOrient)
+    /// <param name="orientation">The EXIF orientation to undo, 1 for none.</param>
+    private static RgbImage DecodeRgb(ReadOnlyMemory<byte> encoded, IImageInfo info, int orientation)
     {
         var png = info.Metadata.GetPngMetadata();
         var sixteenBitPng = png.BitDepth == PngBitDepth.Bit16;
         if (sixteenBitPng && png.ColorType == PngColorType.Grayscale)
-            return Convert<L16>(encoded, autoOrient, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)Math.Min(p.PackedValue, (ushort)255));
+            return Convert<L16>(encoded, orientation, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)Math.Min(p.PackedValue, (ushort)255));
         if (sixteenBitPng)
-            return Convert<Rgba64>(encoded, autoOrient, static (p, rgb) =>
+            return Convert<Rgba64>(encoded, orientation, static (p, rgb) =>
             {
                 rgb[0] = (byte)(p.R >> 8);
                 rgb[1] = (byte)(p.G >> 8);
@@ -83,18 +96,18 @@ public static class ImageDecoder
             });
 
         using var image = Image.Load<Rgb24>(Supported, encoded.Span);
-        if (autoOrient) image.Mutate(x => x.AutoOrient());
+        Orient(image, orientation);
         var result = new RgbImage(image.Width, image.Height, new byte[image.Width * image.Height * RgbImage.Channels]);
         image.CopyPixelDataTo(result.Pixels);
         return result;
     }
 
     /// <summary>Decodes in a wider pixel type and converts each pixel as PIL does for that mode.</summary>
-    private static RgbImage Convert<TPixel>(ReadOnlyMemory<byte> encoded, bool autoOrient, Action<TPixel, Span<byte>> toRgb)
+    private static RgbImage Convert<TPixel>(ReadOnlyMemory<byte> encoded, int orientation, Action<TPixel, Span<byte>> toRgb)
         where TPixel : unmanaged, IPixel<TPixel>
     {
         using var image = Image.Load<TPixel>(Supported, encoded.Span);
-        if (autoOrient) image.Mutate(x => x.AutoOrient());
+        Orient(image, orientation);
         var result = new RgbImage(image.Width, image.Height, new byte[image.Width * image.Height * RgbImage.Channels]);
         var source = new TPixel[image.Width * image.Height];
         image.CopyPixelDataTo(source);
@@ -102,9 +115,18 @@ public static class ImageDecoder
         return result;
     }
 
-    private static int Orientation(IImageInfo info)
+    /// <summary>Rotates/flips by an EXIF orientation with ImageSharp's AutoOrient, whatever metadata the decoder kept.</summary>
+    private static void Orient<TPixel>(Image<TPixel> image, int orientation) where TPixel : unmanaged, IPixel<TPixel>
     {
-        var profile = info.Metadata.ExifProfile;
+        if (orientation == 1) return;
+        image.Metadata.ExifProfile ??= new ExifProfile();
+        image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)orientation);
+        image.Mutate(x => x.AutoOrient());
+    }
+
+    /// <summary>The orientation tag of an EXIF profile; 1 (upright) when absent or out of range.</summary>
+    internal static int Orientation(ExifProfile? profile)
+    {
         if (profile?.GetValue(ExifTag.Orientation) is not { } tag) return 1;
         var value = (int)tag.Value;
         return value is >= 1 and <= 8 ? value : 1;

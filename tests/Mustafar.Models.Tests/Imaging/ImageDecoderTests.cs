@@ -163,6 +163,41 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void Png_exif_orientation_is_applied_exactly()
+    {
+        using var stored = new Image<Rgb24>(3, 2);
+        stored[0, 0] = new Rgb24(255, 0, 0); // top-left of the stored image
+        stored.Metadata.ExifProfile = new ExifProfile();
+        stored.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6);
+        var png = TestImages.Encode(stored, new PngEncoder());
+        Assert.True(png.AsSpan().IndexOf("eXIf"u8) > 0, "the encoder wrote no eXIf chunk");
+
+        var decoded = ImageDecoder.Decode(png);
+        Assert.Equal(6, decoded.ExifOrientation);
+        Assert.Equal((2, 3), (decoded.Image.Width, decoded.Image.Height));
+        Assert.Equal(new Rgb(255, 0, 0), decoded.Image[1, 0]); // rotated 90° clockwise: now top-right
+    }
+
+    [Fact]
+    public void Compressed_png_text_is_never_inflated()
+    {
+        // A zTXt chunk of 64 MiB of zeros compresses to about 64 KB; inflating it would cost far more memory
+        // than the 16x16 image it rides on.
+        var png = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(4, 5, 6)), new PngEncoder());
+        var text = new MemoryStream();
+        text.Write("Comment\0\0"u8);
+        using (var zlib = new System.IO.Compression.ZLibStream(text, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            for (var i = 0; i < 64; i++) zlib.Write(new byte[1 << 20]);
+        var bomb = InsertChunk(png, "zTXt", text.ToArray());
+
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var decoded = ImageDecoder.Decode(bomb);
+        var used = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        Assert.Equal(new Rgb(4, 5, 6), decoded.Image[15, 15]);
+        Assert.True(used < 16 << 20, $"decoding allocated {used / 1e6:F0} MB");
+    }
+
+    [Fact]
     public void Alpha_is_dropped_keeping_the_stored_colour_as_pil_convert_rgb_does()
     {
         using var rgba = new Image<Rgba32>(2, 1);
@@ -200,6 +235,17 @@ public sealed class ImageDecoderTests
         deep[2, 0] = new L16(65535);
         var decoded = ImageDecoder.Decode(TestImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Grayscale }));
         Assert.Equal([100, 100, 100, 255, 255, 255, 255, 255, 255], decoded.Image.Pixels);
+    }
+
+    /// <summary>Inserts a chunk right after IHDR (signature 8 + IHDR 25 bytes).</summary>
+    private static byte[] InsertChunk(byte[] png, string type, byte[] data)
+    {
+        var chunk = new byte[12 + data.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)data.Length);
+        System.Text.Encoding.ASCII.GetBytes(type).CopyTo(chunk, 4);
+        data.CopyTo(chunk, 8);
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32(chunk.AsSpan(4, 4 + data.Length)));
+        return [.. png[..33], .. chunk, .. png[33..]];
     }
 
     private static uint Crc32(ReadOnlySpan<byte> data)
