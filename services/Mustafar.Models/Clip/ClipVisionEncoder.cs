@@ -48,6 +48,10 @@ public sealed class ClipVisionEncoder : IDisposable
             options.DType, device.ToString(), loaded.Source.Preprocessing, options.Decode.MaxPixels);
     }
 
+    /// <summary>Loads a checkpoint folder on a device ("cpu", "cuda", "cuda:N") in a compute dtype.</summary>
+    public static ClipVisionEncoder Load(string folder, string device, ScalarType dtype) =>
+        Load(folder, new ClipVisionEncoderOptions { Device = device, DType = dtype });
+
     /// <summary>Loads a CLIPVisionModel, CLIPModel, llava-hf or original-LLaVA folder (see <see cref="ClipVisionSource"/>).</summary>
     public static ClipVisionEncoder Load(string folder, ClipVisionEncoderOptions? options = null)
     {

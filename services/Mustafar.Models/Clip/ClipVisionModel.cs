@@ -40,6 +40,13 @@ public sealed class ClipVisionModel : nn.Module<Tensor, Tensor>
         return new ClipVisionOutput(states[^1], vision_model.Pool(states[^1]), states);
     }
 
+    /// <summary>hidden_states[0..upToLayer] (0 = embeddings after pre_layrnorm), running only those layers.</summary>
+    public IReadOnlyList<Tensor> HiddenStates(Tensor pixelValues, int upToLayer)
+    {
+        CheckInput(pixelValues);
+        return vision_model.HiddenStates(pixelValues, upToLayer);
+    }
+
     /// <summary>
     /// LLaVA's feature selection: hidden_states[select_layer] (negative counts from the end) with the class token
     /// dropped or kept, [batch, tokens, hidden]. Only the layers up to the selected one run: -2 skips the last.

@@ -5,7 +5,8 @@ namespace Mustafar.Models.Clip;
 
 /// <summary>
 /// Everything needed to build and load a CLIP vision tower from a checkpoint folder, worked out from its
-/// config.json (and, for the llava-hf variants and self-trained LLaVA, the checkpoint's key names):
+/// config.json (and, for self-trained LLaVA, the checkpoint's key names; which llava-hf key variant a file uses
+/// is told from its keys when it is loaded, <see cref="MappingFor"/>):
 /// <list type="bullet">
 /// <item>a CLIPVisionModel or CLIPModel folder (model_type clip_vision_model / clip): defaults are LLaVA-1.5's;</item>
 /// <item>a llava-hf folder (model_type llava with vision_config): vision_feature_layer and
@@ -38,8 +39,7 @@ public sealed record ClipVisionSource(
         var config = HfConfig.Load(Path.Combine(folder, "config.json"));
         var source = KindOf(config) switch
         {
-            "clip_vision_model" => FromClip(folder, config, ClipCheckpointLayout.ClipVisionModel, ClipVisionConfig.From(config)),
-            "clip" => FromClip(folder, config, ClipCheckpointLayout.ClipModel, ClipVisionConfig.From(config.Section("vision_config"))),
+            "clip_vision_model" or "clip" => FromClip(folder, config),
             "llava-original" => FromOriginalLlava(folder, config, locator ?? new VisionTowerLocator()),
             "llava-hf" => FromLlavaHf(folder, config),
             var other => throw new NotSupportedException(
@@ -62,8 +62,12 @@ public sealed record ClipVisionSource(
         return type;
     }
 
-    private static ClipVisionSource FromClip(string folder, HfConfig config, ClipCheckpointLayout layout, ClipVisionConfig vision)
+    /// <summary>A CLIPVisionModel (the config is the vision config) or CLIPModel (vision_config inside) folder.</summary>
+    private static ClipVisionSource FromClip(string folder, HfConfig config)
     {
+        var (layout, vision) = KindOf(config) == "clip"
+            ? (ClipCheckpointLayout.ClipModel, ClipVisionConfig.From(config.Section("vision_config")))
+            : (ClipCheckpointLayout.ClipVisionModel, ClipVisionConfig.From(config));
         var preprocessing = PreprocessingFor(folder, vision);
         return new ClipVisionSource(folder, layout, vision, folder, layout, preprocessing, ClipVisionDefaults.Llava15 with { Aspect = PadUnlessDisabled(preprocessing) }, null);
     }
@@ -86,10 +90,6 @@ public sealed record ClipVisionSource(
 
     private static ClipVisionSource FromOriginalLlava(string folder, HfConfig config, VisionTowerLocator locator)
     {
-        var towerFolder = locator.Locate(config.RequireString("mm_vision_tower"), folder);
-        var tower = Resolve(towerFolder);
-        if (tower.Layout is not (ClipCheckpointLayout.ClipVisionModel or ClipCheckpointLayout.ClipModel))
-            throw new InvalidDataException($"{config.Source}: mm_vision_tower '{towerFolder}' is a {tower.Layout} checkpoint, not a CLIP one");
         var aspect = config.String("image_aspect_ratio", "square") switch
         {
             "pad" => ImageAspect.Pad,
@@ -100,6 +100,14 @@ public sealed record ClipVisionSource(
             config.Int("mm_vision_select_layer", LlavaDefaultSelectLayer),
             ClipFeatureSelection.Parse(config.String("mm_vision_select_feature", "patch")!, config.Source),
             aspect);
+
+        var towerFolder = locator.Locate(config.RequireString("mm_vision_tower"), folder);
+        var towerConfig = HfConfig.Load(Path.Combine(towerFolder, "config.json"));
+        var tower = KindOf(towerConfig) switch
+        {
+            "clip_vision_model" or "clip" => FromClip(towerFolder, towerConfig),
+            var other => throw new InvalidDataException($"{config.Source}: mm_vision_tower '{towerFolder}' holds a '{other}' checkpoint, not a CLIP one"),
+        };
 
         // Released checkpoints hold no tower; a self-trained one that saved it is loaded from itself.
         var ownTower = HasSafetensors(folder) && ClipCheckpointKeys.HasOriginalLlavaTower(OpenKeys(folder));

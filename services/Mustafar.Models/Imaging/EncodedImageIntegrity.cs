@@ -19,11 +19,17 @@ internal static class EncodedImageIntegrity
         _ => null,
     };
 
+    /// <summary>Progressive JPEGs from real encoders have about ten scans. Every scan costs a pass over the image's
+    /// coefficients, so a small file with thousands of tiny scans is a CPU bomb (libjpeg-turbo added a scan limit for
+    /// the same reason).</summary>
+    public const int MaxJpegScans = 256;
+
     /// <summary>Marker segments are walked to EOI; entropy-coded data after each SOS is skipped to its next marker
     /// (0xFF followed by neither 0x00 stuffing nor a restart marker).</summary>
     private static string? JpegProblem(ReadOnlySpan<byte> data)
     {
         var position = 2; // SOI
+        var scans = 0;
         while (true)
         {
             // libjpeg skips stray bytes before a marker, so this does too.
@@ -39,7 +45,9 @@ internal static class EncodedImageIntegrity
             if (position + length > data.Length)
                 return $"is truncated: JPEG marker segment 0xFF{marker:X2} at byte {position - 2} needs {length} bytes and only {data.Length - position} remain";
             position += length;
-            if (marker == 0xDA) position = EndOfEntropyCodedData(data, position);
+            if (marker != 0xDA) continue;
+            if (++scans > MaxJpegScans) return $"is rejected: the JPEG has more than {MaxJpegScans} scans";
+            position = EndOfEntropyCodedData(data, position);
         }
     }
 

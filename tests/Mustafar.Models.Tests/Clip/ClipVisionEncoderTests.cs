@@ -194,6 +194,8 @@ public sealed class ClipVisionEncoderTests : IDisposable
         var info = encoder.Info;
         Assert.Equal((32, 3, 28, 4, 7, 7), (info.HiddenSize, info.NumLayers, info.ImageSize, info.PatchSize, info.GridHeight, info.GridWidth));
         Assert.Equal(ImageAspect.Pad, info.Defaults.Aspect);
+        Assert.Equal(("cpu", ScalarType.Float32), (info.Device, info.ComputeDType));
+        Assert.Equal(49, info.TokenCount(ClipFeatureSelect.Patch));
 
         var wide = TestImages.Encode(TestImages.Pattern(60, 30, seed: 1), new PngEncoder());
         var tall = TestImages.Encode(TestImages.Pattern(20, 45, seed: 2), new PngEncoder());

@@ -94,6 +94,16 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void A_jpeg_with_thousands_of_scans_is_rejected_before_decoding()
+    {
+        var jpeg = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new JpegEncoder());
+        var sos = jpeg.AsSpan().IndexOf(new byte[] { 0xFF, 0xDA });
+        var scan = jpeg[sos..^2]; // SOS segment and its entropy-coded data, up to EOI
+        var many = jpeg[..sos].Concat(Enumerable.Repeat(scan, 2000).SelectMany(s => s)).Concat(jpeg[^2..]).ToArray();
+        Assert.Contains("more than 256 scans", Rejects(many).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_corrupted_png_data_chunk_is_rejected()
     {
         var png = TestImages.Encode(Pattern, new PngEncoder());
