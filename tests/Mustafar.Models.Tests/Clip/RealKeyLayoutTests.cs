@@ -75,6 +75,17 @@ public sealed class RealKeyLayoutTests : IDisposable
     }
 
     [SkippableFact]
+    public void The_vit_l_14_336_writer_preset_has_clip_l_336s_exact_keys_and_shapes()
+    {
+        var keys = Read("clip-vit-large-patch14-336.CLIPVisionModel").Keys;
+        using var build = new TorchBuildScope(ScalarType.Float32, META);
+        using var model = new ClipVisionModel(TinyClipVisionCheckpoint.Preset("vit-l-14-336"));
+        var shapes = StateDictLoader.ShapesOf(model);
+        Assert.Equal(keys.Keys.Order(), shapes.Keys.Order());
+        Assert.All(keys, kv => Assert.Equal(kv.Value, shapes[kv.Key]));
+    }
+
+    [SkippableFact]
     public void The_llava_hf_vision_tower_maps_onto_the_model_built_from_vision_config()
     {
         var keys = Read("llava-1.5-7b-hf");
