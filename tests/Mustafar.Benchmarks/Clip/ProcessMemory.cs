@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Mustafar.Benchmarks.Clip;
 
@@ -20,6 +21,9 @@ internal static class ProcessMemory
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        // Native memory freed by earlier runs stays in glibc's arenas and in RSS; hand it back first, or an
+        // action that reuses it would look free.
+        malloc_trim(0);
         File.WriteAllText("/proc/self/clear_refs", "5");
         var rssBefore = Status("VmRSS");
         var anonymousBefore = Status("RssAnon");
@@ -41,6 +45,9 @@ internal static class ProcessMemory
         peakAnonymous = Math.Max(peakAnonymous, Status("RssAnon"));
         return new Usage(Status("VmHWM") - rssBefore, peakAnonymous - anonymousBefore, managed);
     }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     private static long Status(string field)
     {
