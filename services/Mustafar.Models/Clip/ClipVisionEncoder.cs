@@ -41,7 +41,9 @@ public sealed class ClipVisionEncoder : IDisposable
             options.DefaultSelectFeature ?? defaults.SelectFeature,
             options.DefaultAspect ?? defaults.Aspect);
         // A default that cannot work is a configuration error, found at start-up rather than on the first request.
-        ClipFeatureSelection.HiddenStateIndex(defaults.SelectLayer, config.NumLayers, "default select_layer");
+        if (defaults.SelectLayer < -(config.NumLayers + 1) || defaults.SelectLayer > config.NumLayers)
+            throw new InvalidDataException(
+                $"{loaded.Source.Folder}: the default select layer {defaults.SelectLayer} is outside {-(config.NumLayers + 1)}..{config.NumLayers} for this {config.NumLayers}-layer tower");
         Info = new ClipVisionModelInfo(
             options.ModelId ?? Path.GetFileName(loaded.Source.Folder.TrimEnd(Path.DirectorySeparatorChar)),
             loaded.Source.Layout, config.HiddenSize, config.NumLayers, config.ImageSize, config.PatchSize, defaults,

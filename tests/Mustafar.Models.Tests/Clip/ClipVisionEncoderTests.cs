@@ -211,6 +211,14 @@ public sealed class ClipVisionEncoderTests : IDisposable
     }
 
     [Fact]
+    public void An_impossible_default_select_layer_fails_at_load()
+    {
+        var folder = ClipLayoutFolders.VisionModel(Folder("clip"));
+        var error = Assert.Throws<InvalidDataException>(() => ClipVisionEncoder.Load(folder, new ClipVisionEncoderOptions { DefaultSelectLayer = 7 }));
+        Assert.Contains("default select layer 7", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Preprocessing_that_does_not_fit_the_tower_fails_at_load()
     {
         var folder = ClipLayoutFolders.VisionModel(Folder("clip"));
