@@ -15,18 +15,7 @@ public static class ClipTextEncoderLoader
         return ModuleFactory.Build(device, dtype, () => new ClipTextModel(parsed));
     }
 
-    public static (ClipTextModel Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype)
-    {
-        var model = Build(HfConfig.Load(Path.Combine(folder, "config.json")), device, dtype);
-        try
-        {
-            using var checkpoint = SafetensorsCheckpoint.Open(folder);
-            return (model, StateDictLoader.Load(model, checkpoint, Mapping));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
+    public static (ClipTextModel Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype,
+        IReadOnlyList<string>? weightBaseNames = null) =>
+        ComponentLoader.Load(folder, config => Build(config, device, dtype), Mapping, weightBaseNames);
 }
