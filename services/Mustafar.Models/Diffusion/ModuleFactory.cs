@@ -4,27 +4,47 @@ using static TorchSharp.torch;
 
 namespace Mustafar.Models.Diffusion;
 
-/// <summary>Builds modules directly in the target dtype and on the target device (the meta device for key-layout
-/// checks without weights), so that loading converts once while copying and nothing is allocated twice.</summary>
+/// <summary>
+/// Builds modules in the target dtype on the target device. Real builds never touch libtorch's process-wide
+/// defaults (another thread may be creating tensors): the module is made on the CPU in float32, then converted and
+/// moved before any weight is loaded. Only the meta device (key-layout checks with no memory) is built by switching
+/// the default device, under a lock and restored at once; callers must not create tensors on other threads then.
+/// Parameters are detached from any dispose scope of the caller, so the module owns them for its whole life.
+/// </summary>
 public static class ModuleFactory
 {
+    private static readonly Lock MetaGate = new();
+
     public static T Build<T>(Device device, ScalarType dtype, Func<T> create) where T : nn.Module
     {
-        var previousDtype = get_default_dtype();
-        var previousDevice = get_default_device();
-        set_default_dtype(dtype);
-        set_default_device(device);
-        try
+        T module;
+        if (device.type == DeviceType.META)
         {
-            var module = create();
-            module.eval();
-            return module;
+            lock (MetaGate)
+            {
+                var previousDevice = get_default_device();
+                set_default_device(META);
+                try
+                {
+                    module = create();
+                }
+                finally
+                {
+                    set_default_device(previousDevice);
+                }
+            }
+            if (dtype != ScalarType.Float32) module.to(dtype);
         }
-        finally
+        else
         {
-            set_default_dtype(previousDtype);
-            set_default_device(previousDevice);
+            module = create();
+            if (dtype != ScalarType.Float32) module.to(dtype);
+            if (device.type != DeviceType.CPU) module.to(device);
         }
+        foreach (var parameter in module.parameters()) parameter.DetachFromDisposeScope();
+        foreach (var buffer in module.buffers()) buffer.DetachFromDisposeScope();
+        module.eval();
+        return module;
     }
 }
 

@@ -11,6 +11,7 @@ namespace Mustafar.Models.Tests.Diffusion;
 
 /// <summary>The real SD 2.1-base key layouts (real_keys/) map onto models built from the same configs on the
 /// meta device: no weights, no memory, every key and shape checked.</summary>
+[Collection(MetaDeviceCollection.Name)]
 public sealed class RealKeyLayoutTests
 {
     private static (HfConfig Config, List<KeyValuePair<string, long[]>> Keys, JsonElement Root) Real(string name)

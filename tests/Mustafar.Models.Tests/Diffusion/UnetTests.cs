@@ -9,8 +9,16 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Tests.Diffusion;
 
 /// <summary>Parity of the U-Net and all its named taps with diffusers' UNet2DConditionModel (unet fixture).</summary>
-public sealed class UnetTests(ITestOutputHelper output)
+public sealed class UnetTests(ITestOutputHelper output) : IDisposable
 {
+    /// <summary>Finalizes now what the test left: a tap tensor lost by its dispose scope crashes the finalizer
+    /// thread (and so this run) here rather than in some later test.</summary>
+    public void Dispose()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
     private sealed record Fixture(UNet2DConditionModel Unet, Dictionary<string, Tensor> Inputs, Dictionary<string, Tensor> Outputs, JsonElement Case);
 
     private static Fixture Load()

@@ -63,10 +63,17 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     {
         var wanted = Catalog.Resolve(taps);
         using var scope = NewDisposeScope();
-        var recorder = new UnetTapRecorder(wanted, scope);
-        var sampleOut = Forward(sample, timesteps.dim() == 0 ? timesteps.expand(sample.shape[0]) : timesteps, encoderHiddenStates, recorder);
-        var captured = recorder.Captured.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope(), StringComparer.Ordinal);
-        return new UnetOutput(sampleOut?.MoveToOuterDisposeScope(), captured);
+        var recorder = new UnetTapRecorder(wanted);
+        try
+        {
+            var sampleOut = Forward(sample, timesteps.dim() == 0 ? timesteps.expand(sample.shape[0]) : timesteps, encoderHiddenStates, recorder);
+            return new UnetOutput(sampleOut?.MoveToOuterDisposeScope(), recorder.MoveToOuterOf(scope));
+        }
+        catch
+        {
+            recorder.DisposeCaptured();
+            throw;
+        }
     }
 
     // Returns null when the taps were complete before the end.

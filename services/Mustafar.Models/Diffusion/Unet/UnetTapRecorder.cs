@@ -5,23 +5,19 @@ namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>
 /// Collects the requested taps during one forward pass. Modules report their outputs by diffusers module path;
-/// the recorder keeps only what was asked for, as [batch, c, h, w] maps, in the dispose scope of the forward
-/// that created it. Once every requested tap is in, <see cref="IsComplete"/> turns true and the modules return
+/// the recorder keeps only what was asked for, as [batch, c, h, w] maps detached from every dispose scope (the
+/// forward hands them to its caller's scope, or disposes them on failure). Once every requested tap is in, <see cref="IsComplete"/> turns true and the modules return
 /// without further work: this is the early stop. With nothing requested it never completes.
 /// </summary>
 public sealed class UnetTapRecorder
 {
     private readonly Dictionary<string, UnetTap> _wanted;
     private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);
-    private readonly DisposeScope? _scope;
 
-    public UnetTapRecorder(IEnumerable<UnetTap> taps, DisposeScope? scope)
+    public UnetTapRecorder(IEnumerable<UnetTap> taps)
     {
         _wanted = taps.ToDictionary(t => t.ModulePath, StringComparer.Ordinal);
-        _scope = scope;
     }
-
-    public static UnetTapRecorder Nothing { get; } = new([], null);
 
     public bool IsComplete => _wanted.Count > 0 && _captured.Count == _wanted.Count;
 
@@ -41,6 +37,20 @@ public sealed class UnetTapRecorder
             // A separate handle on the same storage: the module still returns (and moves) its own tensor.
             _ => output.alias(),
         };
-        _captured[tap.Name] = _scope is null ? map.DetachFromDisposeScope() : map.MoveToOtherDisposeScope(_scope);
+        // Detached rather than moved: TorchSharp 0.107 loses track of a tensor moved into the scope it is already in.
+        _captured[tap.Name] = map.DetachFromDisposeScope();
+    }
+
+    /// <summary>Hands the captured maps to <paramref name="scope"/>'s outer scope (the caller's).</summary>
+    public Dictionary<string, Tensor> MoveToOuterOf(DisposeScope scope)
+    {
+        foreach (var map in _captured.Values) scope.Attach(map);
+        return _captured.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope(), StringComparer.Ordinal);
+    }
+
+    public void DisposeCaptured()
+    {
+        foreach (var map in _captured.Values) map.Dispose();
+        _captured.Clear();
     }
 }
