@@ -150,6 +150,21 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     }
 
     [Fact]
+    public void Prepare_runs_concurrently_off_the_inference_thread_with_the_same_results()
+    {
+        var prompts = Enumerable.Range(0, 24).Select(i => $"what colour is the car number {i}? describe the {i % 5} people").ToArray();
+        var sequential = prompts.Select(p => Extractor.Prepare(Request(prompt: p))).ToArray();
+        var concurrent = new PreparedFeatureRequest[prompts.Length];
+        Parallel.For(0, prompts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => concurrent[i] = Extractor.Prepare(Request(prompt: prompts[i])));
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(sequential[i].PromptIds, concurrent[i].PromptIds);
+            Assert.Equal(sequential[i].Pixels, concurrent[i].Pixels);
+            Assert.Equal(sequential[i].Settings, concurrent[i].Settings with { Taps = sequential[i].Settings.Taps });
+        }
+    }
+
+    [Fact]
     public void Incompatible_or_oversized_batches_are_refused()
     {
         var a = Extractor.Prepare(Request());
@@ -180,5 +195,36 @@ public sealed class FeatureExtractorDTypeTests(TinyPipelineFixture tiny, ITestOu
         var relative = FixtureTensors.MaxAbsDiff(reference, features) / reference.abs().max().item<float>();
         output.WriteLine($"{dtype}: max |diff| / max |f| = {relative:E3}");
         Assert.True(relative < 0.1, $"{relative}");
+    }
+
+    [Fact]
+    public void A_weight_variant_loads_from_its_own_files()
+    {
+        var folder = Testing.RepoPaths.NewTempFolder("sd-variant");
+        try
+        {
+            using var scope = NewDisposeScope();
+            foreach (var file in Directory.EnumerateFiles(tiny.Folder, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(folder, Path.GetRelativePath(tiny.Folder, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                if (!file.EndsWith(".safetensors", StringComparison.Ordinal))
+                {
+                    File.Copy(file, target);
+                    continue;
+                }
+                // diffusers' fp16 variant: the same keys in float16, in "<name>.fp16.safetensors".
+                var weights = FixtureTensors.Read(Path.GetDirectoryName(file)!, Path.GetFileName(file));
+                Mustafar.Models.Checkpoints.SafetensorsWriter.Write(target.Replace(".safetensors", ".fp16.safetensors", StringComparison.Ordinal),
+                    weights.ToDictionary(kv => kv.Key, kv => kv.Value.to(float16)));
+            }
+            using var variant = StableDiffusionFeatureExtractor.Load(folder, new DiffusionFeatureOptions { WeightVariant = "fp16" });
+            Assert.Equal(ScalarType.Float32, variant.Unet.parameters().First().dtype);
+            Assert.Throws<FileNotFoundException>(() => StableDiffusionFeatureExtractor.Load(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
