@@ -1,0 +1,25 @@
+namespace Mustafar.Models.Diffusion;
+
+/// <summary>One extraction request as a caller sends it (the proto's EncodeRequest); null fields take the
+/// pipeline's defaults.</summary>
+public sealed record FeatureRequest
+{
+    /// <summary>Encoded PNG, JPEG or WebP bytes.</summary>
+    public ReadOnlyMemory<byte> Image { get; init; }
+
+    /// <summary>Conditioning text (usually the question); empty means unconditional.</summary>
+    public string Prompt { get; init; } = "";
+
+    public int? Timestep { get; init; }
+    public ulong? Seed { get; init; }
+    public float? GuidanceScale { get; init; }
+
+    /// <summary>Tap names; empty takes the default taps.</summary>
+    public IReadOnlyList<string> Taps { get; init; } = [];
+
+    public FeatureVariant Variant { get; init; } = FeatureVariant.Guided;
+    public LatentMode LatentMode { get; init; } = LatentMode.Mean;
+
+    /// <summary>Cut a prompt longer than the text context instead of refusing it.</summary>
+    public bool TruncatePrompt { get; init; }
+}

@@ -1,0 +1,18 @@
+using Mustafar.Models.Checkpoints;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Diffusion.Unet;
+
+/// <summary>Loads a diffusers <c>unet/</c> folder; the key layout is the module's own.</summary>
+public static class UnetLoader
+{
+    public static UNet2DConditionModel Build(HfConfig config, Device device, ScalarType dtype)
+    {
+        var parsed = UNet2DConditionConfig.From(config);
+        return ModuleFactory.Build(device, dtype, () => new UNet2DConditionModel(parsed));
+    }
+
+    public static (UNet2DConditionModel Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype,
+        IReadOnlyList<string>? weightBaseNames = null) =>
+        ComponentLoader.Load(folder, config => Build(config, device, dtype), KeyMapping.Exact, weightBaseNames);
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Imaging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mustafar.Benchmarks.Diffusion;
+
+/// <summary>
+/// The diffusion feature extractor on a random-weight pipeline of SD 2.1 topology ("small" preset, 256 px,
+/// written to a temp folder): a guided request (conditional + unconditional rows in one U-Net batch of 2) against
+/// an unconditional one (1 row), the U-Net stopped after the paper's tap against the full U-Net, and the stages
+/// (VAE, text encoder, U-Net) side by side. Args: [iterations] [preset].
+/// </summary>
+public sealed class DiffusionBenchmark : IBenchmark
+{
+    public string Name => "diffusion";
+
+    public string Description => "diffusion features: cond+uncond batch vs uncond, early stop vs full U-Net, stage times";
+
+    public Task RunAsync(string[] args)
+    {
+        var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
+        var preset = TinyStableDiffusionPreset.Named(args.Length > 1 ? args[1] : "small");
+        var folder = Path.Combine(Path.GetTempPath(), $"mustafar-bench-sd-{Guid.NewGuid():N}");
+        try
+        {
+            TinyStableDiffusionWriter.Write(folder, preset, seed: 1);
+            using var extractor = StableDiffusionFeatureExtractor.Load(folder);
+            Run(extractor, iterations, preset);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void Run(StableDiffusionFeatureExtractor extractor, int iterations, TinyStableDiffusionPreset preset)
+    {
+        using var _ = no_grad();
+        var image = Pattern(640, 480);
+        var tap = DiffusionFeatureOptions.PaperTap;
+        var guided = extractor.Prepare(new FeatureRequest { Prompt = "what is the man holding?", GuidanceScale = 4 }, image);
+        var unconditional = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, image);
+        var info = extractor.Info.Taps.Single(t => t.Name == tap);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UnetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
+
+        void Extract(PreparedFeatureRequest request)
+        {
+            using var scope = NewDisposeScope();
+            extractor.Extract([request]);
+        }
+        var rows = Measure.Interleaved(2, iterations,
+            ("extract guided (cond+uncond, 2 U-Net rows)", () => Extract(guided)),
+            ("extract unconditional (1 U-Net row)", () => Extract(unconditional)));
+        foreach (var timing in rows) Console.WriteLine(timing);
+        Measure.PrintRatio("guided / unconditional (whole request)", rows[0], rows[1]);
+        Measure.PrintRatio("guided / unconditional (whole request), fastest runs", Fastest(rows[0]), Fastest(rows[1]));
+
+        // Stage inputs, made once: the same tensors the extractor builds for a guided request.
+        using var inputs = NewDisposeScope();
+        var size = extractor.Info.ImageSize;
+        var pixels = tensor(guided.Pixels).view(1, 3, size, size);
+        var ids = tensor(guided.PromptIds!, dtype: int64).unsqueeze(0);
+        var context = cat([extractor.TextEncoder.forward(ids), extractor.TextEncoder.forward(ids)], 0);
+        using var latent = extractor.Vae.Encode(pixels);
+        var sample = cat([latent.Mean, latent.Mean], 0) * extractor.Vae.Config.ScalingFactor;
+        var t = full(2, 50L, dtype: int64);
+        void Timed(Action action)
+        {
+            using var scope = NewDisposeScope();
+            action();
+        }
+        var stages = Measure.Interleaved(2, iterations,
+            ("VAE encode (1 image)", () => Timed(() => extractor.Vae.Encode(pixels).Dispose())),
+            ("text encoder (1 prompt)", () => Timed(() => extractor.TextEncoder.forward(ids))),
+            ($"U-Net to {tap} (2 rows, early stop)", () => Timed(() => extractor.Unet.Run(sample, t, context, [tap]))),
+            ("U-Net full forward (2 rows)", () => Timed(() => extractor.Unet.forward(sample, t, context))));
+        foreach (var timing in stages) Console.WriteLine(timing);
+        Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net", stages[2], stages[3]);
+        Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net, fastest runs", Fastest(stages[2]), Fastest(stages[3]));
+        Measure.PrintRatio("VAE / (VAE + text + U-Net to tap)", stages[0], Sum(stages[0], stages[1], stages[2]));
+        Measure.PrintRatio("text encoder / (VAE + text + U-Net to tap)", stages[1], Sum(stages[0], stages[1], stages[2]));
+        Measure.PrintRatio("U-Net to tap / (VAE + text + U-Net to tap)", stages[2], Sum(stages[0], stages[1], stages[2]));
+    }
+
+    // On a shared machine the medians carry other processes' load; the fastest runs show the work itself.
+    private static Timing Fastest(Timing timing) => timing with { MedianMs = timing.MinMs };
+
+    private static Timing Sum(params Timing[] parts) =>
+        new("sum", parts.Min(p => p.Runs), parts.Sum(p => p.MedianMs), parts.Sum(p => p.MeanMs), parts.Sum(p => p.MinMs), parts.Sum(p => p.P90Ms));
+
+    private static RgbImage Pattern(int width, int height)
+    {
+        var pixels = new byte[width * height * 3];
+        for (var i = 0; i < pixels.Length; i++) pixels[i] = (byte)((i * 37 + i / 1931) % 251);
+        return new RgbImage(width, height, pixels);
+    }
+}
