@@ -1,0 +1,120 @@
+using Grpc.AspNetCore.Server;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Mustafar.Serving;
+
+/// <summary>
+/// Builds a model host in one call: options bound from configuration (appsettings, <c>MUSTAFAR__</c> environment
+/// variables, <c>--Mustafar:Section:Key=value</c> arguments) and validated at start-up, the model runtime and its
+/// load at start-up, the gRPC service (a singleton) behind the serving interceptor, <c>grpc.health.v1</c>,
+/// reflection, /healthz, /readyz, /metrics, the Kestrel endpoints, message limits and graceful shutdown.
+/// </summary>
+public static class ServingHost
+{
+    /// <summary>A ready-to-run host for <typeparamref name="TService"/> over <typeparamref name="TModel"/>.</summary>
+    /// <param name="configure">Extra registrations (host options, a tokenizer) before the app is built.</param>
+    public static WebApplication Build<TService, TModel>(string[] args, ModelLoader<TModel> loader,
+        Action<WebApplicationBuilder>? configure = null)
+        where TService : class
+        where TModel : class
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServing<TService, TModel>(loader);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapServing<TService>();
+        return app;
+    }
+
+    /// <summary>Registers everything a model host needs. <see cref="MapServing{TService}"/> maps it.</summary>
+    public static WebApplicationBuilder AddServing<TService, TModel>(this WebApplicationBuilder builder, ModelLoader<TModel> loader)
+        where TService : class
+        where TModel : class
+    {
+        var services = builder.Services;
+        AddValidatedOptions<ModelOptions>(builder, ModelOptions.Section);
+        AddValidatedOptions<BatchingOptions>(builder, BatchingOptions.Section);
+        AddValidatedOptions<ServerOptions>(builder, ServerOptions.Section);
+        AddValidatedOptions<LimitsOptions>(builder, LimitsOptions.Section);
+
+        services.AddSingleton(sp => new ServingStatus(sp.GetRequiredService<IOptions<ModelOptions>>().Value.ResolveId()));
+        services.AddSingleton(sp => new ServingMetrics(sp.GetRequiredService<ServingStatus>().ModelId));
+        services.AddSingleton(loader);
+        services.AddSingleton<ModelRuntime<TModel>>();
+        services.AddSingleton(sp => new InferenceThreadProbe(() => sp.GetRequiredService<ModelRuntime<TModel>>().Thread.IsAlive));
+        services.AddHostedService<ModelLifecycle<TModel>>();
+        services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) =>
+            host.ShutdownTimeout = server.Value.DrainTimeout + TimeSpan.FromSeconds(15));
+
+        services.AddSingleton(GrpcServiceName.Of(typeof(TService)));
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddSingleton<HealthPublisher>();
+        services.AddHealthChecks()
+            .AddCheck<LivenessCheck>("inference-thread", tags: [LivenessCheck.Tag])
+            .AddCheck<ReadinessCheck>("model", tags: [ReadinessCheck.Tag]);
+
+        services.AddSingleton<ServingInterceptor>();
+        services.AddSingleton<TService>();
+        services.AddGrpc(grpc => grpc.EnableDetailedErrors = false)
+            .AddServiceOptions<TService>(grpc => grpc.Interceptors.Add<ServingInterceptor>());
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
+        {
+            grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes;
+            grpc.MaxSendMessageSize = server.Value.MaxSendMessageBytes;
+        });
+        services.AddGrpcReflection();
+
+        services.AddSingleton<ServingEndpoints>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ApplicationServices.GetRequiredService<ServingEndpoints>().Configure(kestrel));
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC service, health, reflection, /healthz, /readyz and /metrics.</summary>
+    public static WebApplication MapServing<TService>(this WebApplication app) where TService : class
+    {
+        app.MapGrpcService<TService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LivenessCheck.Tag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<ServingMetrics>().Registry);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var endpoints = app.Services.GetRequiredService<ServingEndpoints>();
+            app.Logger.LogInformation("gRPC (h2c) on {Grpc}; /healthz, /readyz and /metrics (HTTP/1.1) on {Http}",
+                endpoints.GrpcAddress, endpoints.HttpAddress);
+        });
+        return app;
+    }
+
+    /// <summary>Runs the host until it is stopped (SIGTERM, Ctrl+C) and returns the process exit code: 0 after a
+    /// clean shutdown, 1 when the model failed to load, 2 for invalid configuration (each problem is printed).</summary>
+    public static async Task<int> RunServingAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+        }
+        catch (OptionsValidationException invalid)
+        {
+            await Console.Error.WriteLineAsync("Invalid configuration:").ConfigureAwait(false);
+            foreach (var failure in invalid.Failures) await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
+            return 2;
+        }
+        return app.Services.GetRequiredService<ServingStatus>().State == ServingState.Failed ? 1 : 0;
+    }
+
+    private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section) where T : class, IValidatedOptions
+    {
+        builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<T>, ValidatedOptionsAdapter<T>>();
+    }
+}
