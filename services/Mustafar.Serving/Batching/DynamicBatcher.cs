@@ -25,6 +25,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     private readonly SemaphoreSlim arrived = new(0);
     private readonly Task pump;
     private Exception? stopReason;
+    private List<Pending>? running;
 
     /// <param name="name">The queue's name in metrics and messages ("encode").</param>
     /// <param name="limits">Batch size, delay and queue capacity.</param>
@@ -81,19 +82,20 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         return pending.Completion.Task;
     }
 
-    async Task IWorkload.StopAsync(Exception reason)
+    Task IWorkload.Completion => pump;
+
+    void IWorkload.Stop(Exception reason)
     {
         List<Pending> dropped;
         lock (gate)
         {
             stopReason ??= reason;
-            dropped = [.. queue];
+            dropped = [.. queue, .. running ?? []];
             queue.Clear();
             metrics.SetQueueDepth(name, 0);
         }
         foreach (var item in dropped) item.Fail(reason);
         arrived.Release();
-        await pump.ConfigureAwait(false);
     }
 
     /// <summary>Takes a cancelled request out of the queue; one already in a running batch finishes with it.</summary>
@@ -111,7 +113,10 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     private async Task PumpAsync()
     {
         while (await NextBatchAsync().ConfigureAwait(false) is { } batch)
+        {
             await RunAsync(batch).ConfigureAwait(false);
+            lock (gate) running = null;
+        }
     }
 
     private async Task RunAsync(List<Pending> batch)
@@ -181,6 +186,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
             node = next;
         }
         metrics.SetQueueDepth(name, queue.Count);
+        running = batch;
         return batch;
     }
 

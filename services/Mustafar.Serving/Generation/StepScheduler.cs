@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -24,6 +25,7 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     private readonly Lock gate = new();
     private readonly SemaphoreSlim arrived = new(0);
     private readonly Task pump;
+    private readonly ConcurrentDictionary<long, Sequence> live = new();
     private long lastId;
     private Exception? stopReason;
     private volatile int activeCount;
@@ -67,13 +69,15 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     {
         status.ThrowIfNotReady();
         cancellationToken.ThrowIfCancellationRequested();
-        var sequence = new Sequence(Interlocked.Increment(ref lastId), request, cancellationToken, limits.StreamBufferCapacity);
+        var sequence = new Sequence(Interlocked.Increment(ref lastId), request, cancellationToken, limits.StreamBufferCapacity,
+            completed => live.TryRemove(completed.Id, out _));
         lock (gate)
         {
             if (stopReason is not null) throw stopReason;
             if (waiting.Count >= limits.QueueCapacity)
                 throw new QueueFullException(
                     $"the '{name}' queue is full ({limits.QueueCapacity} sequences waiting to join); retry later or on another replica");
+            live[sequence.Id] = sequence;
             sequence.Node = waiting.AddLast(sequence);
             metrics.SetQueueDepth(name, waiting.Count);
         }
@@ -86,19 +90,19 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         return ReadAsync(sequence, cancellationToken);
     }
 
-    async Task IWorkload.StopAsync(Exception reason)
+    Task IWorkload.Completion => pump;
+
+    void IWorkload.Stop(Exception reason)
     {
-        List<Sequence> dropped;
         lock (gate)
         {
             stopReason ??= reason;
-            dropped = [.. waiting];
             waiting.Clear();
             metrics.SetQueueDepth(name, 0);
         }
-        foreach (var sequence in dropped) sequence.Complete(reason);
+        // Callers hear at once; the decoder forgets the active ones at the pump's last step boundary.
+        foreach (var sequence in live.Values) sequence.Complete(reason);
         arrived.Release();
-        await pump.ConfigureAwait(false);
     }
 
     private static async IAsyncEnumerable<TOutput> ReadAsync(Sequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -288,7 +292,8 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         }
     }
 
-    private sealed class Sequence(long id, TRequest request, CancellationToken cancellationToken, int bufferCapacity)
+    private sealed class Sequence(long id, TRequest request, CancellationToken cancellationToken, int bufferCapacity,
+        Action<Sequence> onCompleted)
     {
         public long Id { get; } = id;
         public TRequest Request { get; } = request;
@@ -301,6 +306,9 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
 
         public Exception CancellationError() => new OperationCanceledException("the caller cancelled the sequence", cancellationToken);
 
-        public void Complete(Exception? error) => Outputs.Writer.TryComplete(error);
+        public void Complete(Exception? error)
+        {
+            if (Outputs.Writer.TryComplete(error)) onCompleted(this);
+        }
     }
 }

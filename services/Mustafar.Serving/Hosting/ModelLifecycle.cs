@@ -46,25 +46,25 @@ internal sealed class ModelLifecycle<TModel>(
             logger.LogWarning("Drain timed out with {InFlight} call(s) still in flight; failing them with UNAVAILABLE",
                 runtime.Status.InFlight);
         }
-        await runtime.StopWorkloadsAsync(new ServiceUnavailableException(
-            $"model '{runtime.ModelId}' is shutting down; retry on another replica")).ConfigureAwait(false);
+        runtime.StopWorkloads(new ServiceUnavailableException(
+            $"model '{runtime.ModelId}' is shutting down; retry on another replica"));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        // A load still running cannot be interrupted inside libtorch; the model is disposed once it ends.
+        // A load or forward pass still running cannot be interrupted inside libtorch: wait for it (bounded by the
+        // host's shutdown timeout), then dispose the model on its thread.
         try
         {
             await loading.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await runtime.DisposeModelAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            logger.LogWarning("The model was still loading when the host stopped");
-            return;
+            logger.LogWarning("The inference thread was still busy when the shutdown timeout ran out; the model was not disposed");
         }
-        await runtime.DisposeModelAsync().ConfigureAwait(false);
         runtime.Status.MarkStopped();
     }
 

@@ -99,6 +99,8 @@ public static class ServingHost
     /// clean shutdown, 1 when the model failed to load, 2 for invalid configuration (each problem is printed).</summary>
     public static async Task<int> RunServingAsync(this WebApplication app)
     {
+        // RunAsync disposes the host, and its services with it: take the status first.
+        var status = app.Services.GetRequiredService<ServingStatus>();
         try
         {
             await app.RunAsync().ConfigureAwait(false);
@@ -109,7 +111,7 @@ public static class ServingHost
             foreach (var failure in invalid.Failures) await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
             return 2;
         }
-        return app.Services.GetRequiredService<ServingStatus>().State == ServingState.Failed ? 1 : 0;
+        return status.State == ServingState.Failed ? 1 : 0;
     }
 
     private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section) where T : class, IValidatedOptions

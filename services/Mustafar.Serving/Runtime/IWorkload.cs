@@ -4,7 +4,10 @@ namespace Mustafar.Serving;
 /// workload when the host shuts down.</summary>
 internal interface IWorkload
 {
-    /// <summary>Refuses new work, fails what is queued or running with <paramref name="reason"/>, and returns when
-    /// the workload's pump has ended.</summary>
-    Task StopAsync(Exception reason);
+    /// <summary>Refuses new work and fails everything queued or running with <paramref name="reason"/> at once:
+    /// callers do not wait for a forward pass that is still running on the inference thread.</summary>
+    void Stop(Exception reason);
+
+    /// <summary>Completes when the workload's pump has ended (after the forward pass that was running, if any).</summary>
+    Task Completion { get; }
 }

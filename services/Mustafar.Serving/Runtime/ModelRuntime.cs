@@ -122,16 +122,15 @@ public sealed class ModelRuntime<TModel> where TModel : class
     }
 
     /// <summary>Stops every batcher and scheduler, failing what they still hold with <paramref name="reason"/>.</summary>
-    internal async Task StopWorkloadsAsync(Exception reason)
+    internal void StopWorkloads(Exception reason)
     {
-        IWorkload[] stopping;
-        lock (gate) stopping = [.. workloads];
-        await Task.WhenAll(stopping.Select(w => w.StopAsync(reason))).ConfigureAwait(false);
+        foreach (var workload in Workloads()) workload.Stop(reason);
     }
 
-    /// <summary>Disposes the model on its thread and ends the thread.</summary>
-    internal async Task DisposeModelAsync()
+    /// <summary>Waits for the queues' pumps to end, disposes the model on its thread and ends the thread.</summary>
+    internal async Task DisposeModelAsync(CancellationToken cancellationToken)
     {
+        await Task.WhenAll(Workloads().Select(w => w.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (model is IDisposable disposable)
         {
             try
@@ -145,6 +144,11 @@ public sealed class ModelRuntime<TModel> where TModel : class
         }
         model = null;
         Thread.Dispose();
+    }
+
+    private IWorkload[] Workloads()
+    {
+        lock (gate) return [.. workloads];
     }
 
     private T Register<T>(T workload) where T : IWorkload
