@@ -4,6 +4,7 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Mustafar.Serving.Tests.V1;
 using Mustafar.Testing;
 
@@ -84,10 +85,16 @@ public sealed class TestHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         var args = values.Select(kv => $"--{ServingOptionKeys.Root}:{kv.Key}={kv.Value}")
-            .Append("--Logging:LogLevel:Default=Warning")
+            .Append("--Logging:LogLevel:Default=Information")
+            .Append("--Logging:LogLevel:Microsoft=Warning")
+            .Append("--Logging:Console:LogLevel:Default=Warning")
             .ToArray();
 
-        return ServingHost.Build<TestModelService, TinyMlp>(args, Loader(probe), builder => builder.Services.AddSingleton(probe));
+        return ServingHost.Build<TestModelService, TinyMlp>(args, Loader(probe), builder =>
+        {
+            builder.Services.AddSingleton(probe);
+            builder.Logging.AddProvider(probe.Logs);
+        });
     }
 
     /// <summary>Starts a host and waits until it reports SERVING.</summary>

@@ -29,13 +29,22 @@ public sealed class TestProbe
     /// <summary>The decoder's record of joins, steps and leaves.</summary>
     public DecoderLog Decoder { get; } = new();
 
+    /// <summary>What the host logged.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     /// <summary>Managed thread ids on which model work ran.</summary>
     public ConcurrentDictionary<int, bool> ModelThreads { get; } = new();
+
+    private int stepsStarted;
+
+    /// <summary>Decode steps that have started (and, with <see cref="GateSteps"/>, may be waiting for a permit).</summary>
+    public int StepsStarted => Volatile.Read(ref stepsStarted);
 
     public void ReleaseSteps(int count) => stepPermits.Release(count);
 
     internal void WaitForStepPermit()
     {
+        Interlocked.Increment(ref stepsStarted);
         if (GateSteps && !stepPermits.Wait(GateTimeout))
             throw new TimeoutException("the test never released the decode step");
     }
@@ -70,6 +79,15 @@ public sealed class DecoderLog
         get
         {
             lock (gate) return steps;
+        }
+    }
+
+    /// <summary>Sequences the decoder has admitted.</summary>
+    public int Adds
+    {
+        get
+        {
+            lock (gate) return sequenceByStart.Count;
         }
     }
 
