@@ -1,11 +1,12 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Mustafar.Serving.Tests.Host;
 using Mustafar.Serving.Tests.V1;
 
 namespace Mustafar.Serving.Tests;
 
 /// <summary>Continuous batching through the test host's Count stream, decoded by <see cref="CountingDecoder"/>.</summary>
-public class StepSchedulerTests
+public class StepSchedulerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static Dictionary<string, string> Limits(int maxBatch, int queue = 64) => new()
     {
@@ -99,9 +100,11 @@ public class StepSchedulerTests
         await Task.WhenAll(ReadAllAsync(a), ReadAllAsync(b), ReadAllAsync(c));
 
         Assert.Equal(2, host.Probe.Decoder.MaxActive);
-        var events = host.Probe.Decoder.Events;
-        // The third sequence joined only after one of the first two had left.
-        Assert.True(events.ToList().IndexOf("add 3") > events.ToList().IndexOf("remove 1"), string.Join(" | ", events));
+        var events = host.Probe.Decoder.Events.ToList();
+        // Whichever sequence arrived third joined only after one of the first two had left.
+        var thirdAdd = events.Select((e, i) => (e, i)).Where(x => x.e.StartsWith("add", StringComparison.Ordinal)).ElementAt(2).i;
+        var firstRemove = events.FindIndex(e => e.StartsWith("remove", StringComparison.Ordinal));
+        Assert.True(thirdAdd > firstRemove, string.Join(" | ", events));
     }
 
     [Fact]
@@ -118,6 +121,10 @@ public class StepSchedulerTests
         var id = probe.Decoder.SequenceStartingAt(0)!.Value;
         var stepsAtCancel = probe.Decoder.StepsOf(id);
         await cancel.CancelAsync();
+        // Count from the moment the server saw the cancellation (its handler ended), not from the client's cancel,
+        // which reaches the server some time later.
+        var status = host.App.Services.GetRequiredService<ServingStatus>();
+        await Eventually.TrueAsync(() => status.InFlight == 0, "the server saw the cancellation");
         probe.ReleaseSteps(50);
         await Eventually.TrueAsync(() => probe.Decoder.WasRemoved(id), "the sequence left the decoder");
 
@@ -133,6 +140,19 @@ public class StepSchedulerTests
         var probe = new TestProbe { GateSteps = true };
         await using var host = await TestHost.StartAsync(Limits(maxBatch: 1, queue: 1), probe);
         await host.WaitUntilServingAsync();
+        try
+        {
+            await FullQueueBodyAsync(host, probe);
+        }
+        finally
+        {
+            output.WriteLine(string.Join(" | ", probe.Decoder.Events));
+            foreach (var entry in probe.Logs.Entries) output.WriteLine($"{entry.Level} {entry.Message} {entry.Exception}");
+        }
+    }
+
+    private static async Task FullQueueBodyAsync(TestHost host, TestProbe probe)
+    {
         using var active = Count(host, start: 10, length: 3);
         await Eventually.TrueAsync(() => probe.Decoder.SequenceStartingAt(10) is not null, "the first sequence joined");
         using var cancelWaiting = new CancellationTokenSource();

@@ -66,7 +66,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         var pending = new Pending(input, compatibilityKey(input), cancellationToken);
         lock (gate)
         {
-            if (stopReason is not null) throw stopReason;
+            if (stopReason is not null) throw new ServiceUnavailableException(stopReason.Message);
             if (queue.Count >= limits.QueueCapacity)
                 throw new QueueFullException(
                     $"the '{name}' queue is full ({limits.QueueCapacity} requests waiting); retry later or on another replica");

@@ -12,6 +12,15 @@ namespace Mustafar.Serving;
 /// </summary>
 public static partial class MemoryProbe
 {
+    /// <summary>Measures the process and the tensors still alive on <paramref name="thread"/> (the model's own
+    /// weights among them, which stay constant).</summary>
+    public static async Task<MemorySnapshot> CaptureAsync(InferenceThread thread)
+    {
+        var snapshot = Capture();
+        var threadLive = await thread.RunAsync(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount).ConfigureAwait(false);
+        return snapshot with { InferenceThreadLiveTensors = threadLive };
+    }
+
     /// <summary>Collects garbage (so that finalizable tensors are freed and counted out), then measures.</summary>
     public static MemorySnapshot Capture()
     {
@@ -36,9 +45,9 @@ public static partial class MemoryProbe
         return process.WorkingSet64;
     }
 
-    private static long NativeHeapBytes()
+    private static long? NativeHeapBytes()
     {
-        if (!OperatingSystem.IsLinux()) return -1;
+        if (!OperatingSystem.IsLinux()) return null;
         try
         {
             var info = MallInfo2();
@@ -47,7 +56,7 @@ public static partial class MemoryProbe
         }
         catch (Exception error) when (error is EntryPointNotFoundException or DllNotFoundException)
         {
-            return -1; // not glibc (musl), or glibc older than 2.33
+            return null; // not glibc (musl), or glibc older than 2.33
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
             completed => live.TryRemove(completed.Id, out _));
         lock (gate)
         {
-            if (stopReason is not null) throw stopReason;
+            if (stopReason is not null) throw new ServiceUnavailableException(stopReason.Message);
             if (waiting.Count >= limits.QueueCapacity)
                 throw new QueueFullException(
                     $"the '{name}' queue is full ({limits.QueueCapacity} sequences waiting to join); retry later or on another replica");

@@ -34,12 +34,34 @@ public static class ServingHost
         return app;
     }
 
+    /// <summary>A host's whole Program.cs: builds the host, runs it until it is stopped (SIGTERM, Ctrl+C) and
+    /// returns the process exit code: 0 after a clean shutdown, 1 when the model failed to load, 2 for invalid
+    /// configuration (every problem is printed, each named by its configuration key).</summary>
+    public static async Task<int> RunAsync<TService, TModel>(string[] args, ModelLoader<TModel> loader,
+        Action<WebApplicationBuilder>? configure = null)
+        where TService : class
+        where TModel : class
+    {
+        try
+        {
+            var app = Build<TService, TModel>(args, loader, configure);
+            return await app.RunServingAsync().ConfigureAwait(false);
+        }
+        catch (Exception error) when (ConfigurationErrors(error) is { } failures)
+        {
+            await Console.Error.WriteLineAsync("Invalid configuration:").ConfigureAwait(false);
+            foreach (var failure in failures) await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
     /// <summary>Registers everything a model host needs. <see cref="MapServing{TService}"/> maps it.</summary>
     public static WebApplicationBuilder AddServing<TService, TModel>(this WebApplicationBuilder builder, ModelLoader<TModel> loader)
         where TService : class
         where TModel : class
     {
         var services = builder.Services;
+        services.AddSingleton<ServingOptionsValidator>();
         AddValidatedOptions<ModelOptions>(builder, ModelOptions.Section);
         AddValidatedOptions<BatchingOptions>(builder, BatchingOptions.Section);
         AddValidatedOptions<ServerOptions>(builder, ServerOptions.Section);
@@ -57,6 +79,9 @@ public static class ServingHost
         services.AddSingleton(GrpcServiceName.Of(typeof(TService)));
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<HealthPublisher>();
+        // An unready model is expected while it loads or drains; the state changes are logged by the runtime, so
+        // the health check service need not log an error for every probe meanwhile.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         services.AddHealthChecks()
             .AddCheck<LivenessCheck>("inference-thread", tags: [LivenessCheck.Tag])
             .AddCheck<ReadinessCheck>("model", tags: [ReadinessCheck.Tag]);
@@ -95,28 +120,29 @@ public static class ServingHost
         return app;
     }
 
-    /// <summary>Runs the host until it is stopped (SIGTERM, Ctrl+C) and returns the process exit code: 0 after a
-    /// clean shutdown, 1 when the model failed to load, 2 for invalid configuration (each problem is printed).</summary>
+    /// <summary>Runs a built host until it is stopped and returns the process exit code: 0 after a clean
+    /// shutdown, 1 when the model failed to load. Configuration errors throw (see <see cref="RunAsync{TService,TModel}"/>).</summary>
     public static async Task<int> RunServingAsync(this WebApplication app)
     {
         // RunAsync disposes the host, and its services with it: take the status first.
         var status = app.Services.GetRequiredService<ServingStatus>();
-        try
-        {
-            await app.RunAsync().ConfigureAwait(false);
-        }
-        catch (OptionsValidationException invalid)
-        {
-            await Console.Error.WriteLineAsync("Invalid configuration:").ConfigureAwait(false);
-            foreach (var failure in invalid.Failures) await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
-            return 2;
-        }
+        await app.RunAsync().ConfigureAwait(false);
         return status.State == ServingState.Failed ? 1 : 0;
+    }
+
+    /// <summary>Every configuration problem in a start-up failure (one options class failing, or several, which
+    /// the host reports as an <see cref="AggregateException"/>); null when the failure is something else.</summary>
+    public static IReadOnlyList<string>? ConfigurationErrors(Exception error)
+    {
+        var invalid = error is AggregateException aggregate
+            ? aggregate.Flatten().InnerExceptions.OfType<OptionsValidationException>().ToList()
+            : error is OptionsValidationException single ? [single] : [];
+        return invalid.Count == 0 ? null : invalid.SelectMany(e => e.Failures).ToList();
     }
 
     private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section) where T : class, IValidatedOptions
     {
         builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<T>, ValidatedOptionsAdapter<T>>();
+        builder.Services.AddSingleton(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<ServingOptionsValidator>());
     }
 }

@@ -16,6 +16,7 @@ public sealed class InferenceThread : IDisposable
     private readonly Thread thread;
     private readonly int intraOpThreads;
     private volatile bool faulted;
+    private int disposed;
 
     public InferenceThread(string name, int intraOpThreads = 0)
     {
@@ -50,7 +51,7 @@ public sealed class InferenceThread : IDisposable
         {
             queue.Add(item);
         }
-        catch (InvalidOperationException)
+        catch (Exception error) when (error is InvalidOperationException or ObjectDisposedException)
         {
             throw new ServiceUnavailableException($"inference thread '{thread.Name}' has stopped");
         }
@@ -67,9 +68,9 @@ public sealed class InferenceThread : IDisposable
     /// <summary>Finishes the queued work, then ends the thread.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         queue.CompleteAdding();
         if (Thread.CurrentThread != thread) thread.Join();
-        queue.Dispose();
     }
 
     private void Loop()

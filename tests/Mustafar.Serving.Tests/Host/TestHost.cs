@@ -72,7 +72,20 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>Builds (does not start) a test host over the checkpoint in <paramref name="folder"/>.</summary>
-    public static WebApplication Build(string folder, IReadOnlyDictionary<string, string>? settings, TestProbe probe)
+    public static WebApplication Build(string folder, IReadOnlyDictionary<string, string>? settings, TestProbe probe,
+        Action<WebApplicationBuilder>? configure = null) =>
+        ServingHost.Build<TestModelService, TinyMlp>(Arguments(folder, settings), Loader(probe), Configure(probe, configure));
+
+    /// <summary>What the tests configure on every host: the probe and a log capture.</summary>
+    public static Action<WebApplicationBuilder> Configure(TestProbe probe, Action<WebApplicationBuilder>? configure = null) => builder =>
+    {
+        builder.Services.AddSingleton(probe);
+        builder.Logging.AddProvider(probe.Logs);
+        configure?.Invoke(builder);
+    };
+
+    /// <summary>Command-line arguments for a loopback host on free ports over the checkpoint in <paramref name="folder"/>.</summary>
+    public static string[] Arguments(string folder, IReadOnlyDictionary<string, string>? settings)
     {
         var values = new Dictionary<string, string>
         {
@@ -84,17 +97,11 @@ public sealed class TestHost : IAsyncDisposable
             ["Server:DrainTimeoutSeconds"] = "30",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
-        var args = values.Select(kv => $"--{ServingOptionKeys.Root}:{kv.Key}={kv.Value}")
+        return values.Select(kv => $"--{ServingOptionKeys.Root}:{kv.Key}={kv.Value}")
             .Append("--Logging:LogLevel:Default=Information")
             .Append("--Logging:LogLevel:Microsoft=Warning")
             .Append("--Logging:Console:LogLevel:Default=Warning")
             .ToArray();
-
-        return ServingHost.Build<TestModelService, TinyMlp>(args, Loader(probe), builder =>
-        {
-            builder.Services.AddSingleton(probe);
-            builder.Logging.AddProvider(probe.Logs);
-        });
     }
 
     /// <summary>Starts a host and waits until it reports SERVING.</summary>
