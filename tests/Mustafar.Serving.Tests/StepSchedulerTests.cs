@@ -6,7 +6,7 @@ using Mustafar.Serving.Tests.V1;
 namespace Mustafar.Serving.Tests;
 
 /// <summary>Continuous batching through the test host's Count stream, decoded by <see cref="CountingDecoder"/>.</summary>
-public class StepSchedulerTests(Xunit.Abstractions.ITestOutputHelper output)
+public class StepSchedulerTests
 {
     private static Dictionary<string, string> Limits(int maxBatch, int queue = 64) => new()
     {
@@ -140,19 +140,6 @@ public class StepSchedulerTests(Xunit.Abstractions.ITestOutputHelper output)
         var probe = new TestProbe { GateSteps = true };
         await using var host = await TestHost.StartAsync(Limits(maxBatch: 1, queue: 1), probe);
         await host.WaitUntilServingAsync();
-        try
-        {
-            await FullQueueBodyAsync(host, probe);
-        }
-        finally
-        {
-            output.WriteLine(string.Join(" | ", probe.Decoder.Events));
-            foreach (var entry in probe.Logs.Entries) output.WriteLine($"{entry.Level} {entry.Message} {entry.Exception}");
-        }
-    }
-
-    private static async Task FullQueueBodyAsync(TestHost host, TestProbe probe)
-    {
         using var active = Count(host, start: 10, length: 3);
         await Eventually.TrueAsync(() => probe.Decoder.SequenceStartingAt(10) is not null, "the first sequence joined");
         using var cancelWaiting = new CancellationTokenSource();

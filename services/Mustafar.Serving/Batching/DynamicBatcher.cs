@@ -26,6 +26,8 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     private readonly Task pump;
     private Exception? stopReason;
     private List<Pending>? running;
+    private long batchesRun;
+    private long requestsRun;
 
     /// <param name="name">The queue's name in metrics and messages ("encode").</param>
     /// <param name="limits">Batch size, delay and queue capacity.</param>
@@ -54,6 +56,12 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
             lock (gate) return queue.Count;
         }
     }
+
+    /// <summary>Forward passes run so far (mean batch size = <see cref="RequestsRun"/> / <see cref="BatchesRun"/>).</summary>
+    public long BatchesRun => Interlocked.Read(ref batchesRun);
+
+    /// <summary>Requests that went through a forward pass so far.</summary>
+    public long RequestsRun => Interlocked.Read(ref requestsRun);
 
     /// <summary>Queues <paramref name="input"/> and completes with its output. Throws
     /// <see cref="QueueFullException"/> when the queue is full and <see cref="ServiceUnavailableException"/> when
@@ -137,6 +145,8 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         finally
         {
             metrics.BatchRan(name, batch.Count, Stopwatch.GetElapsedTime(started));
+            Interlocked.Increment(ref batchesRun);
+            Interlocked.Add(ref requestsRun, batch.Count);
             foreach (var item in batch) item.Registration.Dispose();
         }
     }

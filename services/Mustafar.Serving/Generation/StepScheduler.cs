@@ -105,7 +105,7 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         arrived.Release();
     }
 
-    private static async IAsyncEnumerable<TOutput> ReadAsync(Sequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<TOutput> ReadAsync(Sequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
@@ -114,8 +114,9 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         }
         finally
         {
-            // A caller that stops reading (cancelled, failed to write its stream) gives up its sequence.
-            sequence.CancelRequested = true;
+            // A caller that stops reading (cancelled, failed to write its stream) gives up its sequence. This runs
+            // the cancellation itself: disposing the registration below may unregister the callback before it ran.
+            Cancel(sequence);
             await sequence.Registration.DisposeAsync().ConfigureAwait(false);
         }
     }
