@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace Mustafar.Serving;
+
+/// <summary>
+/// Measures managed, native and TorchSharp memory, for tests that run hundreds of requests and check that memory
+/// stays flat: a leaked tensor shows as a growing <see cref="MemorySnapshot.LiveTensors"/>, a leak in libtorch's
+/// CPU allocations as a growing native heap, a managed leak as a growing managed heap.
+/// </summary>
+public static partial class MemoryProbe
+{
+    /// <summary>Measures the process and the tensors still alive on <paramref name="thread"/> (the model's own
+    /// weights among them, which stay constant).</summary>
+    public static async Task<MemorySnapshot> CaptureAsync(InferenceThread thread)
+    {
+        var snapshot = Capture();
+        var threadLive = await thread.RunAsync(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount).ConfigureAwait(false);
+        return snapshot with { InferenceThreadLiveTensors = threadLive };
+    }
+
+    /// <summary>Collects garbage (so that finalizable tensors are freed and counted out), then measures.</summary>
+    public static MemorySnapshot Capture()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        return new MemorySnapshot(GC.GetTotalMemory(forceFullCollection: true), ResidentBytes(), NativeHeapBytes(), torch.Tensor.TotalCount);
+    }
+
+    private static long ResidentBytes()
+    {
+        // /proc/self/statm counts pages; Process.WorkingSet64 is the portable fallback.
+        if (File.Exists("/proc/self/statm"))
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            if (fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages))
+                return pages * Environment.SystemPageSize;
+        }
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
+    }
+
+    private static long? NativeHeapBytes()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            var info = MallInfo2();
+            // Bytes handed out by malloc: from the heap arenas plus the large blocks it mmapped.
+            return (long)(info.UsedBytes + info.MmappedBytes);
+        }
+        catch (Exception error) when (error is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return null; // not glibc (musl), or glibc older than 2.33
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo MallInfo2();
+
+    /// <summary>glibc's <c>struct mallinfo2</c> (ten size_t fields).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo
+    {
+        public nuint Arena;
+        public nuint FreeChunks;
+        public nuint FastBinBlocks;
+        public nuint MmappedBlocks;
+        public nuint MmappedBytes;
+        public nuint MaxTotalAllocated;
+        public nuint FastBinFreeBytes;
+        public nuint UsedBytes;
+        public nuint FreeBytes;
+        public nuint Releasable;
+    }
+}

@@ -1,0 +1,118 @@
+using Grpc.Core;
+using Prometheus;
+
+namespace Mustafar.Serving;
+
+/// <summary>
+/// The Prometheus series a model host exports on /metrics. Each host has its own registry (several hosts can
+/// share a test process), and every series carries the model id as a constant label.
+/// Tokens per second is <c>rate(mustafar_generated_tokens_total[1m])</c>.
+/// </summary>
+public sealed class ServingMetrics
+{
+    public const string RequestsTotal = "mustafar_requests_total";
+    public const string RequestDuration = "mustafar_request_duration_seconds";
+    public const string InFlightRequests = "mustafar_inflight_requests";
+    public const string QueueDepth = "mustafar_queue_depth";
+    public const string ActiveSequences = "mustafar_active_sequences";
+    public const string BatchSize = "mustafar_batch_size";
+    public const string QueueWait = "mustafar_queue_wait_seconds";
+    public const string ComputeTime = "mustafar_compute_seconds";
+    public const string GeneratedTokens = "mustafar_generated_tokens_total";
+    public const string ModelLoad = "mustafar_model_load_seconds";
+    public const string ModelWarmUp = "mustafar_model_warmup_seconds";
+    public const string ModelReady = "mustafar_model_ready";
+
+    /// <summary>Every series name above, for tests and dashboards.</summary>
+    public static IReadOnlyList<string> SeriesNames { get; } =
+    [
+        RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait,
+        ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady,
+    ];
+
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 18); // 0.5 ms .. ~65 s
+    private static readonly double[] BatchBuckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256];
+
+    private readonly Counter requests;
+    private readonly Histogram requestDuration;
+    private readonly Gauge inFlight;
+    private readonly Gauge queueDepth;
+    private readonly Gauge activeSequences;
+    private readonly Histogram batchSize;
+    private readonly Histogram queueWait;
+    private readonly Histogram computeTime;
+    private readonly Counter generatedTokens;
+    private readonly Gauge modelLoad;
+    private readonly Gauge modelWarmUp;
+    private readonly Gauge modelReady;
+
+    public ServingMetrics(string modelId)
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry).WithLabels(new Dictionary<string, string> { ["model"] = modelId });
+        requests = factory.CreateCounter(RequestsTotal, "gRPC calls to the model service by method and status code.", ["method", "code"]);
+        requestDuration = factory.CreateHistogram(RequestDuration, "gRPC call duration by method, queueing included.",
+            ["method"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        inFlight = factory.CreateGauge(InFlightRequests, "gRPC calls inside the model service now.");
+        queueDepth = factory.CreateGauge(QueueDepth, "Requests (or sequences) waiting for a batch, by queue.", ["queue"]);
+        activeSequences = factory.CreateGauge(ActiveSequences, "Sequences being decoded together now, by queue.", ["queue"]);
+        batchSize = factory.CreateHistogram(BatchSize, "Requests per forward pass (sequences per decode step), by queue.",
+            ["queue"], new HistogramConfiguration { Buckets = BatchBuckets });
+        queueWait = factory.CreateHistogram(QueueWait, "Time from submission to the start of the request's first forward pass, by queue.",
+            ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        computeTime = factory.CreateHistogram(ComputeTime, "Time of one forward pass (one decode step), by queue.",
+            ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        generatedTokens = factory.CreateCounter(GeneratedTokens, "Tokens generated, by queue.", ["queue"]);
+        modelLoad = factory.CreateGauge(ModelLoad, "Seconds the model took to load.");
+        modelWarmUp = factory.CreateGauge(ModelWarmUp, "Seconds the model's warm-up took.");
+        modelReady = factory.CreateGauge(ModelReady, "1 while the model accepts work, else 0.");
+    }
+
+    /// <summary>The registry /metrics exports.</summary>
+    public CollectorRegistry Registry { get; }
+
+    internal void CallStarted() => inFlight.Inc();
+
+    internal void CallEnded(string method, StatusCode code, TimeSpan elapsed)
+    {
+        inFlight.Dec();
+        requests.WithLabels(method, code.ToString()).Inc();
+        requestDuration.WithLabels(method).Observe(elapsed.TotalSeconds);
+    }
+
+    /// <summary>Creates a queue's series at zero, so that they are exported before its first request.</summary>
+    internal void RegisterQueue(string queue)
+    {
+        queueDepth.WithLabels(queue).Set(0);
+        activeSequences.WithLabels(queue).Set(0);
+        batchSize.WithLabels(queue);
+        queueWait.WithLabels(queue);
+        computeTime.WithLabels(queue);
+        generatedTokens.WithLabels(queue);
+    }
+
+    internal void SetQueueDepth(string queue, int depth) => queueDepth.WithLabels(queue).Set(depth);
+
+    internal void SetActiveSequences(string queue, int count) => activeSequences.WithLabels(queue).Set(count);
+
+    internal void BatchRan(string queue, int size, TimeSpan compute)
+    {
+        batchSize.WithLabels(queue).Observe(size);
+        computeTime.WithLabels(queue).Observe(compute.TotalSeconds);
+    }
+
+    internal void Waited(string queue, TimeSpan wait) => queueWait.WithLabels(queue).Observe(wait.TotalSeconds);
+
+    internal void TokensGenerated(string queue, int tokens)
+    {
+        if (tokens > 0) generatedTokens.WithLabels(queue).Inc(tokens);
+    }
+
+    internal void ModelLoaded(TimeSpan load, TimeSpan warmUp)
+    {
+        modelLoad.Set(load.TotalSeconds);
+        modelWarmUp.Set(warmUp.TotalSeconds);
+    }
+
+    internal void SetReady(bool ready) => modelReady.Set(ready ? 1 : 0);
+}

@@ -1,0 +1,36 @@
+namespace Mustafar.Serving;
+
+/// <summary>How requests are queued and grouped. Section <c>Mustafar:Batching</c>. The same limits serve the
+/// dynamic batcher (encoders) and the step scheduler (generator: a batch is the set of sequences decoded
+/// together).</summary>
+public sealed class BatchingOptions : IValidatedOptions
+{
+    public const string Section = ServingOptionKeys.Root + ":Batching";
+
+    /// <summary>Most requests (encoders) or sequences (generator) in one forward pass.</summary>
+    public int MaxBatchSize { get; set; } = 8;
+
+    /// <summary>How long the oldest queued request may wait for others to join its batch, in milliseconds.
+    /// 0 runs whatever is queued at once.</summary>
+    public double MaxBatchDelayMs { get; set; } = 5;
+
+    /// <summary>Requests that may wait for a batch; one more is refused with RESOURCE_EXHAUSTED.</summary>
+    public int QueueCapacity { get; set; } = 64;
+
+    /// <summary>Generator only: outputs buffered per sequence for a caller that reads slower than the model
+    /// decodes. A caller that falls this far behind loses its sequence (RESOURCE_EXHAUSTED), so that one slow
+    /// reader never stalls the batch.</summary>
+    public int StreamBufferCapacity { get; set; } = 256;
+
+    public TimeSpan MaxBatchDelay => TimeSpan.FromMilliseconds(MaxBatchDelayMs);
+
+    public IEnumerable<string> Validate()
+    {
+        if (MaxBatchSize < 1) yield return $"{Section}:MaxBatchSize must be at least 1, not {MaxBatchSize}";
+        if (!double.IsFinite(MaxBatchDelayMs) || MaxBatchDelayMs < 0 || MaxBatchDelayMs > 60_000)
+            yield return $"{Section}:MaxBatchDelayMs must be between 0 and 60000, not {MaxBatchDelayMs}";
+        if (QueueCapacity < 1) yield return $"{Section}:QueueCapacity must be at least 1, not {QueueCapacity}";
+        if (StreamBufferCapacity < 1)
+            yield return $"{Section}:StreamBufferCapacity must be at least 1, not {StreamBufferCapacity}";
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+
+namespace Mustafar.Serving;
+
+/// <summary>How a host loads and warms up its model. Both run on the inference thread under <c>no_grad</c>:
+/// <see cref="Load"/> outside any dispose scope (the model's tensors must outlive it), <see cref="WarmUp"/> inside
+/// one. The host reports SERVING only after both have finished.</summary>
+/// <param name="Load">Builds the model from <see cref="ModelLoadContext.ModelPath"/> on the context's device and dtype.</param>
+/// <param name="WarmUp">Runs a representative forward pass so that the first request does not pay for lazy
+/// initialisation; null skips warm-up.</param>
+public sealed record ModelLoader<TModel>(Func<ModelLoadContext, TModel> Load, Action<TModel, ModelLoadContext>? WarmUp = null)
+    where TModel : class;
+
+/// <summary>What a model loader needs, resolved and validated from configuration.</summary>
+public sealed class ModelLoadContext
+{
+    public required ModelOptions Options { get; init; }
+    public required BatchingOptions Batching { get; init; }
+    public required LimitsOptions Limits { get; init; }
+
+    /// <summary>The checkpoint file or folder.</summary>
+    public string ModelPath => Options.Path;
+
+    /// <summary>The model id reported to callers.</summary>
+    public required string ModelId { get; init; }
+
+    /// <summary>The resolved device.</summary>
+    public required torch.Device Device { get; init; }
+
+    /// <summary>The compute dtype of the weights.</summary>
+    public required torch.ScalarType DType { get; init; }
+
+    /// <summary>The host's services, for anything else a loader needs (tokenizer files, host options).</summary>
+    public required IServiceProvider Services { get; init; }
+
+    public required ILogger Logger { get; init; }
+}

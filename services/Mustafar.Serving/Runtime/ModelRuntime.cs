@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mustafar.Tensors.V1;
+using Mustafar.Torch;
+using TorchSharp;
+
+namespace Mustafar.Serving;
+
+/// <summary>
+/// One loaded model and the inference thread that owns it. A host's gRPC service takes this from DI and creates
+/// its batcher or step scheduler from it; the runtime loads the model at start-up, and at shutdown stops the
+/// queues, disposes the model on its thread and ends the thread.
+/// </summary>
+public sealed class ModelRuntime<TModel> where TModel : class
+{
+    private readonly ModelLoader<TModel> loader;
+    private readonly IServiceProvider services;
+    private readonly ILoggerFactory loggers;
+    private readonly ILogger logger;
+    private readonly List<IWorkload> workloads = [];
+    private readonly Lock gate = new();
+    private TModel? model;
+
+    public ModelRuntime(ModelLoader<TModel> loader, IOptions<ModelOptions> modelOptions, IOptions<BatchingOptions> batching,
+        IOptions<LimitsOptions> limits, ServingStatus status, ServingMetrics metrics, IServiceProvider services, ILoggerFactory loggers)
+    {
+        this.loader = loader;
+        this.services = services;
+        this.loggers = loggers;
+        logger = loggers.CreateLogger<ModelRuntime<TModel>>();
+        Options = modelOptions.Value;
+        Batching = batching.Value;
+        Limits = limits.Value;
+        Status = status;
+        Metrics = metrics;
+        Thread = new InferenceThread($"inference:{status.ModelId}", Options.IntraOpThreads);
+    }
+
+    public ModelOptions Options { get; }
+    public BatchingOptions Batching { get; }
+    public LimitsOptions Limits { get; }
+    public ServingStatus Status { get; }
+    public ServingMetrics Metrics { get; }
+
+    /// <summary>The thread every torch call of this model runs on.</summary>
+    public InferenceThread Thread { get; }
+
+    public string ModelId => Status.ModelId;
+
+    /// <summary>The device the model runs on, once loaded ("cpu", "cuda:0").</summary>
+    public string DeviceName { get; private set; } = "";
+
+    /// <summary>The compute dtype, once loaded, as a wire dtype (the default dtype of returned features).</summary>
+    public DType ComputeDType { get; private set; }
+
+    /// <summary>The loaded model. Read its configuration from any thread; call into torch only through
+    /// <see cref="RunAsync{T}"/>, a batcher or a scheduler. Throws UNAVAILABLE until it has loaded.</summary>
+    public TModel Model => model ?? throw Status.NotAccepting();
+
+    /// <summary>Runs one piece of work with the model on the inference thread (one request that is not batched).</summary>
+    public Task<T> RunAsync<T>(Func<TModel, T> work)
+    {
+        Status.ThrowIfNotReady();
+        return Thread.RunAsync(() => work(Model));
+    }
+
+    /// <summary>A dynamic batcher whose batches run on the inference thread.</summary>
+    /// <param name="queue">Its name in metrics and messages ("encode").</param>
+    /// <param name="runBatch">Runs one batch, returning one output per input in order.</param>
+    /// <param name="compatibilityKey">Only requests with equal keys share a batch; null batches everything.</param>
+    /// <param name="limits">Defaults to the configured <see cref="BatchingOptions"/>.</param>
+    public DynamicBatcher<TInput, TOutput> CreateBatcher<TInput, TOutput>(string queue,
+        Func<TModel, IReadOnlyList<TInput>, IReadOnlyList<TOutput>> runBatch, Func<TInput, object?>? compatibilityKey = null,
+        BatchingLimits? limits = null) =>
+        Register(new DynamicBatcher<TInput, TOutput>(queue, limits ?? BatchingLimits.From(Batching),
+            inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics));
+
+    /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread.</summary>
+    /// <param name="queue">Its name in metrics and messages ("generate").</param>
+    /// <param name="createDecoder">Makes the decoder before the first step.</param>
+    /// <param name="limits">Defaults to the configured <see cref="BatchingOptions"/>.</param>
+    public StepScheduler<TRequest, TOutput> CreateStepScheduler<TRequest, TOutput>(string queue,
+        Func<TModel, IStepDecoder<TRequest, TOutput>> createDecoder, BatchingLimits? limits = null) =>
+        Register(new StepScheduler<TRequest, TOutput>(queue, limits ?? BatchingLimits.From(Batching), Thread,
+            () => createDecoder(Model), Status, Metrics, loggers.CreateLogger<StepScheduler<TRequest, TOutput>>()));
+
+    /// <summary>Loads and warms up the model on the inference thread, then reports ready.</summary>
+    internal async Task LoadAsync()
+    {
+        var (loaded, loadTime, warmUpTime, device, dtype) = await Thread.RunUnscopedAsync(() =>
+        {
+            var context = new ModelLoadContext
+            {
+                Options = Options,
+                Batching = Batching,
+                Limits = Limits,
+                ModelId = ModelId,
+                Device = TorchRuntime.ResolveDevice(Options.Device),
+                DType = TorchDTypes.ParseComputeDType(Options.DType),
+                Services = services,
+                Logger = logger,
+            };
+            var started = Stopwatch.GetTimestamp();
+            var instance = loader.Load(context) ?? throw new InvalidOperationException("the model loader returned null");
+            var loadTime = Stopwatch.GetElapsedTime(started);
+            started = Stopwatch.GetTimestamp();
+            if (loader.WarmUp is { } warmUp)
+            {
+                using var scope = torch.NewDisposeScope();
+                warmUp(instance, context);
+            }
+            return (instance, loadTime, Stopwatch.GetElapsedTime(started), context.Device, context.DType);
+        }).ConfigureAwait(false);
+        model = loaded;
+        DeviceName = device.ToString();
+        ComputeDType = TorchDTypes.ToDType(dtype);
+        Metrics.ModelLoaded(loadTime, warmUpTime);
+        logger.LogInformation("Model {Model} loaded on {Device} ({DType}) in {Load:F2} s, warmed up in {WarmUp:F2} s",
+            ModelId, DeviceName, Options.DType, loadTime.TotalSeconds, warmUpTime.TotalSeconds);
+        Status.MarkReady();
+    }
+
+    /// <summary>Stops every batcher and scheduler, failing what they still hold with <paramref name="reason"/>.</summary>
+    internal void StopWorkloads(Exception reason)
+    {
+        foreach (var workload in Workloads()) workload.Stop(reason);
+    }
+
+    /// <summary>Waits for the queues' pumps to end, disposes the model on its thread and ends the thread.</summary>
+    internal async Task DisposeModelAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(Workloads().Select(w => w.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (model is IDisposable disposable)
+        {
+            try
+            {
+                await Thread.RunAsync(() => disposable.Dispose()).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                logger.LogWarning(error, "Disposing model {Model} failed", ModelId);
+            }
+        }
+        model = null;
+        Thread.Dispose();
+    }
+
+    private IWorkload[] Workloads()
+    {
+        lock (gate) return [.. workloads];
+    }
+
+    private T Register<T>(T workload) where T : IWorkload
+    {
+        lock (gate) workloads.Add(workload);
+        return workload;
+    }
+}
