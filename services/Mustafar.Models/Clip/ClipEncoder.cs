@@ -33,6 +33,30 @@ public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
         return states;
     }
 
+    /// <summary>hidden_states[i] for each i in <paramref name="layers"/>, in one pass that runs up to the deepest of
+    /// them and frees every other state as soon as the next one exists (so a batch whose rows ask for different
+    /// layers runs the tower once). The returned tensors belong to the caller's dispose scope.</summary>
+    public IReadOnlyDictionary<int, Tensor> SelectedHiddenStates(Tensor hidden, Tensor? mask, IReadOnlyCollection<int> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("no layer asked for", nameof(layers));
+        foreach (var layer in layers)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(layer, nameof(layers));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(layer, this.layers.Count, nameof(layers));
+        }
+        var kept = new Dictionary<int, Tensor>();
+        var current = hidden;
+        for (var i = 0; ; i++)
+        {
+            if (layers.Contains(i)) kept[i] = current;
+            if (kept.Count == layers.Distinct().Count()) return kept;
+            var next = this.layers[i].forward(current, mask);
+            if (!ReferenceEquals(current, hidden) && !kept.ContainsValue(current)) current.Dispose();
+            current = next;
+        }
+    }
+
     /// <summary>hidden_states[<paramref name="layer"/>] alone: runs the first <paramref name="layer"/> layers and
     /// frees each intermediate state as soon as the next one exists, so a deep tower holds two states at a time
     /// instead of all of them. Returns <paramref name="hidden"/> itself for layer 0.</summary>

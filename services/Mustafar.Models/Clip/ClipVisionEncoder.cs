@@ -77,10 +77,10 @@ public sealed class ClipVisionEncoder : IDisposable
         Preprocessor.Preprocess(image, aspect ?? Info.Defaults.Aspect, field);
 
     /// <summary>The settings a call with these (possibly unset) options uses; bad values fail with
-    /// InvalidInputException naming the field.</summary>
-    public ClipFeatureRequest Resolve(int? selectLayer = null, ClipFeatureSelect? selectFeature = null)
+    /// InvalidInputException naming <paramref name="selectLayerField"/>.</summary>
+    public ClipFeatureRequest Resolve(int? selectLayer = null, ClipFeatureSelect? selectFeature = null, string selectLayerField = "select_layer")
     {
-        var index = ClipFeatureSelection.HiddenStateIndex(selectLayer ?? Info.Defaults.SelectLayer, Info.NumLayers);
+        var index = ClipFeatureSelection.HiddenStateIndex(selectLayer ?? Info.Defaults.SelectLayer, Info.NumLayers, selectLayerField);
         var feature = selectFeature ?? Info.Defaults.SelectFeature;
         return new ClipFeatureRequest(index, feature, Info.TokenCount(feature));
     }
@@ -101,6 +101,19 @@ public sealed class ClipVisionEncoder : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         return _model.Features(pixelValues.to(_device), request.HiddenStateIndex, request.SelectFeature).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Features of a batch whose images each bring their own resolved settings (see <see cref="Resolve"/>):
+    /// the tower runs once, up to the deepest layer asked for, and image i gets [tokens_i, hidden] of its own layer
+    /// and token selection, on the model's device in its dtype, owned by the caller's dispose scope.</summary>
+    public IReadOnlyList<Tensor> EncodeEach(IReadOnlyList<PreprocessedImage> images, IReadOnlyList<ClipFeatureRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var rows = _model.FeaturesPerRow(PixelBatch(images), requests.Select(r => (r.HiddenStateIndex, r.SelectFeature)).ToArray());
+        foreach (var row in rows) row.MoveToOuterDisposeScope();
+        return rows;
     }
 
     /// <summary>Stacks preprocessed images into one [batch, 3, H, W] tensor on the model's device.</summary>

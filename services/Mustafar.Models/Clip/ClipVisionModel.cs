@@ -60,6 +60,29 @@ public sealed class ClipVisionModel : nn.Module<Tensor, Tensor>
         return ClipFeatureSelection.Select(state, select).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Per-row feature selection for a batch whose rows may ask for different layers and token selections (a
+    /// service batching every request): one pass up to the deepest requested layer, then row i takes
+    /// hidden_states[selections[i].Layer][i] with its tokens. Each result is [tokens, hidden], contiguous, in the
+    /// caller's dispose scope. Rows equal what <see cref="Features"/> gives for the same row alone, up to the
+    /// rounding of batched kernels.
+    /// </summary>
+    public IReadOnlyList<Tensor> FeaturesPerRow(Tensor pixelValues, IReadOnlyList<(int SelectLayer, ClipFeatureSelect Select)> selections)
+    {
+        CheckInput(pixelValues);
+        ArgumentNullException.ThrowIfNull(selections);
+        if (selections.Count != pixelValues.shape[0])
+            throw new ArgumentException($"{selections.Count} selections for a batch of {pixelValues.shape[0]} images", nameof(selections));
+        var indices = selections.Select(s => ClipFeatureSelection.HiddenStateIndex(s.SelectLayer, Config.NumLayers)).ToArray();
+        using var scope = NewDisposeScope();
+        var states = vision_model.SelectedHiddenStates(pixelValues, indices.Distinct().ToArray());
+        var rows = new Tensor[selections.Count];
+        for (var i = 0; i < rows.Length; i++)
+            rows[i] = ClipFeatureSelection.Select(states[indices[i]][TensorIndex.Slice(i, i + 1)], selections[i].Select)[0]
+                .contiguous().MoveToOuterDisposeScope();
+        return rows;
+    }
+
     private void CheckInput(Tensor pixelValues)
     {
         long[] expected = [Config.NumChannels, Config.ImageSize, Config.ImageSize];

@@ -43,6 +43,10 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
         return encoder.HiddenState(Embed(pixelValues), null, layer).MoveToOuterDisposeScope();
     }
 
+    /// <summary>hidden_states[i] for each requested i, running the layers once up to the deepest.</summary>
+    public IReadOnlyDictionary<int, Tensor> SelectedHiddenStates(Tensor pixelValues, IReadOnlyCollection<int> layers) =>
+        encoder.SelectedHiddenStates(Embed(pixelValues), null, layers);
+
     /// <summary>pooler_output: post_layernorm of the class token of <paramref name="lastHiddenState"/>.</summary>
     public Tensor Pool(Tensor lastHiddenState)
     {

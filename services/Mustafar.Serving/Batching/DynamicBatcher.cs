@@ -4,8 +4,9 @@ namespace Mustafar.Serving;
 
 /// <summary>
 /// Groups requests from many callers into batched forward passes. The oldest queued request opens a batch; the
-/// batch takes every queued request with the same compatibility key, up to <see cref="BatchingLimits.MaxBatchSize"/>,
-/// and runs once it is full or the oldest request has waited <see cref="BatchingLimits.MaxBatchDelay"/>.
+/// batch takes every queued request with the same compatibility key, up to <see cref="BatchingLimits.MaxBatchSize"/>
+/// rows (a request counts as one row unless a row count says otherwise: a guided diffusion request needs two U-Net
+/// rows), and runs once it is full or the oldest request has waited <see cref="BatchingLimits.MaxBatchDelay"/>.
 /// Requests with other keys keep their place in the queue. The queue is bounded (overflow is
 /// <see cref="QueueFullException"/>); a cancelled or expired call leaves the queue at once and never runs; a
 /// failing batch fails only its own requests, and the next batch runs as usual.
@@ -18,6 +19,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     private readonly BatchingLimits limits;
     private readonly Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TOutput>>> execute;
     private readonly Func<TInput, object?> compatibilityKey;
+    private readonly Func<TInput, int> rowCount;
     private readonly ServingStatus status;
     private readonly ServingMetrics metrics;
     private readonly LinkedList<Pending> queue = new();
@@ -35,13 +37,16 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     /// the inference thread).</param>
     /// <param name="compatibilityKey">Requests share a batch only when their keys are equal; null batches
     /// everything together.</param>
+    /// <param name="rowCount">Rows a request takes of <see cref="BatchingLimits.MaxBatchSize"/> (at least 1, at most
+    /// MaxBatchSize); null counts every request as one row.</param>
     internal DynamicBatcher(string name, BatchingLimits limits, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TOutput>>> execute,
-        Func<TInput, object?>? compatibilityKey, ServingStatus status, ServingMetrics metrics)
+        Func<TInput, object?>? compatibilityKey, ServingStatus status, ServingMetrics metrics, Func<TInput, int>? rowCount = null)
     {
         this.name = name;
         this.limits = limits;
         this.execute = execute;
         this.compatibilityKey = compatibilityKey ?? (_ => null);
+        this.rowCount = rowCount ?? (_ => 1);
         this.status = status;
         this.metrics = metrics;
         metrics.RegisterQueue(name);
@@ -71,7 +76,11 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     {
         status.ThrowIfNotReady();
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = new Pending(input, compatibilityKey(input), cancellationToken);
+        var rows = rowCount(input);
+        if (rows < 1 || rows > limits.MaxBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(input), rows,
+                $"a request of the '{name}' queue needs {rows} rows; a batch holds 1 to {limits.MaxBatchSize}");
+        var pending = new Pending(input, compatibilityKey(input), rows, cancellationToken);
         lock (gate)
         {
             if (stopReason is not null) throw new ServiceUnavailableException(stopReason.Message);
@@ -164,7 +173,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
                 if (queue.First is { } oldest)
                 {
                     var due = limits.MaxBatchDelay - Stopwatch.GetElapsedTime(oldest.Value.Enqueued);
-                    if (due <= TimeSpan.Zero || CountCompatible(oldest.Value.Key) >= limits.MaxBatchSize)
+                    if (due <= TimeSpan.Zero || CompatibleRows(oldest.Value.Key) >= limits.MaxBatchSize)
                         return TakeBatch(oldest.Value.Key);
                     wait = due;
                 }
@@ -173,25 +182,29 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         }
     }
 
-    private int CountCompatible(object? key)
+    private int CompatibleRows(object? key)
     {
-        var count = 0;
-        for (var node = queue.First; node is not null && count < limits.MaxBatchSize; node = node.Next)
-            if (Equals(node.Value.Key, key)) count++;
-        return count;
+        var rows = 0;
+        for (var node = queue.First; node is not null && rows < limits.MaxBatchSize; node = node.Next)
+            if (Equals(node.Value.Key, key)) rows += node.Value.Rows;
+        return rows;
     }
 
     private List<Pending> TakeBatch(object? key)
     {
+        // First fit in queue order: the oldest request always goes in, and a later one that would overflow the
+        // rows leaves room for smaller ones behind it.
         var batch = new List<Pending>(limits.MaxBatchSize);
+        var rows = 0;
         var node = queue.First;
-        while (node is not null && batch.Count < limits.MaxBatchSize)
+        while (node is not null && rows < limits.MaxBatchSize)
         {
             var next = node.Next;
-            if (Equals(node.Value.Key, key))
+            if (Equals(node.Value.Key, key) && rows + node.Value.Rows <= limits.MaxBatchSize)
             {
                 queue.Remove(node);
                 batch.Add(node.Value);
+                rows += node.Value.Rows;
             }
             node = next;
         }
@@ -200,10 +213,11 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         return batch;
     }
 
-    private sealed class Pending(TInput input, object? key, CancellationToken cancellationToken)
+    private sealed class Pending(TInput input, object? key, int rows, CancellationToken cancellationToken)
     {
         public TInput Input { get; } = input;
         public object? Key { get; } = key;
+        public int Rows { get; } = rows;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
         public TaskCompletionSource<TOutput> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

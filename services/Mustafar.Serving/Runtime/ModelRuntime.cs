@@ -70,11 +70,12 @@ public sealed class ModelRuntime<TModel> where TModel : class
     /// <param name="runBatch">Runs one batch, returning one output per input in order.</param>
     /// <param name="compatibilityKey">Only requests with equal keys share a batch; null batches everything.</param>
     /// <param name="limits">Defaults to the configured <see cref="BatchingOptions"/>.</param>
+    /// <param name="rowCount">Rows a request takes of MaxBatchSize; null counts each request as one row.</param>
     public DynamicBatcher<TInput, TOutput> CreateBatcher<TInput, TOutput>(string queue,
         Func<TModel, IReadOnlyList<TInput>, IReadOnlyList<TOutput>> runBatch, Func<TInput, object?>? compatibilityKey = null,
-        BatchingLimits? limits = null) =>
+        BatchingLimits? limits = null, Func<TInput, int>? rowCount = null) =>
         Register(new DynamicBatcher<TInput, TOutput>(queue, limits ?? BatchingLimits.From(Batching),
-            inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics));
+            inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics, rowCount));
 
     /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread.</summary>
     /// <param name="queue">Its name in metrics and messages ("generate").</param>

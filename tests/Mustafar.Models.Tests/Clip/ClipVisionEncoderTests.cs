@@ -187,6 +187,35 @@ public sealed class ClipVisionEncoderTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_mixing_layers_and_token_selections_gives_each_row_its_own_features()
+    {
+        using var scope = NewDisposeScope();
+        var folder = ClipLayoutFolders.VisionModel(Folder("clip"));
+        using var encoder = ClipVisionEncoder.Load(folder);
+        var wide = TestImages.Encode(TestImages.Pattern(60, 30, seed: 1), new PngEncoder());
+        var tall = TestImages.Encode(TestImages.Pattern(20, 45, seed: 2), new PngEncoder());
+        var images = new[] { encoder.Preprocess(wide), encoder.Preprocess(tall), encoder.Preprocess(wide) };
+        var requests = new[]
+        {
+            encoder.Resolve(-2, ClipFeatureSelect.Patch),
+            encoder.Resolve(0, ClipFeatureSelect.ClsPatch),
+            encoder.Resolve(-1, ClipFeatureSelect.ClsPatch),
+        };
+
+        var rows = encoder.EncodeEach(images, requests);
+
+        Assert.Equal(3, rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var alone = encoder.Encode([images[i]], requests[i].HiddenStateIndex, requests[i].SelectFeature)[0];
+            Assert.Equal([requests[i].TokenCount, encoder.Info.HiddenSize], rows[i].shape);
+            TensorAssert.Close(alone, rows[i], 1e-5, $"row {i}");
+        }
+        Assert.Throws<ArgumentException>(() => encoder.EncodeEach(images, requests[..2]));
+        Assert.Equal("options.select_layer", Assert.Throws<InvalidInputException>(() => encoder.Resolve(7, null, "options.select_layer")).Field);
+    }
+
+    [Fact]
     public void Image_bytes_go_through_preprocessing_into_a_batch()
     {
         using var scope = NewDisposeScope();

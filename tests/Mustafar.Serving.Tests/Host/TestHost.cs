@@ -18,7 +18,7 @@ namespace Mustafar.Serving.Tests.Host;
 public sealed class TestHost : IAsyncDisposable
 {
     /// <summary>Bound on every wait in these tests, so that a broken runtime fails a test instead of hanging it.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan Patience = Eventually.Patience;
 
     public const long CheckpointSeed = 1234;
 

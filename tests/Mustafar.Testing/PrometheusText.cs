@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mustafar.Serving.Tests.Host;
+namespace Mustafar.Testing;
 
 /// <summary>Reads values out of the Prometheus text exposition format.</summary>
 public static class PrometheusText

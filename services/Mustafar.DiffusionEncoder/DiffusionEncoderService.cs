@@ -1,0 +1,172 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Mustafar.Diffusion.V1;
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Imaging;
+using Mustafar.Serving;
+using Mustafar.Tensors.V1;
+using Mustafar.Torch;
+using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
+using LatentMode = Mustafar.Models.Diffusion.LatentMode;
+using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
+using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
+using TapFeatures = Mustafar.Diffusion.V1.TapFeatures;
+
+namespace Mustafar.DiffusionEncoder;
+
+/// <summary>
+/// <c>mustafar.diffusion.v1.DiffusionEncoder</c> over a <see cref="StableDiffusionFeatureExtractor"/>. Each request
+/// is validated, decoded, resized and tokenized on the caller's thread; only requests with the same timestep, taps
+/// and image size share a batch, whose conditional and unconditional rows run as one U-Net batch of at most
+/// <c>Mustafar:Batching:MaxBatchSize</c> rows (a guided request with a prompt takes two).
+/// </summary>
+public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderBase
+{
+    /// <summary>Loads the diffusers folder named by <c>Mustafar:Model:Path</c>, then warms up with one guided
+    /// request (both rows, every component).</summary>
+    public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, WarmUp);
+
+    private readonly ModelRuntime<StableDiffusionFeatureExtractor> runtime;
+    private readonly DynamicBatcher<DiffusionJob, EncodeResponse> batcher;
+
+    public DiffusionEncoderService(ModelRuntime<StableDiffusionFeatureExtractor> runtime)
+    {
+        this.runtime = runtime;
+        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", RunBatch,
+            job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UnetRows);
+    }
+
+    public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
+    {
+        var job = Prepare(request, runtime.Model, runtime.Limits);
+        return batcher.SubmitAsync(job, context.CancellationToken);
+    }
+
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(Describe(runtime.Model.Info));
+
+    /// <summary>One validated, prepared request waiting for a batch.</summary>
+    private sealed record DiffusionJob(PreparedFeatureRequest Prepared, DType OutputDType);
+
+    private static StableDiffusionFeatureExtractor Load(ModelLoadContext context)
+    {
+        // A guided request needs its conditional and unconditional rows in one pass.
+        if (context.Batching.MaxBatchSize < 2)
+            throw new InvalidOperationException(
+                $"{BatchingOptions.Section}:MaxBatchSize is {context.Batching.MaxBatchSize}; the diffusion encoder counts U-Net rows and needs at least 2 (one guided request)");
+        return StableDiffusionFeatureExtractor.Load(context.ModelPath, new DiffusionFeatureOptions
+        {
+            Device = context.Device,
+            DType = context.DType,
+            ModelId = context.ModelId,
+            MaxBatchRows = context.Batching.MaxBatchSize,
+            MaxImagePixels = context.Limits.MaxImagePixels,
+        }, message => context.Logger.LogInformation("{Component}", message));
+    }
+
+    private static void WarmUp(StableDiffusionFeatureExtractor extractor, ModelLoadContext context)
+    {
+        var size = extractor.Info.ImageSize;
+        var blank = new RgbImage(size, size, new byte[size * size * RgbImage.Channels]);
+        var request = new FeatureRequest { Prompt = "warm up", GuidanceScale = 1 };
+        extractor.Extract([extractor.Prepare(request, blank)]);
+    }
+
+    /// <summary>Validates the request (every error names its field), then decodes and prepares it.</summary>
+    private static DiffusionJob Prepare(EncodeRequest request, StableDiffusionFeatureExtractor extractor, LimitsOptions limits)
+    {
+        var variant = RequestChecks.Known(request.Variant, "variant") switch
+        {
+            ProtoVariant.Conditional => FeatureVariant.Conditional,
+            ProtoVariant.Unconditional => FeatureVariant.Unconditional,
+            _ => FeatureVariant.Guided,
+        };
+        var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == ProtoLatentMode.Sample ? LatentMode.Sample : LatentMode.Mean;
+        var dtype = RequestChecks.OutputDType(request.OutputDtype, TorchDTypes.ToDType(extractor.Info.ComputeDType));
+        var prepared = extractor.Prepare(new FeatureRequest
+        {
+            Image = RequestChecks.Image(request.Image, limits),
+            Prompt = RequestChecks.Text(request.Prompt, limits.MaxPromptChars, "prompt"),
+            Timestep = request.HasTimestep ? request.Timestep : null,
+            Seed = request.HasSeed ? request.Seed : null,
+            GuidanceScale = request.HasGuidanceScale ? request.GuidanceScale : null,
+            Taps = request.Taps,
+            Variant = variant,
+            LatentMode = latentMode,
+            TruncatePrompt = request.TruncatePrompt,
+        });
+        return new DiffusionJob(prepared, dtype);
+    }
+
+    // On the inference thread, inside its dispose scope: the tensors die with it, the messages are returned.
+    private static EncodeResponse[] RunBatch(StableDiffusionFeatureExtractor extractor, IReadOnlyList<DiffusionJob> jobs)
+    {
+        var results = extractor.Extract(jobs.Select(j => j.Prepared).ToArray());
+        return jobs.Select((job, i) =>
+        {
+            var response = new EncodeResponse { Settings = Describe(results[i].Settings) };
+            response.Features.Add(results[i].Features.Select(tap => new TapFeatures
+            {
+                Tap = tap.Tap,
+                Features = TorchTensorBridge.ToProto(tap.Tokens, job.OutputDType),
+                GridHeight = tap.GridHeight,
+                GridWidth = tap.GridWidth,
+                Channels = tap.Channels,
+            }));
+            return response;
+        }).ToArray();
+    }
+
+    private static EncodeSettings Describe(FeatureSettings settings)
+    {
+        var result = new EncodeSettings
+        {
+            ModelId = settings.ModelId,
+            Timestep = settings.Timestep,
+            Seed = settings.Seed,
+            GuidanceScale = settings.GuidanceScale,
+            Variant = settings.Variant switch
+            {
+                FeatureVariant.Conditional => ProtoVariant.Conditional,
+                FeatureVariant.Unconditional => ProtoVariant.Unconditional,
+                _ => ProtoVariant.Guided,
+            },
+            PromptSha256 = settings.PromptSha256,
+            ImageSize = settings.ImageSize,
+            LatentMode = settings.LatentMode == LatentMode.Sample ? ProtoLatentMode.Sample : ProtoLatentMode.Mean,
+            PromptTokens = settings.PromptTokens,
+            PromptTruncated = settings.PromptTruncated,
+            UnetRows = settings.UnetRows,
+        };
+        result.Taps.Add(settings.Taps);
+        return result;
+    }
+
+    private static ModelInfo Describe(DiffusionModelInfo info)
+    {
+        var result = new ModelInfo
+        {
+            ModelId = info.ModelId,
+            ImageSize = info.ImageSize,
+            NumTrainTimesteps = info.NumTrainTimesteps,
+            MaxPromptTokens = info.MaxPromptTokens,
+            DefaultTimestep = info.DefaultTimestep,
+            DefaultSeed = info.DefaultSeed,
+            DefaultGuidanceScale = info.DefaultGuidanceScale,
+            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
+            Device = info.Device,
+            MaxBatchSize = info.MaxBatchRows,
+            MaxImagePixels = info.MaxImagePixels,
+        };
+        result.Taps.Add(info.Taps.Select(tap => new TapInfo
+        {
+            Name = tap.Name,
+            ModulePath = tap.ModulePath,
+            GridHeight = tap.GridHeight,
+            GridWidth = tap.GridWidth,
+            Channels = tap.Channels,
+        }));
+        result.DefaultTaps.Add(info.DefaultTaps);
+        return result;
+    }
+}
