@@ -1,0 +1,39 @@
+using Mustafar.Models.Checkpoints;
+using Mustafar.Models.Diffusion;
+
+namespace Mustafar.Services.Tests.Host;
+
+/// <summary>
+/// The tiny checkpoints the hosts serve, written by the project's writers once per test run, all at once, before
+/// any test creates a tensor: the CLIP writer builds its key layout on the meta device by switching TorchSharp's
+/// process-wide default device, which would put another thread's new tensors there if a test ran meanwhile. Every
+/// test reaches the checkpoints through here first, so the type initializer runs alone (other threads wait for it).
+/// The folders are read-only for the tests and deleted when the process exits.
+/// </summary>
+public static class TinyCheckpoints
+{
+    private static readonly string Root = RepoPaths.NewTempFolder("services");
+
+    /// <summary>CLIP vision, "tiny" preset (28 px, 7x7 patches, 32 wide, 3 layers).</summary>
+    public static string Clip { get; } = Path.Combine(Root, "clip");
+
+    /// <summary>A Stable Diffusion pipeline in the diffusers layout, "tiny" preset (64 px).</summary>
+    public static string Diffusion { get; } = Path.Combine(Root, "diffusion");
+
+    static TinyCheckpoints()
+    {
+        TinyClipVisionCheckpoint.Write(Clip, "tiny", seed: 3);
+        TinyStableDiffusionWriter.Write(Diffusion, TinyStableDiffusionPreset.Tiny, seed: 7);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless.
+            }
+        };
+    }
+}

@@ -1,0 +1,96 @@
+using Google.Protobuf;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
+using Mustafar.Models.Clip;
+using Mustafar.Models.Diffusion;
+using Mustafar.Serving;
+using Mustafar.Services.Tests.Clip;
+using Mustafar.Services.Tests.Diffusion;
+using Mustafar.Services.Tests.Host;
+using Xunit.Abstractions;
+using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
+using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
+using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+
+namespace Mustafar.Services.Tests;
+
+/// <summary>Memory measurements see the whole process, so nothing else may run beside them.</summary>
+[CollectionDefinition(nameof(MemoryCollection), DisableParallelization = true)]
+public sealed class MemoryCollection;
+
+/// <summary>
+/// Hundreds of requests through each host, in process: tensors are counted exactly (a tensor that escaped its
+/// dispose scope stays counted on the inference thread even after the garbage collector finalized it), heaps
+/// against bounds. The bounds leave room for what settles after warm-up (allocator arenas, Kestrel and gRPC
+/// buffer pools, JIT), and are far below what leaking one request's buffers would cost over the measured
+/// requests: each request carries tens of kilobytes (an encoded image of about 40 KB, its decoded and
+/// preprocessed pixels, the features), so keeping them would add well over the bounds.
+/// </summary>
+[Collection(nameof(MemoryCollection))]
+public sealed class MemoryTests(ITestOutputHelper output)
+{
+    private const long MiB = 1024 * 1024;
+    private const int Warm = 60;
+    private const int Measured = 300;
+
+    [Fact]
+    public async Task ClipEncoder_memory_stays_flat_over_three_hundred_requests()
+    {
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(
+            TinyCheckpoints.Clip, ClipEncoderService.Loader, ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
+        var client = new ClipClient(host.Channel);
+        var images = Images();
+        await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
+            client.EncodeAsync(new ClipRequest { Image = images[i % images.Length] }, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync));
+    }
+
+    [Fact]
+    public async Task DiffusionEncoder_memory_stays_flat_over_three_hundred_requests()
+    {
+        await using var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
+            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
+        var client = new DiffusionClient(host.Channel);
+        var images = Images();
+        await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
+        {
+            // Every variant and two timesteps, so that conditional rows, guidance and separate batches all run.
+            var request = new DiffusionCase($"question {i % 7}", Timestep: i % 2 == 0 ? 50 : 500, Seed: (ulong)i, Scale: 2,
+                Variant: (Mustafar.Diffusion.V1.FeatureVariant)(1 + i % 3)).ToProto([]);
+            request.Image = images[i % images.Length];
+            return client.EncodeAsync(request, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync;
+        }));
+    }
+
+    /// <summary>Noisy PNGs of about 40 KB (under the test hosts' 20 000 pixel cap).</summary>
+    private static ByteString[] Images() =>
+        Enumerable.Range(0, 8).Select(i => ByteString.CopyFrom(TestImages.Png(120, 110 + i, seed: 50 + i))).ToArray();
+
+    private async Task AssertFlatAsync(InferenceThread thread, Func<int, Task> run)
+    {
+        await run(Warm);
+        var baseline = await MemoryProbe.CaptureAsync(thread);
+        await run(Measured);
+        var after = await MemoryProbe.CaptureAsync(thread);
+        var growth = after.Since(baseline);
+        output.WriteLine($"baseline: {baseline}");
+        output.WriteLine($"after:    {after}");
+        output.WriteLine($"growth:   {growth}");
+
+        Assert.Equal(0, growth.InferenceThreadLiveTensors);
+        Assert.Equal(0, growth.LiveTensors);
+        Assert.True(growth.ManagedBytes < 16 * MiB, $"managed heap grew by {growth.ManagedBytes} bytes");
+        if (growth.NativeHeapBytes is { } native) Assert.True(native < 48 * MiB, $"native heap grew by {native} bytes");
+    }
+
+    /// <summary>Eight clients in closed loops until <paramref name="count"/> calls have completed.</summary>
+    private static async Task RunAsync(int count, Func<int, Task> call)
+    {
+        var next = -1;
+        var workers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < count) await call(index);
+        }));
+        await Task.WhenAll(workers).WaitAsync(TimeSpan.FromMinutes(5));
+    }
+}
