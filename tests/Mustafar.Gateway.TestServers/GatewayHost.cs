@@ -36,15 +36,16 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var httpPort = FreePorts.Next();
         var grpcPort = FreePorts.Next();
-        var values = new Dictionary<string, string?>(settings.Values, StringComparer.OrdinalIgnoreCase)
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
-            ["Kestrel:Endpoints:Http:Url"] = $"http://127.0.0.1:{httpPort}",
-            ["Kestrel:Endpoints:Http:Protocols"] = "Http1",
-            ["Kestrel:Endpoints:Grpc:Url"] = $"http://127.0.0.1:{grpcPort}",
-            ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Mustafar"] = "Warning",
         };
+        foreach (var (key, value) in settings.Values) values[key] = value;
+        values["Kestrel:Endpoints:Http:Url"] = $"http://127.0.0.1:{httpPort}";
+        values["Kestrel:Endpoints:Http:Protocols"] = "Http1";
+        values["Kestrel:Endpoints:Grpc:Url"] = $"http://127.0.0.1:{grpcPort}";
+        values["Kestrel:Endpoints:Grpc:Protocols"] = "Http2";
         var app = GatewayApplication.Build(new WebApplicationOptions { ContentRootPath = TestContentRoot.Path, EnvironmentName = "Production", Args = [] },
             builder => builder.Configuration.AddInMemoryCollection(values));
         await app.StartAsync().ConfigureAwait(false);

@@ -38,6 +38,14 @@ public static class ChatApi
         return http.SendAsync(message);
     }
 
+    /// <summary>Posts and reads the whole answer, unless <paramref name="cancellationToken"/> abandons it first.</summary>
+    public static async Task<string> PostAsyncCancellable(HttpClient http, JsonNode body, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/v1/chat/completions", content, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     /// <summary>Posts and requires 200; returns the answer JSON.</summary>
     public static async Task<JsonElement> AskAsync(HttpClient http, JsonNode body, string? cacheHeader = null)
     {
