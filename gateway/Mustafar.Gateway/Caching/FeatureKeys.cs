@@ -17,7 +17,8 @@ public sealed record ClipFeatureSettings(string ModelId, int SelectLayer, Featur
 public sealed record DiffusionHalfSettings(string ModelId, int Timestep, ulong Seed, string Tap, FeatureVariant Variant,
     string Prompt, int ImageSize, LatentMode LatentMode, DType DType)
 {
-    public string PromptSha256 { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Prompt)));
+    // Computed on read, not stored: a stored hash would go stale in a copy made with "with { Prompt = ... }".
+    public string PromptSha256 => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Prompt)));
 }
 
 /// <summary>
