@@ -10,8 +10,9 @@ public static class GatewayApplication
     /// <summary>Prefix of the environment variables the gateway reads (<c>MUSTAFAR__Gateway__Cache__Redis</c>).</summary>
     public const string EnvironmentPrefix = "MUSTAFAR__";
 
+    /// <summary>The gateway as Program.cs runs it: appsettings.json from beside the binary, wherever it is started from.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
-        Build(new WebApplicationOptions { Args = args }, configure);
+        Build(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory }, configure);
 
     /// <param name="configure">Runs after the standard configuration sources are in place and before any service is
     /// registered: add configuration sources or services there.</param>

@@ -29,6 +29,9 @@ public sealed class TestGenerator : Generator.GeneratorBase
     public int CancelledCalls => Volatile.Read(ref _cancelled);
     public CallGate Gate { get; } = new();
 
+    /// <summary>When set, the stream fails with UNAVAILABLE after this many deltas (0: before any output).</summary>
+    public int? FailAfterDeltas { get; set; }
+
     public static FeatureSpec ClipSpec => new()
     {
         Name = "clip", Source = FeatureSource.Clip, Tokens = TestClipEncoder.Grid * TestClipEncoder.Grid, Channels = TestClipEncoder.Hidden,
@@ -86,6 +89,7 @@ public sealed class TestGenerator : Generator.GeneratorBase
         var completion = 0;
         for (var i = 0; i < answerLength; i++)
         {
+            if (FailAfterDeltas == i) throw new RpcException(new Status(StatusCode.Unavailable, "test generator: failing as configured"));
             var word = Vocabulary[hash[i % hash.Length] % Vocabulary.Length];
             completion++;
             await responseStream.WriteAsync(new GenerateResponse
