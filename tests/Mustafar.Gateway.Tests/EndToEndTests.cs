@@ -189,4 +189,17 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         Assert.Equal(new long[] { 16, 8 }, encoded.Features.Shape);
         Assert.Equal(before + 1, Mesh.ClipEncodeCalls);
     }
+
+    [Fact]
+    public async Task Grpc_reflection_lists_the_vqa_service()
+    {
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(Mesh.Gateway.Grpc);
+        using var call = reflection.ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(30));
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("mustafar.vqa.v1.VisualQuestionAnswering", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
 }

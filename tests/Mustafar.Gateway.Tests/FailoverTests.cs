@@ -45,4 +45,25 @@ public sealed class FailoverTests : IAsyncLifetime
         await Eventually.ReturnsAsync(() => _mesh.Gateway.Http.GetStringAsync("/readyz"),
             body => body.Contains("\"cluster\":\"clip\",\"destinations\":2,\"available\":2", StringComparison.Ordinal), "the probe bringing clip-0 back");
     }
+
+    [Fact]
+    public async Task An_unreachable_destination_is_retried_once_on_another_and_marked_unhealthy()
+    {
+        // FirstAlphabetical always picks clip-0 first: a port nobody listens on.
+        await using var gateway = await _mesh.StartGatewayAsync(s => s
+            .Set("ReverseProxy:Clusters:clip:LoadBalancingPolicy", "FirstAlphabetical")
+            .Set("ReverseProxy:Clusters:clip:HealthCheck:Active:Enabled", "false")
+            .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Address", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next())
+            .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Health", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next()));
+        var served0 = _mesh.Clips[1].EncodeCalls;
+
+        await ChatApi.AskAsync(gateway.Http, ChatApi.Request(TestImages.DataUrl(TestImages.Unique()), "Q?"));
+        Assert.Equal(1, gateway.Metrics.UpstreamRetries.WithLabels("clip").Value);
+        Assert.Equal(served0 + 1, _mesh.Clips[1].EncodeCalls);
+
+        // clip-0 is now passively unhealthy: the next request goes straight to clip-1, without a retry.
+        await ChatApi.AskAsync(gateway.Http, ChatApi.Request(TestImages.DataUrl(TestImages.Unique()), "Q?"));
+        Assert.Equal(1, gateway.Metrics.UpstreamRetries.WithLabels("clip").Value);
+        Assert.Equal(served0 + 2, _mesh.Clips[1].EncodeCalls);
+    }
 }

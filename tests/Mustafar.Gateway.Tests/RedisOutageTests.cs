@@ -45,4 +45,23 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.Equal("hit", ChatApi.Cache(hit, "clip"));
         Assert.Equal("hit", ChatApi.Cache(hit, "diffusion_unconditional"));
     }
+
+    [SkippableFact]
+    public async Task A_slow_redis_costs_at_most_the_operation_timeout_and_requests_still_succeed()
+    {
+        await using var gateway = await _mesh.StartGatewayAsync(s => s.Set("Gateway:Cache:OperationTimeout", TimeSpan.FromMilliseconds(200)));
+        var image = TestImages.DataUrl(TestImages.Unique());
+        await Eventually.ReturnsAsync(() => ChatApi.AskAsync(gateway.Http, ChatApi.Request(image, "Q?")),
+            c => ChatApi.Cache(c, "clip") == "hit", "the cache working before the stall");
+        var timeouts0 = gateway.Metrics.CacheErrors.WithLabels("get").Value;
+
+        await _mesh.Redis!.PauseAsync(TimeSpan.FromSeconds(5));
+        var during = await ChatApi.AskAsync(gateway.Http, ChatApi.Request(image, "Q?"));
+
+        Assert.Equal("error", ChatApi.Cache(during, "clip"));
+        Assert.False(string.IsNullOrEmpty(ChatApi.Answer(during)));
+        Assert.True(gateway.Metrics.CacheErrors.WithLabels("get").Value > timeouts0);
+        await Eventually.ReturnsAsync(() => ChatApi.AskAsync(gateway.Http, ChatApi.Request(image, "Q?")),
+            c => ChatApi.Cache(c, "clip") == "hit", "the cache answering again after the stall");
+    }
 }

@@ -79,7 +79,20 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>True when a server on the port answers PING with PONG.</summary>
-    public async Task<bool> PingAsync()
+    public async Task<bool> PingAsync() => await CommandAsync("PING").ConfigureAwait(false) is { } reply && reply.StartsWith("+PONG", StringComparison.Ordinal);
+
+    /// <summary>Makes Redis slow without disconnecting anyone: every client's commands wait for
+    /// <paramref name="duration"/> (CLIENT PAUSE), as under a stall of the server.</summary>
+    public async Task PauseAsync(TimeSpan duration)
+    {
+        var reply = await CommandAsync($"CLIENT PAUSE {(long)duration.TotalMilliseconds}").ConfigureAwait(false);
+        if (reply?.StartsWith("+OK", StringComparison.Ordinal) != true)
+            throw new InvalidOperationException($"CLIENT PAUSE failed: {reply ?? "no reply"}");
+    }
+
+    /// <summary>Sends one inline command on a fresh connection and returns the first line of the reply, or null
+    /// when nothing answers.</summary>
+    private async Task<string?> CommandAsync(string command)
     {
         try
         {
@@ -87,14 +100,14 @@ public sealed class RedisServer : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await client.ConnectAsync("127.0.0.1", Port, timeout.Token).ConfigureAwait(false);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token).ConfigureAwait(false);
-            var buffer = new byte[16];
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), timeout.Token).ConfigureAwait(false);
+            var buffer = new byte[256];
             var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            return read > 0 ? Encoding.ASCII.GetString(buffer, 0, read) : null;
         }
         catch (Exception error) when (error is SocketException or IOException or OperationCanceledException)
         {
-            return false;
+            return null;
         }
     }
 
