@@ -81,11 +81,11 @@ public sealed class BadInputTests(MeshFixture fixture) : IClassFixture<MeshFixtu
 
     [Fact]
     public Task A_timestep_outside_the_schedule_is_400() =>
-        ExpectErrorAsync(ChatApi.Request(Image, "Q?", new JsonObject { ["timestep"] = 5000 }), 400, "timestep", "invalid_value");
+        ExpectErrorAsync(ChatApi.Request(Image, "Q?", new JsonObject { ["timestep"] = 5000 }), 400, "mustafar.timestep", "invalid_value");
 
     [Fact]
     public Task A_tap_of_the_wrong_size_for_the_generator_is_400() =>
-        ExpectErrorAsync(ChatApi.Request(Image, "Q?", new JsonObject { ["diffusion_tap"] = TestDiffusionEncoder.SmallTap }), 400, "diffusion_tap", "invalid_value");
+        ExpectErrorAsync(ChatApi.Request(Image, "Q?", new JsonObject { ["diffusion_tap"] = TestDiffusionEncoder.SmallTap }), 400, "mustafar.diffusion_tap", "invalid_value");
 
     [Fact]
     public async Task An_oversized_body_is_413()

@@ -89,13 +89,14 @@ public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshF
     {
         var image = TestImages.DataUrl(TestImages.Unique());
         var clip0 = Mesh.ClipEncodeCalls;
-        var shared0 = Mesh.Gateway.Metrics.CacheShared.Value;
+        var shared = Mesh.Gateway.Metrics.CacheShared.WithLabels("clip");
+        var shared0 = shared.Value;
         Mesh.Clip.Gate.Close();
         try
         {
             var requests = Enumerable.Range(0, 4).Select(_ => AskAsync(image, "Same question?")).ToList();
             await Mesh.Clip.Gate.WaitForWaitersAsync(1);
-            await Eventually.TrueAsync(() => Mesh.Gateway.Metrics.CacheShared.Value >= shared0 + 3, "three requests joining the first");
+            await Eventually.TrueAsync(() => shared.Value >= shared0 + 3, "three requests joining the first's CLIP computation");
             Mesh.Clip.Gate.Open();
             var answers = await Task.WhenAll(requests);
             Assert.Single(answers.Select(ChatApi.Answer).Distinct());

@@ -36,7 +36,8 @@ public sealed class RedisOutageTests : IAsyncLifetime
         // Two lookups per request (CLIP and the unconditional half: guidance 0 needs no conditional half).
         var errors1 = metrics.CacheErrors.WithLabels("get").Value + metrics.CacheErrors.WithLabels("unavailable").Value;
         Assert.True(errors1 >= errors0 + 6, $"every feature lookup during the outage counts as a cache error ({errors0} -> {errors1})");
-        Assert.Contains("\"disconnected\"", await _mesh.Gateway.Http.GetStringAsync("/readyz"));
+        await Eventually.ReturnsAsync(() => _mesh.Gateway.Http.GetStringAsync("/readyz"), body => body.Contains("\"disconnected\"", StringComparison.Ordinal),
+            "readiness reporting the cache disconnected");
 
         await redis.StartAsync();
         var fresh = TestImages.DataUrl(TestImages.Unique());

@@ -28,7 +28,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
                 AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
             var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);
 
-            using var run = await pipeline.StartAsync(new VqaRequest
+            using var run = await StartAsync(new VqaRequest
             {
                 Image = input.Image,
                 ImageField = input.ImageField,
@@ -59,6 +59,21 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
     }
 
     private sealed record Completion(string Id, long Created, string Model);
+
+    /// <summary>Options the pipeline checks, named as the chat request spells them (inside "mustafar").</summary>
+    private static readonly HashSet<string> MustafarFields = ["custom_prompt", "timestep", "seed", "guidance_scale", "diffusion_tap"];
+
+    private async Task<VqaRun> StartAsync(VqaRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pipeline.StartAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidInputException error) when (error is not InputTooLargeException && MustafarFields.Contains(error.Field))
+        {
+            throw new InvalidInputException("mustafar." + error.Field, error.Reason);
+        }
+    }
 
     private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, CancellationToken cancellationToken)
     {

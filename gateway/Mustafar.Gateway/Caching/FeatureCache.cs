@@ -37,8 +37,8 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         }
         else
         {
-            (result, var shared) = await _flights.RunAsync(key, token => LookupOrComputeAsync(key, compute, token), cancellationToken).ConfigureAwait(false);
-            if (shared) metrics.CacheShared.Inc();
+            (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(key, compute, token), cancellationToken,
+                () => metrics.CacheShared.WithLabels(feature).Inc()).ConfigureAwait(false);
         }
         metrics.CacheLookups.WithLabels(feature, StatusLabel(result.Status)).Inc();
         return result;

@@ -9,9 +9,11 @@ public sealed class SingleFlight<T>
 {
     private readonly Dictionary<string, Flight> _flights = new(StringComparer.Ordinal);
 
-    /// <summary>Runs <paramref name="work"/> for <paramref name="key"/>, or joins the run already in flight.</summary>
+    /// <summary>Runs <paramref name="work"/> for <paramref name="key"/>, or joins the run already in flight
+    /// (then <paramref name="joined"/> is called at once, before the run ends).</summary>
     /// <returns>The value and whether this caller joined someone else's run.</returns>
-    public async Task<(T Value, bool Shared)> RunAsync(string key, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public async Task<(T Value, bool Shared)> RunAsync(string key, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken,
+        Action? joined = null)
     {
         Flight flight;
         bool shared;
@@ -25,7 +27,8 @@ public sealed class SingleFlight<T>
             }
             flight.Waiters++;
         }
-        if (!shared) _ = ExecuteAsync(key, flight, work);
+        if (shared) joined?.Invoke();
+        else _ = ExecuteAsync(key, flight, work);
 
         try
         {

@@ -30,7 +30,7 @@ public sealed class GatewayMetrics
         CacheSkipped = factory.CreateCounter("mustafar_gateway_cache_skipped_total",
             "Features not stored, by reason (too_large, model_changed).", "reason");
         CacheShared = factory.CreateCounter("mustafar_gateway_cache_shared_total",
-            "Feature requests that joined an identical computation already in flight (single-flight).");
+            "Feature requests that joined an identical computation already in flight (single-flight), by feature.", "feature");
         UpstreamCalls = factory.CreateCounter("mustafar_gateway_upstream_calls_total",
             "Calls to the pools by pool, method and gRPC status.", "pool", "method", "status");
         UpstreamRetries = factory.CreateCounter("mustafar_gateway_upstream_retries_total",

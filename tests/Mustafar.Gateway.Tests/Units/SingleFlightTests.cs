@@ -12,8 +12,10 @@ public sealed class SingleFlightTests
         var runs = 0;
         Task<int> Work(CancellationToken _) { Interlocked.Increment(ref runs); return release.Task; }
 
-        var first = flights.RunAsync("k", Work, CancellationToken.None);
-        var second = flights.RunAsync("k", Work, CancellationToken.None);
+        var joins = 0;
+        var first = flights.RunAsync("k", Work, CancellationToken.None, () => joins++);
+        var second = flights.RunAsync("k", Work, CancellationToken.None, () => joins++);
+        Assert.Equal(1, joins); // reported at once, while the run is still going
         var other = flights.RunAsync("other", _ => Task.FromResult(7), CancellationToken.None);
         release.SetResult(42);
 
