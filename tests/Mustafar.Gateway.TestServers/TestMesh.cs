@@ -85,6 +85,14 @@ public sealed class TestMesh : IAsyncDisposable
         adjust?.Invoke(settings);
         var gateway = await GatewayHost.StartAsync(settings).ConfigureAwait(false);
         _gateways.Add(gateway);
+        // The gateway connects to Redis in the background (it never waits for it); tests that count cache misses
+        // and hits start once it is connected, unless the test pointed the cache elsewhere.
+        if (Redis is not null && settings.Values.GetValueOrDefault("Gateway:Cache:Redis") == Redis.Configuration
+            && settings.Values.GetValueOrDefault("Gateway:Cache:Enabled") == "True")
+        {
+            var connection = (Mustafar.Gateway.Caching.RedisConnection)gateway.Services.GetService(typeof(Mustafar.Gateway.Caching.RedisConnection))!;
+            await Eventually.TrueAsync(() => connection.Database is not null, "the gateway connecting to Redis").ConfigureAwait(false);
+        }
         return gateway;
     }
 

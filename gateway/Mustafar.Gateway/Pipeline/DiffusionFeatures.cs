@@ -63,6 +63,9 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             Variant = variant,
             OutputDtype = dtype,
             LatentMode = LatentMode.Mean,
+            // A question longer than the text encoder's context is cut to fit, as diffusers' pipelines do, rather
+            // than refused. The cut is a function of the full prompt, so keying by the full prompt stays exact.
+            TruncatePrompt = true,
         };
         encode.Taps.Add(settings.Tap);
 
@@ -73,7 +76,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
                 ?? throw new GatewayException(ErrorKind.BadUpstream, $"the diffusion encoder did not return the tap '{settings.Tap}'");
             var echoed = response.Settings;
             var asKeyed = echoed is not null && echoed.ModelId == settings.ModelId && echoed.Timestep == settings.Timestep
-                && echoed.Seed == settings.Seed && echoed.Variant == variant && !echoed.PromptTruncated;
+                && echoed.Seed == settings.Seed && echoed.Variant == variant;
             if (!asKeyed) diffusion.Info.Invalidate();
             return new ComputedFeature(tap.Features, asKeyed);
         }, failFast.Token);
