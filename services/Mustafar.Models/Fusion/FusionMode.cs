@@ -27,10 +27,21 @@ public static class FusionModes
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
     };
 
+    public static bool TryParse(string name, out FusionMode mode)
+    {
+        foreach (var candidate in Enum.GetValues<FusionMode>())
+            if (candidate.ConfigName() == name)
+            {
+                mode = candidate;
+                return true;
+            }
+        mode = default;
+        return false;
+    }
+
     public static FusionMode Parse(string name, string source)
     {
-        foreach (var mode in Enum.GetValues<FusionMode>())
-            if (mode.ConfigName() == name) return mode;
+        if (TryParse(name, out var mode)) return mode;
         throw new InvalidDataException(
             $"{source}: fusion mode '{name}' is not one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}");
     }
