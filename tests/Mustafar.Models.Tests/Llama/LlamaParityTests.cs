@@ -86,4 +86,35 @@ public sealed class LlamaParityTests(ITestOutputHelper output)
         Assert.True(fullDiff < LogitTolerance, $"full-sequence logits differ by {fullDiff}");
         Assert.True(cacheDiff < LogitTolerance, $"cache parity off by {cacheDiff}");
     }
+
+    [SkippableFact]
+    public void Greedy_decoding_in_a_batch_with_a_padded_row_and_a_joining_row_still_matches()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (model, inputs, outputs) = Load();
+        var expectedIds = outputs["generated_ids"][0].data<long>().ToArray();
+        var expectedSteps = outputs["step_logits"];
+        var mask = inputs["attention_mask"];
+        // The padded batch's second row, without its padding, as a batch-mate of a different length.
+        var other = inputs["input_ids"][1].masked_select(mask[1].to(ScalarType.Bool));
+
+        using var decoder = new LlamaBatchDecoder(model);
+        var logits = decoder.Add([model.Embed(inputs["gen_prompt_ids"])[0], model.Embed(other)]);
+        var generated = new List<long>();
+        var worst = 0.0;
+        for (var step = 0; ; step++)
+        {
+            worst = Math.Max(worst, FixtureTensors.MaxAbsDiff(logits[0], expectedSteps[step]));
+            var next = Enumerable.Range(0, (int)logits.shape[0]).Select(row => logits[row].argmax().item<long>()).ToList();
+            generated.Add(next[0]);
+            if (step + 1 == expectedIds.Length) break;
+            logits = decoder.Step(next);
+            // A third sequence joins at a step boundary; the others keep decoding unchanged.
+            if (step == 3) logits = cat([logits, decoder.Add([model.Embed(inputs["input_ids"][0])])]);
+        }
+        output.WriteLine($"batched step logits max abs diff: {worst:E3}");
+        Assert.Equal(expectedIds, generated);
+        Assert.True(worst < LogitTolerance, $"step logits differ by {worst}");
+    }
 }
