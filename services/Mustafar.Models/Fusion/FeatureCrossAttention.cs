@@ -20,17 +20,18 @@ public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear out_proj;
     private readonly int _heads;
 
-    public FeatureCrossAttention(int clipChannels, int diffusionChannels, int heads, double layerNormEps) : base(nameof(FeatureCrossAttention))
+    public FeatureCrossAttention(int clipChannels, int diffusionChannels, int heads, double layerNormEps, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(FeatureCrossAttention))
     {
         if (heads <= 0 || clipChannels % heads != 0)
             throw new InvalidDataException($"cross-attention: {clipChannels} CLIP channels cannot be split into {heads} heads");
         _heads = heads;
-        norm_clip = nn.LayerNorm(clipChannels, layerNormEps);
-        norm_diffusion = nn.LayerNorm(diffusionChannels, layerNormEps);
-        q_proj = nn.Linear(clipChannels, clipChannels);
-        k_proj = nn.Linear(diffusionChannels, clipChannels);
-        v_proj = nn.Linear(diffusionChannels, clipChannels);
-        out_proj = nn.Linear(clipChannels, clipChannels);
+        norm_clip = nn.LayerNorm(clipChannels, layerNormEps, device: device, dtype: dtype);
+        norm_diffusion = nn.LayerNorm(diffusionChannels, layerNormEps, device: device, dtype: dtype);
+        q_proj = nn.Linear(clipChannels, clipChannels, true, device, dtype);
+        k_proj = nn.Linear(diffusionChannels, clipChannels, true, device, dtype);
+        v_proj = nn.Linear(diffusionChannels, clipChannels, true, device, dtype);
+        out_proj = nn.Linear(clipChannels, clipChannels, true, device, dtype);
         RegisterComponents();
     }
 

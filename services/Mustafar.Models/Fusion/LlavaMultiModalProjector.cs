@@ -13,10 +13,11 @@ public sealed class LlavaMultiModalProjector : nn.Module<Tensor, Tensor>
     private readonly Linear linear_2;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public LlavaMultiModalProjector(int inputChannels, int textHidden, string activation, bool bias) : base(nameof(LlavaMultiModalProjector))
+    public LlavaMultiModalProjector(int inputChannels, int textHidden, string activation, bool bias, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(LlavaMultiModalProjector))
     {
-        linear_1 = nn.Linear(inputChannels, textHidden, hasBias: bias);
-        linear_2 = nn.Linear(textHidden, textHidden, hasBias: bias);
+        linear_1 = nn.Linear(inputChannels, textHidden, bias, device, dtype);
+        linear_2 = nn.Linear(textHidden, textHidden, bias, device, dtype);
         _activation = Activations.Get(activation);
         RegisterComponents();
     }

@@ -10,12 +10,12 @@ public sealed class MustafarFusionModules : nn.Module
     private readonly LlavaMultiModalProjector? diffusion_projector;
     private readonly FeatureCrossAttention? cross_attention;
 
-    public MustafarFusionModules(FusionConfig config) : base(nameof(MustafarFusionModules))
+    public MustafarFusionModules(FusionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(MustafarFusionModules))
     {
         if (config.Mode == FusionMode.ConcatTokens)
-            diffusion_projector = new LlavaMultiModalProjector(config.Diffusion!.Channels, config.TextHiddenSize, config.ProjectorActivation, config.ProjectorBias);
+            diffusion_projector = new LlavaMultiModalProjector(config.Diffusion!.Channels, config.TextHiddenSize, config.ProjectorActivation, config.ProjectorBias, device, dtype);
         if (config.Mode == FusionMode.CrossAttention)
-            cross_attention = new FeatureCrossAttention(config.Clip.Channels, config.Diffusion!.Channels, config.CrossAttentionHeads, config.CrossAttentionLayerNormEps);
+            cross_attention = new FeatureCrossAttention(config.Clip.Channels, config.Diffusion!.Channels, config.CrossAttentionHeads, config.CrossAttentionLayerNormEps, device, dtype);
         RegisterComponents();
     }
 

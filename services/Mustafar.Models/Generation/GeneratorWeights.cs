@@ -32,18 +32,7 @@ public static class GeneratorWeights
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
             throw new ArgumentException($"{dtype} is not a floating-point compute dtype", nameof(dtype));
-        var (previousType, previousDevice) = (get_default_dtype(), get_default_device());
-        set_default_dtype(dtype);
-        set_default_device(device);
-        try
-        {
-            using var _ = no_grad();
-            return new LlavaForConditionalGeneration(config);
-        }
-        finally
-        {
-            set_default_dtype(previousType);
-            set_default_device(previousDevice);
-        }
+        using var _ = no_grad();
+        return new LlavaForConditionalGeneration(config, device, dtype);
     }
 }

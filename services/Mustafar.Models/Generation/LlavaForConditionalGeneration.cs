@@ -23,14 +23,14 @@ public sealed class LlavaForConditionalGeneration : nn.Module
 
     public GeneratorCheckpointConfig Config { get; }
 
-    public LlavaForConditionalGeneration(GeneratorCheckpointConfig config) : base(nameof(LlavaForConditionalGeneration))
+    public LlavaForConditionalGeneration(GeneratorCheckpointConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlavaForConditionalGeneration))
     {
         Config = config;
-        language_model = new LlamaForCausalLM(config.Text);
+        language_model = new LlamaForCausalLM(config.Text, device, dtype);
         if (config.Fusion is { } fusion)
         {
-            multi_modal_projector = new LlavaMultiModalProjector(fusion.ProjectorInputChannels, fusion.TextHiddenSize, fusion.ProjectorActivation, fusion.ProjectorBias);
-            if (MustafarFusionModules.Needed(fusion.Mode)) mustafar_fusion = new MustafarFusionModules(fusion);
+            multi_modal_projector = new LlavaMultiModalProjector(fusion.ProjectorInputChannels, fusion.TextHiddenSize, fusion.ProjectorActivation, fusion.ProjectorBias, device, dtype);
+            if (MustafarFusionModules.Needed(fusion.Mode)) mustafar_fusion = new MustafarFusionModules(fusion, device, dtype);
         }
         RegisterComponents();
     }

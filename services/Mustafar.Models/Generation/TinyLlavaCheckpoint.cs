@@ -66,7 +66,7 @@ public static class TinyLlavaCheckpoint
     /// (large enough that greedy choices are not near-ties).</summary>
     private static Tensor Random(string name, long[] shape, Generator generator)
     {
-        var noise = randn(shape, generator: generator);
+        var noise = randn(shape, ScalarType.Float32, CPU, generator: generator);
         var leaf = name[(name.LastIndexOf('.') + 1)..];
         var isNorm = name.Contains("norm", StringComparison.Ordinal) || name.Contains("layrnorm", StringComparison.Ordinal);
         if (isNorm && leaf == "weight") return 1 + 0.1 * noise;

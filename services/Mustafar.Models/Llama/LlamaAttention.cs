@@ -21,16 +21,16 @@ public sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tens
     private readonly int _kvHeads;
     private readonly int _headDim;
 
-    public LlamaAttention(LlamaConfig config, int layer) : base(nameof(LlamaAttention))
+    public LlamaAttention(LlamaConfig config, int layer, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaAttention))
     {
         _layer = layer;
         _heads = config.NumAttentionHeads;
         _kvHeads = config.NumKeyValueHeads;
         _headDim = config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, hasBias: config.AttentionBias);
-        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
-        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
-        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, hasBias: config.AttentionBias);
+        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, config.AttentionBias, device, dtype);
+        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
+        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
+        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, config.AttentionBias, device, dtype);
         RegisterComponents();
     }
 

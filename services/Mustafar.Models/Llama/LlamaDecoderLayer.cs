@@ -11,12 +11,12 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, LlamaForwardContext, T
     private readonly LlamaRmsNorm input_layernorm;
     private readonly LlamaRmsNorm post_attention_layernorm;
 
-    public LlamaDecoderLayer(LlamaConfig config, int layer) : base(nameof(LlamaDecoderLayer))
+    public LlamaDecoderLayer(LlamaConfig config, int layer, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaDecoderLayer))
     {
-        self_attn = new LlamaAttention(config, layer);
-        mlp = new LlamaMlp(config);
-        input_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps);
-        post_attention_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps);
+        self_attn = new LlamaAttention(config, layer, device, dtype);
+        mlp = new LlamaMlp(config, device, dtype);
+        input_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        post_attention_layernorm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
         RegisterComponents();
     }
 

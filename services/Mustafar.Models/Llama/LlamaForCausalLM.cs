@@ -5,7 +5,9 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Llama;
 
 /// <summary>transformers' LlamaForCausalLM: <see cref="LlamaModel"/> and the lm_head. With
-/// <c>tie_word_embeddings</c> the lm_head shares the embedding table, and a checkpoint may omit lm_head.weight.</summary>
+/// <c>tie_word_embeddings</c> the lm_head shares the embedding table, and a checkpoint may omit lm_head.weight.
+/// Modules are built directly with the given device and dtype (TorchSharp's default dtype and device are
+/// process-wide, so switching them would race with anything else building tensors).</summary>
 public sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaModel model;
@@ -13,11 +15,11 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public LlamaConfig Config { get; }
 
-    public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
+    public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaForCausalLM))
     {
         Config = config;
-        model = new LlamaModel(config);
-        lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        model = new LlamaModel(config, device, dtype);
+        lm_head = nn.Linear(config.HiddenSize, config.VocabSize, false, device, dtype);
         if (config.TieWordEmbeddings) lm_head.weight = model.EmbeddingWeight;
         RegisterComponents();
     }

@@ -13,11 +13,11 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     private readonly Linear down_proj;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public LlamaMlp(LlamaConfig config) : base(nameof(LlamaMlp))
+    public LlamaMlp(LlamaConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
+        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype);
+        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype);
+        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, config.MlpBias, device, dtype);
         _activation = Activations.Get(config.HiddenAct);
         RegisterComponents();
     }

@@ -15,13 +15,13 @@ public sealed class LlamaModel : nn.Module
     private readonly LlamaRotaryEmbedding _rotary;
     private readonly LlamaConfig _config;
 
-    public LlamaModel(LlamaConfig config) : base(nameof(LlamaModel))
+    public LlamaModel(LlamaConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaModel))
     {
         _config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
         layers = new ModuleList<LlamaDecoderLayer>();
-        for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new LlamaDecoderLayer(config, i));
-        norm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps);
+        for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new LlamaDecoderLayer(config, i, device, dtype));
+        norm = new LlamaRmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
         _rotary = new LlamaRotaryEmbedding(config);
         RegisterComponents();
     }

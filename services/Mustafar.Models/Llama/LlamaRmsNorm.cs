@@ -11,9 +11,9 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double _eps;
 
-    public LlamaRmsNorm(int hiddenSize, double eps) : base(nameof(LlamaRmsNorm))
+    public LlamaRmsNorm(int hiddenSize, double eps, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaRmsNorm))
     {
-        weight = nn.Parameter(ones(hiddenSize));
+        weight = nn.Parameter(ones(hiddenSize, dtype, device));
         _eps = eps;
         RegisterComponents();
     }

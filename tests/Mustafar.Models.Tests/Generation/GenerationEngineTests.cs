@@ -246,4 +246,23 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         Assert.Equal(prepared.PromptIds.Count - 1 + model.Info.ImageTokens, result.PromptTokens);
         Assert.True(result.PrefillMs > 0 && result.DecodeMs > 0);
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Half_precision_models_generate_with_finite_logits(ScalarType dtype)
+    {
+        using var model = Load(options: new GeneratorOptions { DType = dtype });
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Assert.Equal(dtype, model.Model.LanguageModel.Model.EmbeddingWeight.dtype);
+        var prepared = model.Prepare(Request("What is shown?", Features(model, 9)));
+        var images = model.Model.ProjectImages(stack([prepared.Request.Features["clip"]]), stack([prepared.Request.Features["diffusion"]]));
+        Assert.Equal(dtype, images.dtype);
+        using var decoder = new LlamaBatchDecoder(model.Model.LanguageModel);
+        var logits = decoder.Add([model.Model.EmbedPrompt(prepared.PromptIds, images[0])]);
+        Assert.True(isfinite(logits).all().item<bool>());
+        var (_, result) = model.Generate(Request("What is shown?", Features(model, 9), new SamplingRequest { MaxNewTokens = 3 }));
+        Assert.Equal(3, result.CompletionTokens);
+    }
 }

@@ -96,8 +96,9 @@ public sealed class LlamaParityTests(ITestOutputHelper output)
         var expectedIds = outputs["generated_ids"][0].data<long>().ToArray();
         var expectedSteps = outputs["step_logits"];
         var mask = inputs["attention_mask"];
-        // The padded batch's second row, without its padding, as a batch-mate of a different length.
-        var other = inputs["input_ids"][1].masked_select(mask[1].to(ScalarType.Bool));
+        // The padded batch's last row, without its padding, as a batch-mate of a different length.
+        var last = mask.shape[0] - 1;
+        var other = inputs["input_ids"][last].masked_select(mask[last].to(ScalarType.Bool));
 
         using var decoder = new LlamaBatchDecoder(model);
         var logits = decoder.Add([model.Embed(inputs["gen_prompt_ids"])[0], model.Embed(other)]);
