@@ -71,69 +71,53 @@ public sealed record LlamaSentencePieceModel
         }
     }
 
-    private static SentencePiece ParsePiece(ByteString bytes)
+    private static SentencePiece ParsePiece(ByteString bytes) =>
+        ReadFields(bytes, new SentencePiece("", 0f, SentencePieceType.Normal), (field, input, piece) => field switch
+        {
+            1 => piece with { Piece = input.ReadString() },
+            2 => piece with { Score = input.ReadFloat() },
+            3 => piece with { Type = (SentencePieceType)input.ReadEnum() },
+            _ => null,
+        });
+
+    private static LlamaSentencePieceModel ParseTrainer(ByteString bytes, LlamaSentencePieceModel model) =>
+        ReadFields(bytes, model, (field, input, m) => field switch
+        {
+            3 => m with { ModelType = input.ReadEnum() },
+            24 => m with { TreatWhitespaceAsSuffix = input.ReadBool() },
+            25 => m with { SplitDigits = input.ReadBool() },
+            35 => m with { ByteFallback = input.ReadBool() },
+            40 => m with { UnkId = input.ReadInt32() },
+            41 => m with { BosId = input.ReadInt32() },
+            42 => m with { EosId = input.ReadInt32() },
+            43 => m with { PadId = input.ReadInt32() },
+            _ => null,
+        });
+
+    private static LlamaSentencePieceModel ParseNormalizer(ByteString bytes, LlamaSentencePieceModel model) =>
+        ReadFields(bytes, model, (field, input, m) => field switch
+        {
+            1 => m with { NormalizerName = input.ReadString() },
+            2 => m with { HasPrecompiledCharsMap = input.ReadBytes().Length > 0 },
+            3 => m with { AddDummyPrefix = input.ReadBool() },
+            4 => m with { RemoveExtraWhitespaces = input.ReadBool() },
+            5 => m with { EscapeWhitespaces = input.ReadBool() },
+            _ => null,
+        });
+
+    /// <summary>Folds a message's fields into <paramref name="value"/>; <paramref name="read"/> returns null for a
+    /// field it does not know, which is skipped.</summary>
+    private static T ReadFields<T>(ByteString bytes, T value, Func<int, CodedInputStream, T, T?> read) where T : class
     {
-        var (piece, score, type) = ("", 0f, SentencePieceType.Normal);
         var input = bytes.CreateCodedInput();
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
-            switch (WireFormat.GetTagFieldNumber(tag))
-            {
-                case 1: piece = input.ReadString(); break;
-                case 2: score = input.ReadFloat(); break;
-                case 3: type = (SentencePieceType)input.ReadEnum(); break;
-                default: input.SkipLastField(); break;
-            }
+            var next = read(WireFormat.GetTagFieldNumber(tag), input, value);
+            if (next is null) input.SkipLastField();
+            else value = next;
         }
-        return new SentencePiece(piece, score, type);
-    }
-
-    private static LlamaSentencePieceModel ParseTrainer(ByteString bytes, LlamaSentencePieceModel model)
-    {
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            model = WireFormat.GetTagFieldNumber(tag) switch
-            {
-                3 => model with { ModelType = input.ReadEnum() },
-                24 => model with { TreatWhitespaceAsSuffix = input.ReadBool() },
-                25 => model with { SplitDigits = input.ReadBool() },
-                35 => model with { ByteFallback = input.ReadBool() },
-                40 => model with { UnkId = input.ReadInt32() },
-                41 => model with { BosId = input.ReadInt32() },
-                42 => model with { EosId = input.ReadInt32() },
-                43 => model with { PadId = input.ReadInt32() },
-                _ => Skip(input, model),
-            };
-        }
-        return model;
-    }
-
-    private static LlamaSentencePieceModel ParseNormalizer(ByteString bytes, LlamaSentencePieceModel model)
-    {
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            model = WireFormat.GetTagFieldNumber(tag) switch
-            {
-                1 => model with { NormalizerName = input.ReadString() },
-                2 => model with { HasPrecompiledCharsMap = input.ReadBytes().Length > 0 },
-                3 => model with { AddDummyPrefix = input.ReadBool() },
-                4 => model with { RemoveExtraWhitespaces = input.ReadBool() },
-                5 => model with { EscapeWhitespaces = input.ReadBool() },
-                _ => Skip(input, model),
-            };
-        }
-        return model;
-    }
-
-    private static LlamaSentencePieceModel Skip(CodedInputStream input, LlamaSentencePieceModel model)
-    {
-        input.SkipLastField();
-        return model;
+        return value;
     }
 
     /// <summary>Serialises the model as a ModelProto that sentencepiece and Microsoft.ML.Tokenizers load.</summary>
