@@ -108,9 +108,11 @@ public sealed class GenerationEngine(GeneratorModel model) : IDisposable
         var result = new List<Tensor?>(live.Select(_ => (Tensor?)null));
         var withImage = live.Select((p, i) => (p, i)).Where(x => x.p.HasImage).ToList();
         if (withImage.Count == 0) return result;
-        var features = withImage.Select(x => x.p.Request.Features).ToList();
-        var clip = stack(features.Select(f => f[FeatureSpec.ClipName]).ToArray());
-        var diffusion = model.Fusion!.Mode.UsesDiffusion() ? stack(features.Select(f => f[FeatureSpec.DiffusionName]).ToArray()) : null;
+        // Requests may send different float dtypes; each goes to the model's dtype and device before stacking.
+        var weight = model.Model.LanguageModel.Model.EmbeddingWeight;
+        Tensor Stack(string name) => stack([.. withImage.Select(x => x.p.Request.Features[name].to(weight.dtype, weight.device))]);
+        var clip = Stack(FeatureSpec.ClipName);
+        var diffusion = model.Fusion!.Mode.UsesDiffusion() ? Stack(FeatureSpec.DiffusionName) : null;
         var projected = model.Model.ProjectImages(clip, diffusion);
         for (var k = 0; k < withImage.Count; k++) result[withImage[k].i] = projected[k];
         return result;

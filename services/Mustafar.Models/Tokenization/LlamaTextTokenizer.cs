@@ -47,7 +47,8 @@ public sealed class LlamaTextTokenizer
         foreach (var token in settings.AddedTokens) specials[token.Content] = token.Id;
         // Longest first, so that the first match at a position is the longest (transformers' trie does the same).
         _specialStrings = [.. specials.Select(kv => (kv.Key, kv.Value)).OrderByDescending(s => s.Key.Length)];
-        _specialIds = [.. specials.Values.Where(id => id >= _model.Pieces.Count || _model.Pieces[id].Type != SentencePieceType.Normal)];
+        // transformers' all_special_ids: unk, bos, eos, pad and the added tokens marked special.
+        _specialIds = [.. new[] { _model.UnkId, _model.BosId, _model.EosId, _model.PadId }.Where(id => id >= 0)];
         foreach (var token in settings.AddedTokens.Where(t => t.Special)) _specialIds.Add(token.Id);
 
         var size = Math.Max(_model.Pieces.Count, settings.AddedTokens.Count == 0 ? 0 : settings.AddedTokens.Max(t => t.Id) + 1);

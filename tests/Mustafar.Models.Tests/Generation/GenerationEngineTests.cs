@@ -57,7 +57,9 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         var requests = new[]
         {
             Request("What is shown in this image?", Features(model, 1)),
-            Request("Describe the picture in detail, please.", Features(model, 2), new SamplingRequest { MaxNewTokens = 5 }),
+            // Features may arrive in another float dtype than their batch-mates'.
+            Request("Describe the picture in detail, please.", Features(model, 2).ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float16)),
+                new SamplingRequest { MaxNewTokens = 5 }),
             Request("Hello there"),
             Request("What color is the car?", Features(model, 3), new SamplingRequest { MaxNewTokens = 9, Temperature = 0.9f, TopP = 0.9f, TopK = 40, Seed = 7 }),
             Request("Is there a dog?", null, new SamplingRequest { MaxNewTokens = 14, Temperature = 1.2f, Seed = 11, RepetitionPenalty = 1.3f }),
