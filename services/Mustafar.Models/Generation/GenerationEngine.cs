@@ -93,6 +93,17 @@ public sealed class GenerationEngine(GeneratorModel model) : IDisposable
         return events;
     }
 
+    /// <summary>Removes one running sequence now (a deadline passed, the client went away) and returns its final
+    /// event; null when it is not running.</summary>
+    public GenerationEvent? Cancel(PreparedGeneration sequence)
+    {
+        var running = _running.FirstOrDefault(s => ReferenceEquals(s.Prepared, sequence));
+        if (running is null) return null;
+        var final = running.Cancel();
+        RemoveFinished();
+        return final;
+    }
+
     /// <summary>Ends every running sequence (for example when the host shuts down), returning their final events.</summary>
     public IReadOnlyList<GenerationEvent> CancelAll()
     {

@@ -208,6 +208,12 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         var already = engine.Admit([model.Prepare(doomed)]);
         Assert.Equal(FinishReason.Cancelled, Assert.Single(already).Result!.Reason);
         Assert.Equal(1, engine.ActiveCount);
+
+        var running = engine.Running.Single();
+        Assert.Equal(FinishReason.Cancelled, engine.Cancel(running)!.Result!.Reason);
+        Assert.Equal(0, engine.ActiveCount);
+        Assert.Null(engine.Cancel(running));
+        Assert.Empty(engine.Step());
     }
 
     [Fact]
