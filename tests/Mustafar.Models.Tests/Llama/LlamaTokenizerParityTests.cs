@@ -39,6 +39,18 @@ public sealed class LlamaTokenizerParityTests
     }
 
     [SkippableFact]
+    public void Text_outside_special_parsing_matches_plain_sentencepiece()
+    {
+        // How a template tokenizes what a user typed: "</s>" in it stays characters, as sentencepiece itself encodes it.
+        var (legacy, _, cases) = Load();
+        foreach (var c in cases)
+        {
+            var parts = new LlamaPromptPart[] { new LlamaPromptPart.Text(c.GetProperty("text").GetString()!) };
+            Assert.Equal(Ids(c, "sentencepiece_encode_plus_bos"), legacy.Encode(parts, ImagePromptTokenization.LlavaChunks, LlavaImageTokenIndex));
+        }
+    }
+
+    [SkippableFact]
     public void Llava_image_prompts_match_tokenizer_image_token_and_the_llava_hf_added_token()
     {
         var (legacy, nonLegacy, cases) = Load();
