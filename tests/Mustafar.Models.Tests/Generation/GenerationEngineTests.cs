@@ -83,40 +83,51 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         var lm = model.Model.LanguageModel;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var prompts = new[] { new long[] { 1, 40, 41, 42 }, [1, 300, 301, 302, 303, 304, 305, 306, 307], [1, 77] };
-        var single = prompts.Select(p => GreedyLogits(lm, [p], steps: 6).Single()).ToList();
+        const int steps = 6;
+        long[][] prompts = [[1, 40, 41, 42], [1, 300, 301, 302, 303, 304, 305, 306, 307], [1, 77], [.. Enumerable.Range(100, 24).Select(i => (long)i)]];
+        var single = prompts.Select(p => GreedyLogits(lm, [p], steps).Single()).ToList();
 
-        using var decoder = new LlamaBatchDecoder(lm);
-        var tokens = new List<long>();
-        var steps = new List<List<Tensor>> { new(), new(), new() };
-        void Record(Tensor logits, IReadOnlyList<int> rows)
+        // Sequences 0 and 1 start together; 2 (shorter than the running cache) and 3 (longer: the running rows get
+        // padded) join later; each leaves once it has its steps, while the others go on.
+        var schedule = new Dictionary<int, int[]> { [0] = [0, 1], [2] = [2], [3] = [3] };
+        var recorded = prompts.Select(_ => new List<Tensor>()).ToList();
+        var next = new long[prompts.Length];
+        void Record(int sequence, Tensor logits)
         {
-            for (var k = 0; k < rows.Count; k++)
+            recorded[sequence].Add(logits);
+            next[sequence] = logits.argmax().item<long>();
+        }
+        using var decoder = new LlamaBatchDecoder(lm);
+        var active = new List<int>();
+        for (var round = 0; active.Count > 0 || round <= schedule.Keys.Max(); round++)
+        {
+            if (schedule.TryGetValue(round, out var joining))
             {
-                steps[rows[k]].Add(logits[k]);
-                if (k < tokens.Count) tokens[k] = logits[k].argmax().item<long>(); else tokens.Add(logits[k].argmax().item<long>());
+                var first = decoder.Add([.. joining.Select(s => lm.Embed(tensor(prompts[s])))]);
+                for (var k = 0; k < joining.Length; k++) Record(joining[k], first[k]);
+                active.AddRange(joining);
+            }
+            var keep = active.Where(s => recorded[s].Count < steps).ToList();
+            if (keep.Count != active.Count)
+            {
+                decoder.KeepRows([.. keep.Select(s => active.IndexOf(s))]);
+                active = keep;
+            }
+            if (active.Count == 0) continue;
+            var logits = decoder.Step([.. active.Select(s => next[s])]);
+            for (var k = 0; k < active.Count; k++) Record(active[k], logits[k]);
+        }
+
+        for (var s = 0; s < prompts.Length; s++)
+        {
+            Assert.Equal(steps, recorded[s].Count);
+            for (var k = 0; k < steps; k++)
+            {
+                var diff = (recorded[s][k] - single[s][k]).abs().max().item<float>();
+                Assert.True(diff < 1e-4, $"sequence {s} step {k}: {diff}");
+                Assert.Equal(single[s][k].argmax().item<long>(), recorded[s][k].argmax().item<long>());
             }
         }
-        var rowsOf = new List<int> { 0, 1 };
-        Record(decoder.Add([lm.Embed(tensor(prompts[0])), lm.Embed(tensor(prompts[1]))]), rowsOf);
-        Record(decoder.Step(tokens), rowsOf);
-        var joined = decoder.Add([lm.Embed(tensor(prompts[2]))]);            // sequence 2 joins the running batch
-        rowsOf.Add(2);
-        steps[2].Add(joined[0]);
-        tokens.Add(joined[0].argmax().item<long>());
-        for (var i = 0; i < 3; i++) Record(decoder.Step(tokens), rowsOf);
-        decoder.KeepRows([1, 2]);                                           // sequence 0 leaves
-        tokens.RemoveAt(0);
-        rowsOf.RemoveAt(0);
-        Record(decoder.Step(tokens), rowsOf);
-
-        for (var s = 0; s < 3; s++)
-            for (var k = 0; k < steps[s].Count; k++)
-            {
-                var diff = (steps[s][k] - single[s][k]).abs().max().item<float>();
-                Assert.True(diff < 1e-4, $"sequence {s} step {k}: {diff}");
-                Assert.Equal(single[s][k].argmax().item<long>(), steps[s][k].argmax().item<long>());
-            }
     }
 
     /// <summary>Greedy logits per step for sequences decoded alone from their prompts.</summary>
