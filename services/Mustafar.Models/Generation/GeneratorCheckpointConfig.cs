@@ -57,9 +57,11 @@ public sealed partial record GeneratorCheckpointConfig
             throw new InvalidDataException($"{textConfig.Source}: the language model is '{textType}'; only llama is supported");
         var text = LlamaConfig.From(textConfig);
 
-        // CLIPVisionConfig defaults for what vision_config leaves out; LlavaConfig defaults for the rest.
+        // A vision_config that is present takes CLIPVisionConfig's defaults for missing keys (ViT-B/32: 768, 224, 32);
+        // an absent one is LlavaConfig's default tower, CLIP ViT-L/14-336 (1024, 336, 14), as transformers 4.44 builds it.
         var vision = config.Section("vision_config");
-        var grid = Grid(vision.Int("image_size", 224), vision.Int("patch_size", 32), vision.Source);
+        var towerDefaults = config.Has("vision_config") ? (Hidden: 768, Image: 224, Patch: 32) : (Hidden: 1024, Image: 336, Patch: 14);
+        var grid = Grid(vision.Int("image_size", towerDefaults.Image), vision.Int("patch_size", towerDefaults.Patch), vision.Source);
         var strategy = config.String("vision_feature_select_strategy", "default");
         var keepCls = strategy switch
         {
@@ -67,7 +69,7 @@ public sealed partial record GeneratorCheckpointConfig
             "full" => true,
             _ => throw new InvalidDataException($"{config.Source}: vision_feature_select_strategy '{strategy}' is not default or full"),
         };
-        var clip = ClipSpec(vision.Int("hidden_size", 768), grid, config.Int("vision_feature_layer", -2), keepCls);
+        var clip = ClipSpec(vision.Int("hidden_size", towerDefaults.Hidden), grid, config.Int("vision_feature_layer", -2), keepCls);
         return new GeneratorCheckpointConfig
         {
             Layout = CheckpointLayout.LlavaHf,

@@ -9,7 +9,8 @@ namespace Mustafar.Benchmarks.Llama;
 /// The LLaMA decoder on a random ~100M-parameter model (8 layers, hidden 768, GQA 12/4 heads, Llama vocabulary):
 /// prefill tokens/s, cached decode tokens/s at batch 1 and 8, and cached against uncached decoding. Cases run
 /// interleaved; each decode case prefills its prompt untimed, then times only its decode steps.
-/// Arguments: [iterations] (default 5).
+/// Arguments: [iterations] (default 5) [torch threads] (default libtorch's: one per core; 1 gives steadier numbers on
+/// a machine that other jobs share).
 /// </summary>
 public sealed class LlamaBenchmark : IBenchmark
 {
@@ -25,6 +26,7 @@ public sealed class LlamaBenchmark : IBenchmark
     public Task RunAsync(string[] args)
     {
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        if (args.Length > 1) set_num_threads(int.Parse(args[1], CultureInfo.InvariantCulture));
         var config = new LlamaConfig
         {
             VocabSize = 32000, HiddenSize = 768, IntermediateSize = 2048, NumHiddenLayers = 8,

@@ -36,6 +36,19 @@ public sealed class FusionConfigTests
     }
 
     [Fact]
+    public void Vision_defaults_follow_transformers_whether_vision_config_is_absent_or_partial()
+    {
+        var absent = LlavaHf();
+        absent.Remove("vision_config");
+        var clip = Parse(absent).Fusion!.Clip;
+        Assert.Equal((576, 1024), (clip.Tokens, clip.Channels));   // LlavaConfig's default tower, CLIP-L/14-336
+        var partial = LlavaHf();
+        partial["vision_config"] = new JsonObject { ["model_type"] = "clip_vision_model" };
+        clip = Parse(partial).Fusion!.Clip;
+        Assert.Equal((49, 768), (clip.Tokens, clip.Channels));     // CLIPVisionConfig's defaults: 224 / 32, width 768
+    }
+
+    [Fact]
     public void The_extension_names_the_mode_the_diffusion_tap_and_the_module_settings()
     {
         var fusion = Parse(LlavaHf(new JsonObject
