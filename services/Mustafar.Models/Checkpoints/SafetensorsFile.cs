@@ -40,16 +40,30 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         _base = pointer + _view.PointerOffset;
 
-        var headerLength = *(long*)_base;
-        if (headerLength <= 0 || headerLength > _length - 8)
-            throw new InvalidDataException($"{path}: header length {headerLength} does not fit a {_length}-byte file");
-        _dataStart = 8 + headerLength;
-        (Entries, Metadata) = ParseHeader(new ReadOnlySpan<byte>(_base + 8, checked((int)headerLength)));
-        foreach (var entry in Entries.Values)
+        try
         {
-            var expected = entry.Shape.Aggregate(1L, (a, b) => a * b) * SafetensorsDType.ElementSize(entry.DType);
-            if (entry.ByteLength != expected || entry.Begin < 0 || _dataStart + entry.End > _length)
-                throw new InvalidDataException($"{path}: tensor '{entry.Name}' has offsets [{entry.Begin}, {entry.End}) that do not match its shape or the file size");
+            var headerLength = *(long*)_base;
+            if (headerLength <= 0 || headerLength > _length - 8)
+                throw new InvalidDataException($"{path}: header length {headerLength} does not fit a {_length}-byte file");
+            _dataStart = 8 + headerLength;
+            (Entries, Metadata) = ParseHeader(new ReadOnlySpan<byte>(_base + 8, checked((int)headerLength)));
+            foreach (var entry in Entries.Values)
+            {
+                var expected = entry.Shape.Aggregate(1L, (a, b) => a * b) * SafetensorsDType.ElementSize(entry.DType);
+                if (entry.ByteLength != expected || entry.Begin < 0 || _dataStart + entry.End > _length)
+                    throw new InvalidDataException($"{path}: tensor '{entry.Name}' has offsets [{entry.Begin}, {entry.End}) that do not match its shape or the file size");
+            }
+        }
+        catch (Exception e) when (e is not InvalidDataException)
+        {
+            // A header that is not the JSON we expect (wrong types, unknown dtype, not JSON at all) is a corrupt file.
+            Dispose();
+            throw new InvalidDataException($"{path}: the safetensors header is malformed: {e.Message}", e);
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 

@@ -27,6 +27,7 @@ public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
     /// the last layer's work. The returned tensors belong to the caller's dispose scope.</summary>
     public IReadOnlyList<Tensor> HiddenStates(Tensor hidden, Tensor? mask, int upToLayer)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(upToLayer);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(upToLayer, layers.Count);
         var states = new List<Tensor>(upToLayer + 1) { hidden };
         for (var i = 0; i < upToLayer; i++) states.Add(layers[i].forward(states[^1], mask));

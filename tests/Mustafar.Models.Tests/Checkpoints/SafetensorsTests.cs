@@ -101,6 +101,20 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Throws<InvalidDataException>(() => new SafetensorsFile(path));
     }
 
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": \"two\", \"data_offsets\": [0, 8]}}")]
+    [InlineData("{\"w\": {\"dtype\": \"Q4\", \"shape\": [2], \"data_offsets\": [0, 8]}}")]
+    public void A_malformed_header_is_reported_as_a_corrupt_file(string header)
+    {
+        var path = Path.Combine(_folder, "bad.safetensors");
+        var json = System.Text.Encoding.UTF8.GetBytes(header);
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((long)json.Length), .. json, .. new byte[8]]);
+
+        var error = Assert.Throws<InvalidDataException>(() => new SafetensorsFile(path));
+        Assert.Contains("bad.safetensors", error.Message, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void Files_saved_by_transformers_are_read()
     {

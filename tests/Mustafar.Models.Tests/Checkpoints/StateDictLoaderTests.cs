@@ -130,20 +130,14 @@ public sealed class StateDictLoaderTests : IDisposable
     [Fact]
     public void Plans_work_from_names_and_shapes_alone_on_the_meta_device()
     {
-        var previous = get_default_device();
-        set_default_device(META);
-        try
+        LoadPlan plan;
+        using (new Mustafar.Models.Common.TorchBuildScope(ScalarType.Float32, META))
         {
-            var tower = new Tower();
-            var plan = LoadPlan.Create(StateDictLoader.ShapesOf(tower),
+            plan = LoadPlan.Create(StateDictLoader.ShapesOf(new Tower()),
                 [KeyValuePair.Create("proj.weight", new long[] { 2, 3 }), KeyValuePair.Create("proj.bias", new long[] { 2 })],
                 KeyMapping.Exact);
-            Assert.False(plan.IsComplete);
-            Assert.Equal(["norm.bias", "norm.weight"], plan.Missing);
         }
-        finally
-        {
-            set_default_device(previous);
-        }
+        Assert.False(plan.IsComplete);
+        Assert.Equal(["norm.bias", "norm.weight"], plan.Missing);
     }
 }

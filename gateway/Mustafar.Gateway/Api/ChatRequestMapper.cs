@@ -1,0 +1,126 @@
+using System.Text;
+using System.Text.Json;
+using Mustafar.Generation.V1;
+using Mustafar.Tensors;
+
+namespace Mustafar.Gateway.Api;
+
+/// <summary>An OpenAI chat request taken apart: the conversation for the generator, the one image, the question.</summary>
+public sealed record ChatInput(List<ChatMessage> Messages, byte[] Image, string ImageField, string Question);
+
+/// <summary>
+/// Reads the messages of a chat completion request: roles, text and image_url parts. The model answers about one
+/// image, so exactly one image_url part must be present, in a user message. The question (the diffusion prompt in
+/// "question" mode) is the text of the last message, which must be the user's. An image that is not in the first
+/// user message gets an explicit "&lt;image&gt;" placeholder; in the first one the generator places it itself.
+/// </summary>
+public sealed class ChatRequestMapper(ImageUrls imageUrls)
+{
+    public async Task<ChatInput> MapAsync(ChatCompletionRequest request, string? systemPrompt, CancellationToken cancellationToken)
+    {
+        if (request.Messages is not { Count: > 0 } messages)
+            throw new InvalidInputException("messages", "at least one message is required");
+        if (request.N is { } n && n != 1)
+            throw new InvalidInputException("n", $"only n = 1 is supported, not {n}");
+
+        var conversation = new List<ChatMessage>();
+        if (!string.IsNullOrEmpty(systemPrompt) && !messages.Any(m => m.Role is "system" or "developer"))
+            conversation.Add(new ChatMessage { Role = Role.System, Content = systemPrompt });
+
+        (int Message, string Field, string Url)? image = null;
+        var firstUser = -1;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var field = $"messages[{i}]";
+            var role = ParseRole(messages[i].Role, field + ".role");
+            if (role == Role.User && firstUser < 0) firstUser = conversation.Count;
+            var text = new StringBuilder();
+            foreach (var (partField, url) in ReadContent(messages[i].Content, field + ".content", text))
+            {
+                if (role != Role.User)
+                    throw new InvalidInputException(partField, "images are accepted in user messages only");
+                if (image is not null)
+                    throw new GatewayException(ErrorKind.InvalidInput,
+                        $"more than one image: {image.Value.Field} and {partField}; the model answers about one image per conversation", partField, "too_many_images");
+                image = (conversation.Count, partField, url);
+            }
+            conversation.Add(new ChatMessage { Role = role, Content = text.ToString() });
+        }
+
+        if (image is not { } found)
+            throw new GatewayException(ErrorKind.InvalidInput, "no image: send one image_url content part in a user message", "messages", "missing_image");
+        var last = conversation[^1];
+        if (last.Role != Role.User)
+            throw new InvalidInputException($"messages[{messages.Count - 1}].role", "the last message must be the user's question");
+        if (string.IsNullOrWhiteSpace(last.Content))
+            throw new GatewayException(ErrorKind.InvalidInput, "the question is missing: the last user message has no text",
+                $"messages[{messages.Count - 1}].content", "missing_question");
+        if (found.Message != firstUser && !conversation[found.Message].Content.Contains("<image>", StringComparison.Ordinal))
+            conversation[found.Message].Content = "<image>\n" + conversation[found.Message].Content;
+
+        var bytes = await imageUrls.LoadAsync(found.Url, found.Field, cancellationToken).ConfigureAwait(false);
+        return new ChatInput(conversation, bytes, found.Field, last.Content);
+    }
+
+    private static Role ParseRole(string? role, string field) => role switch
+    {
+        "user" => Role.User,
+        "assistant" => Role.Assistant,
+        "system" or "developer" => Role.System,
+        null => throw new InvalidInputException(field, "is required"),
+        _ => throw new InvalidInputException(field, $"'{role}' is not one of system, developer, user, assistant"),
+    };
+
+    /// <summary>Appends the text parts to <paramref name="text"/> and yields the image parts' URLs with their fields.</summary>
+    private static IEnumerable<(string Field, string Url)> ReadContent(JsonElement content, string field, StringBuilder text)
+    {
+        switch (content.ValueKind)
+        {
+            case JsonValueKind.String:
+                text.Append(content.GetString());
+                yield break;
+            case JsonValueKind.Array:
+                break;
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                throw new InvalidInputException(field, "is required");
+            default:
+                throw new InvalidInputException(field, "must be a string or an array of content parts");
+        }
+
+        var index = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            var partField = $"{field}[{index++}]";
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+                throw new InvalidInputException(partField, "a content part is an object with a \"type\"");
+            switch (type.GetString())
+            {
+                case "text":
+                    if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+                        throw new InvalidInputException(partField + ".text", "is required");
+                    if (text.Length > 0) text.Append('\n');
+                    text.Append(partText.GetString());
+                    break;
+                case "image_url":
+                    yield return (partField + ".image_url", ReadImageUrl(part, partField + ".image_url"));
+                    break;
+                default:
+                    throw new InvalidInputException(partField + ".type", $"'{type.GetString()}' is not supported (text, image_url)");
+            }
+        }
+    }
+
+    private static string ReadImageUrl(JsonElement part, string field)
+    {
+        if (!part.TryGetProperty("image_url", out var imageUrl))
+            throw new InvalidInputException(field, "is required");
+        // OpenAI's shape is {"url": "..."}; a bare string is accepted too.
+        var url = imageUrl.ValueKind switch
+        {
+            JsonValueKind.String => imageUrl.GetString(),
+            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
+            _ => null,
+        };
+        return string.IsNullOrEmpty(url) ? throw new InvalidInputException(field + ".url", "is required") : url;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+
+namespace Mustafar.Gateway.Api;
+
+/// <summary>Writes errors the way each caller expects them: OpenAI-style JSON for HTTP
+/// (<c>{"error": {"message", "type", "param", "code"}}</c>), a trailers-only status for gRPC.</summary>
+public static class ErrorResponses
+{
+    public static object Body(GatewayError error) => new
+    {
+        error = new { message = error.Message, type = ErrorMapping.OpenAiType(error.Kind), param = error.Param, code = error.Code },
+    };
+
+    public static async Task WriteAsync(HttpContext context, GatewayError error)
+    {
+        if (IsGrpc(context.Request))
+        {
+            WriteGrpcStatus(context, ErrorMapping.GrpcStatus(error.Kind), ErrorMapping.GrpcMessage(error));
+            return;
+        }
+        context.Response.StatusCode = error.HttpStatus;
+        if (error.Kind == ErrorKind.Unauthenticated) context.Response.Headers.WWWAuthenticate = "Bearer";
+        await context.Response.WriteAsJsonAsync(Body(error), ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The error as one SSE event, for failures after the stream has started (OpenAI's convention).</summary>
+    public static string SseEvent(GatewayError error) => "data: " + JsonSerializer.Serialize(Body(error), ApiJson.Options) + "\n\n";
+
+    public static bool IsGrpc(HttpRequest request) =>
+        request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>A gRPC "trailers-only" answer from middleware that runs before any gRPC service (API keys,
+    /// concurrency limit): HTTP 200 with grpc-status in the headers, which every gRPC client reads as the status.</summary>
+    public static void WriteGrpcStatus(HttpContext context, StatusCode status, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/grpc";
+        context.Response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+    }
+}

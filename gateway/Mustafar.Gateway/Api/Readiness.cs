@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Caching;
+using Mustafar.Gateway.Clients;
+using Mustafar.Generation.V1;
+using Yarp.ReverseProxy;
+
+namespace Mustafar.Gateway.Api;
+
+/// <summary>
+/// Whether the gateway can answer questions now: the generator and CLIP pools have an available destination, and
+/// so does the diffusion pool unless the generator is known to be CLIP-only. Redis is not required (the cache is
+/// optional by design), but its state is reported. Serves /readyz and the gRPC health service.
+/// </summary>
+public sealed class Readiness(IProxyStateLookup proxyState, IOptions<GatewayOptions> options, GeneratorClient generator, RedisConnection redis) : IHealthCheck
+{
+    public sealed record PoolState(string Cluster, int Destinations, int Available, bool Required);
+
+    public (bool Ready, IReadOnlyList<PoolState> Pools, string Cache) Check()
+    {
+        var pools = options.Value.Pools;
+        var clipOnly = generator.Info.GetAsync(CancellationToken.None) is { IsCompletedSuccessfully: true } info
+            && info.Result.FusionMode == FusionMode.ClipOnly;
+        var states = new[] { State(pools.Generator, true), State(pools.Clip, true), State(pools.Diffusion, !clipOnly) };
+        var ready = states.All(s => !s.Required || s.Available > 0);
+        var cache = !options.Value.Cache.Enabled ? "disabled" : redis.Database is null ? "disconnected" : "connected";
+        return (ready, states, cache);
+    }
+
+    private PoolState State(string cluster, bool required) =>
+        proxyState.TryGetCluster(cluster, out var state)
+            ? new PoolState(cluster, state.DestinationsState.AllDestinations.Count, state.DestinationsState.AvailableDestinations.Count, required)
+            : new PoolState(cluster, 0, 0, required);
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var (ready, pools, _) = Check();
+        var summary = string.Join(", ", pools.Select(p => $"{p.Cluster} {p.Available}/{p.Destinations}"));
+        return Task.FromResult(ready ? HealthCheckResult.Healthy(summary) : HealthCheckResult.Unhealthy(summary));
+    }
+}

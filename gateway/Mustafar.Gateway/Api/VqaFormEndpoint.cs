@@ -1,0 +1,103 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Observability;
+using Mustafar.Gateway.Pipeline;
+using Mustafar.Tensors;
+
+namespace Mustafar.Gateway.Api;
+
+/// <summary>
+/// POST /v1/vqa: multipart/form-data with an "image" file and a "question" field; optional fields model,
+/// prompt_mode, custom_prompt, timestep, seed, guidance_scale, diffusion_tap, bypass_cache, system_prompt,
+/// max_tokens, temperature, top_p, top_k, sampling_seed. Answers
+/// <c>{"answer", "model", "finish_reason", "usage", "mustafar"}</c>.
+/// </summary>
+public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<VqaFormEndpoint> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        using var scope = new RequestScope(context, options.Value, metrics, "http_vqa", DateTime.MaxValue);
+        try
+        {
+            var limits = options.Value.Limits;
+            HttpFailures.LimitBody(context, limits.MaxRequestBodyBytes);
+            if (!context.Request.HasFormContentType)
+                throw new GatewayException(ErrorKind.InvalidInput, "send multipart/form-data with an \"image\" file and a \"question\" field", null, "invalid_content_type");
+            var form = await context.Request.ReadFormAsync(scope.Token).ConfigureAwait(false);
+
+            if (form.Files.Count > 1)
+                throw new GatewayException(ErrorKind.InvalidInput, $"{form.Files.Count} files were sent; the model answers about one image", "image", "too_many_images");
+            var file = form.Files.GetFile("image")
+                ?? throw new GatewayException(ErrorKind.InvalidInput, "is required: a file field named \"image\"", "image", "missing_image");
+            var question = form["question"].ToString();
+            if (string.IsNullOrWhiteSpace(question))
+                throw new GatewayException(ErrorKind.InvalidInput, "is required", "question", "missing_question");
+            byte[] image;
+            await using (var stream = file.OpenReadStream())
+                image = await ImageUrls.ReadLimitedAsync(stream, limits.MaxImageBytes, "image", scope.Token).ConfigureAwait(false);
+
+            var sampling = AskOptionsBuilder.Sampling(Int(form, "max_tokens"), Float(form, "temperature"), Float(form, "top_p"), Long(form, "sampling_seed"), []);
+            var mustafar = new MustafarOptions
+            {
+                PromptMode = Text(form, "prompt_mode"),
+                CustomPrompt = Text(form, "custom_prompt"),
+                Timestep = Int(form, "timestep"),
+                Seed = Long(form, "seed") is { } seed ? checked((ulong)seed) : null,
+                GuidanceScale = Float(form, "guidance_scale"),
+                DiffusionTap = Text(form, "diffusion_tap"),
+                BypassCache = Text(form, "bypass_cache") is { } bypass ? bypass is "true" or "1" : null,
+                TopK = Int(form, "top_k"),
+                SystemPrompt = Text(form, "system_prompt"),
+            };
+            var askOptions = AskOptionsBuilder.FromMustafar(mustafar, Text(form, "model"), sampling, AskOptionsBuilder.HeaderBypass(context.Request.Headers), "");
+
+            using var run = await pipeline.StartAsync(new VqaRequest
+            {
+                Image = image,
+                ImageField = "image",
+                Messages = AskOptionsBuilder.SingleQuestion(question, askOptions.SystemPrompt),
+                Question = question,
+                Options = askOptions,
+                Deadline = scope.Deadline,
+                HttpContext = context,
+                RequestId = context.TraceIdentifier,
+                ReceivedAt = scope.ReceivedAt,
+            }, scope.Token).ConfigureAwait(false);
+            var (answer, done) = await ChatCompletionsEndpoint.CollectAsync(run, scope.Token).ConfigureAwait(false);
+
+            AnswerMetadata.WriteHeaders(context.Response.Headers, done);
+            await context.Response.WriteAsJsonAsync(new
+            {
+                answer,
+                model = done.Model,
+                finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
+                usage = ChatCompletionsEndpoint.Usage(done),
+                mustafar = AnswerMetadata.Json(done),
+            }, ApiJson.Options, scope.Token).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            await HttpFailures.HandleAsync(context, scope, error, logger).ConfigureAwait(false);
+        }
+    }
+
+    private static string? Text(IFormCollection form, string name) => form.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;
+
+    private static int? Int(IFormCollection form, string name) => Parse(form, name, "an integer",
+        (string s, out int v) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v));
+
+    private static long? Long(IFormCollection form, string name) => Parse(form, name, "an integer",
+        (string s, out long v) => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v));
+
+    private static float? Float(IFormCollection form, string name) => Parse(form, name, "a number",
+        (string s, out float v) => float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v));
+
+    private delegate bool TryParser<T>(string text, out T value);
+
+    private static T? Parse<T>(IFormCollection form, string name, string what, TryParser<T> parse) where T : struct
+    {
+        if (Text(form, name) is not { } text) return null;
+        return parse(text, out var value) ? value : throw new InvalidInputException(name, $"'{text}' is not {what}");
+    }
+}

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Observability;
+using Mustafar.Tensors.V1;
+using Mustafar.Vqa.V1;
+using StackExchange.Redis;
+
+namespace Mustafar.Gateway.Caching;
+
+/// <summary>A feature computed by an encoder. <paramref name="Storable"/> is false when the answer came from another
+/// model than the key names (a rolling update), so it must not be cached under that key.</summary>
+public sealed record ComputedFeature(Tensor Tensor, bool Storable = true);
+
+/// <summary>A feature and where it came from.</summary>
+public sealed record CachedFeature(Tensor Tensor, CacheStatus Status);
+
+/// <summary>
+/// The Redis feature cache: read, else compute and store, with concurrent misses of one key computed once.
+/// Redis is an accelerator, never a dependency: each read or write waits at most
+/// <see cref="CacheOptions.OperationTimeout"/>, a failure counts in the metrics and logs a rate-limited warning, and
+/// the request goes on with computed features.
+/// </summary>
+public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions> options, GatewayMetrics metrics, CacheWarnings warnings)
+{
+    private readonly SingleFlight<CachedFeature> _flights = new();
+
+    private CacheOptions Options => options.Value.Cache;
+
+    /// <param name="feature">Metric label: clip, diffusion_conditional or diffusion_unconditional.</param>
+    /// <param name="bypass">Neither read nor write (the request asked so).</param>
+    public async Task<CachedFeature> GetOrComputeAsync(string feature, string key, bool bypass,
+        Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
+    {
+        CachedFeature result;
+        if (bypass || !Options.Enabled)
+        {
+            result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Tensor, CacheStatus.Bypass);
+        }
+        else
+        {
+            (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(key, compute, token), cancellationToken,
+                () => metrics.CacheShared.WithLabels(feature).Inc()).ConfigureAwait(false);
+        }
+        metrics.CacheLookups.WithLabels(feature, StatusLabel(result.Status)).Inc();
+        return result;
+    }
+
+    private async Task<CachedFeature> LookupOrComputeAsync(string key, Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
+    {
+        var (cached, readFailed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is not null) return new CachedFeature(cached, CacheStatus.Hit);
+
+        var computed = await compute(cancellationToken).ConfigureAwait(false);
+        if (readFailed) return new CachedFeature(computed.Tensor, CacheStatus.Error);
+        var written = await TryWriteAsync(key, computed, cancellationToken).ConfigureAwait(false);
+        return new CachedFeature(computed.Tensor, written ? CacheStatus.Miss : CacheStatus.Error);
+    }
+
+    private async Task<(Tensor? Value, bool Failed)> TryReadAsync(string key, CancellationToken cancellationToken)
+    {
+        if (redis.Database is not { } database)
+        {
+            Fail("unavailable", "Redis is not connected");
+            return (null, true);
+        }
+        try
+        {
+            var value = await database.StringGetAsync(key).WaitAsync(Options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            if (value.IsNull) return (null, false);
+            var tensor = FeatureCacheFormat.TryDecode(((byte[])value!).AsSpan());
+            if (tensor is null) metrics.CacheSkipped.WithLabels("unreadable_value").Inc(); // another format: recomputed and overwritten
+            return (tensor, false);
+        }
+        catch (Exception error) when (error is TimeoutException or RedisException)
+        {
+            Fail("get", error.Message);
+            return (null, true);
+        }
+    }
+
+    /// <returns>False when the write failed (a skipped write is not a failure).</returns>
+    private async Task<bool> TryWriteAsync(string key, ComputedFeature computed, CancellationToken cancellationToken)
+    {
+        if (!computed.Storable)
+        {
+            metrics.CacheSkipped.WithLabels("model_changed").Inc();
+            return true;
+        }
+        var bytes = FeatureCacheFormat.Encode(computed.Tensor);
+        if (bytes.Length > Options.MaxValueBytes)
+        {
+            metrics.CacheSkipped.WithLabels("too_large").Inc();
+            return true;
+        }
+        if (redis.Database is not { } database)
+        {
+            Fail("unavailable", "Redis is not connected");
+            return false;
+        }
+        try
+        {
+            await database.StringSetAsync(key, bytes, Options.Ttl).WaitAsync(Options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception error) when (error is TimeoutException or RedisException)
+        {
+            Fail("set", error.Message);
+            return false;
+        }
+    }
+
+    private void Fail(string operation, string detail)
+    {
+        metrics.CacheErrors.WithLabels(operation).Inc();
+        warnings.Warn(operation, detail);
+    }
+
+    private static string StatusLabel(CacheStatus status) => status switch
+    {
+        CacheStatus.Hit => "hit",
+        CacheStatus.Miss => "miss",
+        CacheStatus.Bypass => "bypass",
+        _ => "error",
+    };
+}

@@ -1,0 +1,52 @@
+using Grpc.Net.Client;
+using Mustafar.Gateway.Routing;
+
+namespace Mustafar.Gateway.Clients;
+
+/// <summary>
+/// A pool's GetModelInfo answer, fetched once and reused for <see cref="UpstreamOptions.ModelInfoTtl"/>. A failed
+/// fetch is not kept, and <see cref="Invalidate"/> (called when a service's answer contradicts the cached info, or
+/// a call fails) makes the next request fetch it again. Concurrent requests share one fetch, which runs under its
+/// own timeout rather than any one caller's cancellation.
+/// </summary>
+public sealed class ModelInfoSource<TInfo>(UpstreamPools pools, string pool, TimeSpan ttl, TimeProvider time,
+    Func<GrpcChannel, DateTime, CancellationToken, Task<TInfo>> fetch) where TInfo : class
+{
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(15);
+    private readonly object _gate = new();
+    private Task<TInfo>? _current;
+    private long _fetchedAt;
+
+    public string Pool => pool;
+
+    public Task<TInfo> GetAsync(CancellationToken cancellationToken)
+    {
+        Task<TInfo> task;
+        lock (_gate)
+        {
+            var stale = _current is null
+                || _current.IsFaulted || _current.IsCanceled
+                || (_current.IsCompletedSuccessfully && time.GetElapsedTime(_fetchedAt) > ttl);
+            if (stale)
+            {
+                _fetchedAt = time.GetTimestamp();
+                _current = FetchAsync();
+            }
+            task = _current!;
+        }
+        return task.WaitAsync(cancellationToken);
+    }
+
+    public void Invalidate()
+    {
+        lock (_gate) _current = null;
+    }
+
+    private async Task<TInfo> FetchAsync()
+    {
+        using var timeout = new CancellationTokenSource(FetchTimeout);
+        var deadline = DateTime.UtcNow + FetchTimeout;
+        return await pools.CallIdempotentAsync(pool, "GetModelInfo", null,
+            channel => fetch(channel, deadline, timeout.Token), timeout.Token).ConfigureAwait(false);
+    }
+}

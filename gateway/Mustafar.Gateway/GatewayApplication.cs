@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace Mustafar.Gateway;
+
+/// <summary>Builds the gateway: services from configuration, then the middleware and endpoints. Program.cs runs it;
+/// tests and benchmarks build it with their own configuration (a destination is just an address, so a test server
+/// or a real service can stand behind any pool).</summary>
+public static class GatewayApplication
+{
+    /// <summary>Prefix of the environment variables the gateway reads (<c>MUSTAFAR__Gateway__Cache__Redis</c>).</summary>
+    public const string EnvironmentPrefix = "MUSTAFAR__";
+
+    /// <summary>The gateway as Program.cs runs it: appsettings.json from beside the binary, wherever it is started from.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        Build(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory }, configure);
+
+    /// <param name="configure">Runs after the standard configuration sources are in place and before any service is
+    /// registered: add configuration sources or services there.</param>
+    public static WebApplication Build(WebApplicationOptions applicationOptions, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(applicationOptions);
+        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        if (applicationOptions.Args is { Length: > 0 } args) builder.Configuration.AddCommandLine(args); // the command line still wins
+        configure?.Invoke(builder);
+        GatewayServices.Add(builder);
+
+        var app = builder.Build();
+        GatewayEndpoints.Map(app);
+        return app;
+    }
+}

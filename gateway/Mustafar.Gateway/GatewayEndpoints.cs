@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Mustafar.Gateway.Api;
+using Mustafar.Gateway.Observability;
+using Prometheus;
+
+namespace Mustafar.Gateway;
+
+/// <summary>The middleware order and every endpoint: the HTTP API, the gRPC services, and the YARP routes.</summary>
+public static class GatewayEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        // Last resort: an unexpected exception is a JSON error without internals, never a stack trace.
+        app.UseExceptionHandler(handler => handler.Run(context =>
+        {
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            return ErrorResponses.WriteAsync(context, exception is null
+                ? new GatewayError(ErrorKind.BadUpstream, "internal gateway error; see the gateway log", null, "internal_error")
+                : ErrorMapping.From(exception));
+        }));
+        app.UseRouting();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
+
+        app.MapPost("/v1/chat/completions", (HttpContext context, ChatCompletionsEndpoint endpoint) => endpoint.HandleAsync(context))
+            .RequireRateLimiting(GatewayServices.ConcurrencyPolicy);
+        app.MapPost("/v1/vqa", (HttpContext context, VqaFormEndpoint endpoint) => endpoint.HandleAsync(context))
+            .RequireRateLimiting(GatewayServices.ConcurrencyPolicy);
+        app.MapGet("/v1/models", (HttpContext context, ModelsEndpoint endpoint) => endpoint.ListAsync(context));
+        app.MapGet("/v1/models/{id}", (HttpContext context, string id, ModelsEndpoint endpoint) => endpoint.GetAsync(context, id));
+
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/readyz", (Readiness readiness) =>
+        {
+            var (ready, pools, cache) = readiness.Check();
+            return Results.Json(new
+            {
+                status = ready ? "ready" : "not_ready",
+                pools = pools.Select(p => new { cluster = p.Cluster, destinations = p.Destinations, available = p.Available, required = p.Required }),
+                cache,
+            }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<GatewayMetrics>().Registry);
+
+        app.MapGrpcService<VqaGrpcService>().RequireRateLimiting(GatewayServices.ConcurrencyPolicy);
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+
+        // /mustafar.clip.v1.ClipEncoder/* and the other pools, load-balanced and health-checked.
+        app.MapReverseProxy();
+
+        app.MapFallback(context =>
+        {
+            if (ErrorResponses.IsGrpc(context.Request))
+            {
+                ErrorResponses.WriteGrpcStatus(context, Grpc.Core.StatusCode.Unimplemented, $"no service at {context.Request.Path}");
+                return Task.CompletedTask;
+            }
+            return ErrorResponses.WriteAsync(context, new GatewayError(ErrorKind.NotFound, $"no endpoint at {context.Request.Method} {context.Request.Path}", null, "unknown_url"));
+        });
+    }
+}

@@ -1,0 +1,110 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Http;
+using Mustafar.Gateway.Observability;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace Mustafar.Gateway.Routing;
+
+/// <summary>
+/// The pipeline's way into the pools: the same YARP clusters, health state and load-balancing policy as the
+/// proxied routes. A destination is picked among YARP's available (healthy or not yet probed) destinations by the
+/// cluster's policy; a destination that fails with UNAVAILABLE (refused connection, service not ready) is reported
+/// to YARP's passive health state, so both the proxy and the pipeline avoid it until its reactivation period ends.
+/// </summary>
+public sealed class UpstreamPools(
+    IProxyStateLookup proxyState,
+    IEnumerable<ILoadBalancingPolicy> policies,
+    IDestinationHealthUpdater healthUpdater,
+    DestinationChannels channels,
+    GatewayMetrics metrics,
+    ILogger<UpstreamPools> logger)
+{
+    private static readonly TimeSpan DefaultReactivationPeriod = TimeSpan.FromSeconds(60);
+    private readonly Dictionary<string, ILoadBalancingPolicy> _policies =
+        policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Picks a destination of <paramref name="pool"/> other than <paramref name="exclude"/>.</summary>
+    /// <exception cref="GatewayException">UNAVAILABLE: the pool is unknown or has no available destination.</exception>
+    public UpstreamLease Lease(string pool, HttpContext? context, DestinationState? exclude = null)
+    {
+        if (!proxyState.TryGetCluster(pool, out var cluster))
+            throw new GatewayException(ErrorKind.Unavailable, $"the {pool} pool is not configured (no YARP cluster '{pool}')", code: "no_destination");
+        var available = cluster.DestinationsState.AvailableDestinations;
+        IReadOnlyList<DestinationState> candidates = exclude is null ? available : available.Where(d => !ReferenceEquals(d, exclude)).ToList();
+        if (candidates.Count == 0)
+            throw new GatewayException(ErrorKind.Unavailable,
+                exclude is null ? $"the {pool} pool has no healthy destination" : $"the {pool} pool has no other healthy destination to retry on",
+                code: "no_destination");
+
+        var destination = candidates.Count == 1 ? candidates[0] : Policy(cluster).PickDestination(context ?? new DefaultHttpContext(), cluster, candidates) ?? candidates[0];
+        return new UpstreamLease(cluster, destination, channels.For(destination.Model.Config.Address));
+    }
+
+    private ILoadBalancingPolicy Policy(ClusterState cluster)
+    {
+        var name = cluster.Model.Config.LoadBalancingPolicy is { Length: > 0 } configured ? configured : LoadBalancingPolicies.PowerOfTwoChoices;
+        return _policies.TryGetValue(name, out var policy) ? policy : _policies[LoadBalancingPolicies.PowerOfTwoChoices];
+    }
+
+    /// <summary>Marks the lease's destination unhealthy in YARP's passive health state (the proxy's routes skip it
+    /// too) until the cluster's passive reactivation period has passed.</summary>
+    public void ReportUnavailable(UpstreamLease lease, Exception error)
+    {
+        var period = lease.Cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? DefaultReactivationPeriod;
+        logger.LogWarning("{Pool} destination {Destination} ({Address}) is unavailable, avoiding it for {Period}: {Error}",
+            lease.Cluster.ClusterId, lease.Destination.DestinationId, lease.Destination.Model.Config.Address, period, error.Message);
+        healthUpdater.SetPassive(lease.Cluster, lease.Destination, DestinationHealth.Unhealthy, period);
+    }
+
+    /// <summary>Runs an idempotent unary call (Encode, GetModelInfo). When the destination answers UNAVAILABLE or
+    /// cannot be reached, it is reported and the call is retried once on another destination.</summary>
+    public async Task<T> CallIdempotentAsync<T>(string pool, string method, HttpContext? context,
+        Func<GrpcChannel, Task<T>> call, CancellationToken cancellationToken)
+    {
+        DestinationState? failed = null;
+        RpcException? firstError = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            UpstreamLease lease;
+            try
+            {
+                lease = Lease(pool, context, failed);
+            }
+            catch (GatewayException) when (firstError is not null)
+            {
+                throw firstError; // nothing to retry on: report what the one destination said
+            }
+
+            using (lease)
+            {
+                try
+                {
+                    var result = await call(lease.Channel).ConfigureAwait(false);
+                    CountCall(pool, method, StatusCode.OK);
+                    return result;
+                }
+                catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt == 0 && !cancellationToken.IsCancellationRequested)
+                {
+                    CountCall(pool, method, error.StatusCode);
+                    ReportUnavailable(lease, error);
+                    metrics.UpstreamRetries.WithLabels(pool).Inc();
+                    failed = lease.Destination;
+                    firstError = error;
+                }
+                catch (RpcException error)
+                {
+                    CountCall(pool, method, error.StatusCode);
+                    if (error.StatusCode == StatusCode.Unavailable) ReportUnavailable(lease, error);
+                    throw;
+                }
+            }
+        }
+    }
+
+    public void CountCall(string pool, string method, StatusCode status) =>
+        metrics.UpstreamCalls.WithLabels(pool, method, status.ToString()).Inc();
+}

@@ -1,0 +1,13 @@
+namespace Mustafar.Models.Generation;
+
+/// <summary>Who wrote a conversation turn.</summary>
+public enum ChatRole
+{
+    /// <summary>Replaces the template's system line.</summary>
+    System,
+    User,
+    Assistant,
+}
+
+/// <summary>One conversation turn.</summary>
+public sealed record ChatMessage(ChatRole Role, string Content);

@@ -1,0 +1,261 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mustafar.Models.Checkpoints;
+using Mustafar.Models.Clip;
+using Mustafar.Models.Fusion;
+using Mustafar.Models.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Generation;
+
+/// <summary>
+/// Writes a tiny, seeded generator checkpoint in a real layout (llava-hf by default: config.json with text_config,
+/// vision_config and, for the diffusion modes, the mustafar_fusion extension; model.safetensors with
+/// language_model.*, multi_modal_projector.*, vision_tower.* and the fusion modules; tokenizer.model with
+/// tokenizer_config.json; generation_config.json), for tests and the offline demo. The tokenizer is a small
+/// SentencePiece BPE model trained on the spot (<see cref="LlamaTinySentencePiece"/>).
+/// </summary>
+public static class TinyLlavaCheckpoint
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Write(string folder, TinyLlavaOptions options)
+    {
+        Directory.CreateDirectory(folder);
+        var sentencePiece = LlamaTinySentencePiece.Build(options.SentencePieceVocab);
+        var pieces = sentencePiece.Pieces.Count;
+        var imageId = pieces;
+        var multimodal = options.Layout != CheckpointLayout.Llama;
+        if (!multimodal && options.Mode != FusionMode.ClipOnly)
+            throw new ArgumentException("a text-only (llama) checkpoint has no fusion module", nameof(options));
+        // llava-hf adds <image> and <pad> after the SentencePiece pieces and pads the table to a multiple of 64.
+        var vocab = options.Layout == CheckpointLayout.LlavaHf ? (pieces + 2 + 63) / 64 * 64 : pieces;
+
+        File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"), sentencePiece.ToBytes());
+        WriteJson(Path.Combine(folder, "tokenizer_config.json"), TokenizerConfig(options.Layout, imageId, sentencePiece));
+        var config = Config(options, vocab, imageId);
+        WriteJson(Path.Combine(folder, "config.json"), config);
+        WriteJson(Path.Combine(folder, GenerationDefaults.FileName), new JsonObject
+        {
+            ["bos_token_id"] = sentencePiece.BosId,
+            ["eos_token_id"] = sentencePiece.EosId,
+            ["pad_token_id"] = options.Layout == CheckpointLayout.LlavaHf ? imageId + 1 : 0,
+        });
+
+        var parsed = GeneratorCheckpointConfig.Parse(new HfConfig(config, Path.Combine(folder, "config.json")));
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)options.Seed, CPU);
+        using var model = GeneratorWeights.Build(parsed, ScalarType.Float32, CPU);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (options.TieWordEmbeddings && name == $"{LlavaForConditionalGeneration.LanguageModelKey}.lm_head.weight") continue;
+            tensors[CheckpointKey(name, parsed)] = Random(name, parameter.shape, generator);
+        }
+        if (options.Layout == CheckpointLayout.LlavaHf)
+            foreach (var (name, shape) in VisionTowerShapes(options))
+                tensors["vision_tower.vision_model." + name] = Random(name, shape, generator);
+        WriteWeights(folder, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(options.SaveDType)), options.Shards);
+    }
+
+    /// <summary>Writes a named preset (<see cref="TinyLlavaOptions.PresetNames"/>).</summary>
+    public static void Write(string folder, string preset, long seed = 0) => Write(folder, TinyLlavaOptions.Preset(preset) with { Seed = seed });
+
+    /// <summary>Seeded values with the scale of a trained model's: norms near 1, small biases, weights N(0, 0.15)
+    /// (large enough that greedy choices are not near-ties).</summary>
+    private static Tensor Random(string name, long[] shape, Generator generator)
+    {
+        var noise = randn(shape, ScalarType.Float32, CPU, generator: generator);
+        var leaf = name[(name.LastIndexOf('.') + 1)..];
+        var isNorm = name.Contains("norm", StringComparison.Ordinal) || name.Contains("layrnorm", StringComparison.Ordinal);
+        if (isNorm && leaf == "weight") return 1 + 0.1 * noise;
+        return leaf == "bias" ? 0.02 * noise : 0.15 * noise;
+    }
+
+    /// <summary>The checkpoint name of a module key in the chosen layout (the inverse of the loader's KeyMapping).</summary>
+    private static string CheckpointKey(string moduleKey, GeneratorCheckpointConfig config)
+    {
+        var fusion = config.Fusion;
+        if (fusion is not null)
+            foreach (var (module, checkpoint) in MustafarFusionModules.KeyPrefixes(fusion))
+            {
+                var prefix = $"{LlavaForConditionalGeneration.FusionModulesKey}.{module}";
+                if (moduleKey.StartsWith(prefix, StringComparison.Ordinal)) return checkpoint + moduleKey[prefix.Length..];
+            }
+        if (config.Layout == CheckpointLayout.LlavaHf) return moduleKey;
+        var language = LlavaForConditionalGeneration.LanguageModelKey + ".";
+        if (moduleKey.StartsWith(language, StringComparison.Ordinal)) return moduleKey[language.Length..];
+        var projector = LlavaForConditionalGeneration.ProjectorKey + ".";
+        return moduleKey.Replace(projector + "linear_1.", "model.mm_projector.0.", StringComparison.Ordinal)
+            .Replace(projector + "linear_2.", "model.mm_projector.2.", StringComparison.Ordinal);
+    }
+
+    /// <summary>CLIPVisionModel's keys (under vision_model.) for the tiny tower: llava-hf files carry the tower.</summary>
+    private static IEnumerable<(string Name, long[] Shape)> VisionTowerShapes(TinyLlavaOptions o)
+    {
+        var hidden = (long)o.VisionHiddenSize;
+        var positions = (long)(o.VisionImageSize / o.VisionPatchSize) * (o.VisionImageSize / o.VisionPatchSize) + 1;
+        yield return ("embeddings.class_embedding", [hidden]);
+        yield return ("embeddings.patch_embedding.weight", [hidden, 3, o.VisionPatchSize, o.VisionPatchSize]);
+        yield return ("embeddings.position_embedding.weight", [positions, hidden]);
+        yield return ("pre_layrnorm.weight", [hidden]);
+        yield return ("pre_layrnorm.bias", [hidden]);
+        using var encoder = new ClipEncoder(new ClipEncoderConfig(o.VisionHiddenSize, o.VisionIntermediateSize, o.VisionLayers, o.VisionHeads, "quick_gelu", 1e-5));
+        foreach (var (name, parameter) in encoder.named_parameters()) yield return ("encoder." + name, parameter.shape);
+        yield return ("post_layernorm.weight", [hidden]);
+        yield return ("post_layernorm.bias", [hidden]);
+    }
+
+    private static JsonObject Config(TinyLlavaOptions o, int vocab, int imageId)
+    {
+        var text = new JsonObject
+        {
+            ["vocab_size"] = vocab,
+            ["hidden_size"] = o.HiddenSize,
+            ["intermediate_size"] = o.IntermediateSize,
+            ["num_hidden_layers"] = o.Layers,
+            ["num_attention_heads"] = o.Heads,
+            ["num_key_value_heads"] = o.KeyValueHeads,
+            ["max_position_embeddings"] = o.MaxPositionEmbeddings,
+            ["rms_norm_eps"] = 1e-5,
+            ["tie_word_embeddings"] = o.TieWordEmbeddings,
+        };
+        var dtype = o.SaveDType switch { ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", _ => "float32" };
+        switch (o.Layout)
+        {
+            case CheckpointLayout.Llama:
+                text["architectures"] = new JsonArray("LlamaForCausalLM");
+                text["model_type"] = "llama";
+                text["torch_dtype"] = dtype;
+                return text;
+            case CheckpointLayout.LlavaOriginal:
+                text["architectures"] = new JsonArray("LlavaLlamaForCausalLM");
+                text["model_type"] = "llava";
+                text["torch_dtype"] = dtype;
+                text["mm_hidden_size"] = o.VisionHiddenSize;
+                text["mm_projector_type"] = "mlp2x_gelu";
+                text["mm_vision_select_layer"] = -2;
+                text["mm_vision_select_feature"] = "patch";
+                text["mm_vision_tower"] = "tiny-clip";
+                text["mm_use_im_start_end"] = false;
+                text["mm_use_im_patch_token"] = false;
+                var grid = o.VisionImageSize / o.VisionPatchSize;
+                var fusion = Fusion(o) ?? new JsonObject { ["mode"] = FusionMode.ClipOnly.ConfigName() };
+                fusion["clip"] = new JsonObject { ["grid"] = new JsonArray(grid, grid) };
+                text[FusionConfig.ConfigKey] = fusion;
+                return text;
+            default:
+                text["model_type"] = "llama";
+                var config = new JsonObject
+                {
+                    ["architectures"] = new JsonArray("LlavaForConditionalGeneration"),
+                    ["model_type"] = "llava",
+                    ["image_token_index"] = imageId,
+                    ["pad_token_id"] = imageId + 1,
+                    ["projector_hidden_act"] = "gelu",
+                    ["vision_feature_layer"] = -2,
+                    ["vision_feature_select_strategy"] = "default",
+                    ["torch_dtype"] = dtype,
+                    ["text_config"] = text,
+                    ["vision_config"] = new JsonObject
+                    {
+                        ["model_type"] = "clip_vision_model",
+                        ["hidden_size"] = o.VisionHiddenSize,
+                        ["intermediate_size"] = o.VisionIntermediateSize,
+                        ["num_hidden_layers"] = o.VisionLayers,
+                        ["num_attention_heads"] = o.VisionHeads,
+                        ["image_size"] = o.VisionImageSize,
+                        ["patch_size"] = o.VisionPatchSize,
+                        ["projection_dim"] = o.VisionHiddenSize,
+                    },
+                };
+                if (Fusion(o) is { } extension) config[FusionConfig.ConfigKey] = extension;
+                return config;
+        }
+    }
+
+    /// <summary>The mustafar_fusion object for the diffusion modes (null for clip-only).</summary>
+    private static JsonObject? Fusion(TinyLlavaOptions o)
+    {
+        if (o.Mode == FusionMode.ClipOnly) return null;
+        var fusion = new JsonObject
+        {
+            ["format_version"] = FusionConfig.FormatVersion,
+            ["mode"] = o.Mode.ConfigName(),
+            ["diffusion"] = new JsonObject
+            {
+                ["tap"] = o.DiffusionTap,
+                ["channels"] = o.DiffusionChannels,
+                ["grid"] = new JsonArray(o.DiffusionGridHeight, o.DiffusionGridWidth),
+                ["timestep"] = o.DiffusionTimestep,
+                ["guidance_scale"] = o.DiffusionGuidanceScale,
+                ["prompt"] = "question",
+            },
+        };
+        if (o.Mode == FusionMode.ConcatChannels) fusion["concat_channels"] = new JsonObject { ["resize"] = "bilinear" };
+        if (o.Mode == FusionMode.CrossAttention) fusion["cross_attention"] = new JsonObject { ["num_attention_heads"] = o.CrossAttentionHeads, ["layer_norm_eps"] = 1e-5 };
+        if (o.Mode == FusionMode.ConcatTokens) fusion["weights"] = new JsonObject { ["diffusion_projector"] = FusionConfig.DefaultDiffusionProjectorPrefix };
+        if (o.Mode == FusionMode.CrossAttention) fusion["weights"] = new JsonObject { ["cross_attention"] = FusionConfig.DefaultCrossAttentionPrefix };
+        return fusion;
+    }
+
+    /// <summary>tokenizer_config.json as transformers saves it for LlamaTokenizer (legacy false, as Vicuna v1.5 and
+    /// llava-hf); llava-hf registers &lt;image&gt; and &lt;pad&gt; as added special tokens.</summary>
+    private static JsonObject TokenizerConfig(CheckpointLayout layout, int imageId, LlamaSentencePieceModel model)
+    {
+        static JsonObject Token(string content) => new() { ["content"] = content, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["single_word"] = false, ["special"] = true };
+        var added = new JsonObject
+        {
+            [model.UnkId.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Token(model.Pieces[model.UnkId].Piece),
+            [model.BosId.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Token(model.Pieces[model.BosId].Piece),
+            [model.EosId.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Token(model.Pieces[model.EosId].Piece),
+        };
+        if (layout == CheckpointLayout.LlavaHf)
+        {
+            added[imageId.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Token(LlamaTextTokenizer.ImagePlaceholder);
+            added[(imageId + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)] = Token("<pad>");
+        }
+        return new JsonObject
+        {
+            ["tokenizer_class"] = "LlamaTokenizer",
+            ["add_bos_token"] = true,
+            ["add_eos_token"] = false,
+            ["legacy"] = false,
+            ["bos_token"] = model.Pieces[model.BosId].Piece,
+            ["eos_token"] = model.Pieces[model.EosId].Piece,
+            ["unk_token"] = model.Pieces[model.UnkId].Piece,
+            ["added_tokens_decoder"] = added,
+        };
+    }
+
+    private static void WriteWeights(string folder, Dictionary<string, Tensor> tensors, int shards)
+    {
+        if (shards <= 1)
+        {
+            SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), tensors);
+            return;
+        }
+        var keys = tensors.Keys.Order(StringComparer.Ordinal).ToList();
+        var weightMap = new JsonObject();
+        long total = 0;
+        for (var shard = 0; shard < shards; shard++)
+        {
+            var file = $"model-{shard + 1:D5}-of-{shards:D5}.safetensors";
+            var part = keys.Where((_, i) => i * shards / keys.Count == shard).ToDictionary(k => k, k => tensors[k]);
+            SafetensorsWriter.Write(Path.Combine(folder, file), part);
+            foreach (var (key, tensor) in part)
+            {
+                weightMap[key] = file;
+                total += tensor.numel() * tensor.element_size();
+            }
+        }
+        WriteJson(Path.Combine(folder, "model.safetensors.index.json"), new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["total_size"] = total },
+            ["weight_map"] = weightMap,
+        });
+    }
+
+    private static void WriteJson(string path, JsonObject json) => File.WriteAllText(path, json.ToJsonString(Indented) + "\n");
+}

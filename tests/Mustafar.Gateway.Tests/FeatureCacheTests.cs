@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using Mustafar.Gateway.TestServers;
+
+namespace Mustafar.Gateway.Tests;
+
+/// <summary>The Redis feature cache as clients see it, counted at the encoders.</summary>
+public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshFixture>
+{
+    private TestMesh Mesh => fixture.Mesh;
+
+    private Task<System.Text.Json.JsonElement> AskAsync(string imageUrl, string question, JsonObject? mustafar = null, string? cacheHeader = null) =>
+        ChatApi.AskAsync(Mesh.Gateway.Http, ChatApi.Request(imageUrl, question, mustafar ?? new JsonObject { ["guidance_scale"] = 0.5 }), cacheHeader);
+
+    [Fact]
+    public async Task Second_request_for_an_image_skips_the_clip_encoder_and_a_new_question_runs_only_the_conditional_pass()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var clip0 = Mesh.ClipEncodeCalls;
+        var cond0 = Mesh.Diffusion.ConditionalCalls;
+        var uncond0 = Mesh.Diffusion.UnconditionalCalls;
+
+        var first = await AskAsync(image, "What is on the mat?");
+        Assert.Equal(("miss", "miss", "miss"), Statuses(first));
+        Assert.Equal((clip0 + 1, cond0 + 1, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
+
+        var again = await AskAsync(image, "What is on the mat?");
+        Assert.Equal(("hit", "hit", "hit"), Statuses(again));
+        Assert.Equal(ChatApi.Answer(first), ChatApi.Answer(again));
+        Assert.Equal((clip0 + 1, cond0 + 1, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
+
+        var newQuestion = await AskAsync(image, "How many dogs are there?");
+        Assert.Equal(("hit", "miss", "hit"), Statuses(newQuestion));
+        Assert.Equal((clip0 + 1, cond0 + 2, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
+        Assert.Equal(0, Mesh.Diffusion.GuidedCalls);
+    }
+
+    [Fact]
+    public async Task Guidance_scale_zero_or_empty_prompt_needs_only_the_unconditional_half_and_one_only_the_conditional()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var cond0 = Mesh.Diffusion.ConditionalCalls;
+
+        var zero = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 0 });
+        Assert.Equal(("miss", "not_used", "miss"), Statuses(zero));
+        var empty = await AskAsync(image, "Q?", new JsonObject { ["prompt_mode"] = "empty", ["guidance_scale"] = 3 });
+        Assert.Equal(("hit", "not_used", "hit"), Statuses(empty));
+        Assert.Equal("empty", empty.GetProperty("mustafar").GetProperty("diffusion").GetProperty("prompt_mode").GetString());
+        Assert.Equal(cond0, Mesh.Diffusion.ConditionalCalls);
+
+        var one = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 1 });
+        Assert.Equal(("hit", "miss", "not_used"), Statuses(one));
+        var custom = await AskAsync(image, "Q?", new JsonObject { ["prompt_mode"] = "custom", ["custom_prompt"] = "a photo", ["guidance_scale"] = 1 });
+        Assert.Equal(("hit", "miss", "not_used"), Statuses(custom));
+        Assert.Equal(cond0 + 2, Mesh.Diffusion.ConditionalCalls);
+    }
+
+    [Fact]
+    public async Task Settings_that_change_the_features_change_the_cache_key()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        await AskAsync(image, "Q?");
+        var other = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 0.5, ["timestep"] = 60 });
+        Assert.Equal(("hit", "miss", "miss"), Statuses(other));
+        var seed = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 0.5, ["timestep"] = 60, ["seed"] = 7 });
+        Assert.Equal(("hit", "miss", "miss"), Statuses(seed));
+        var tap = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 0.5, ["diffusion_tap"] = TestDiffusionEncoder.OtherTap });
+        Assert.Equal(("hit", "miss", "miss"), Statuses(tap));
+        Assert.Equal(TestDiffusionEncoder.OtherTap, tap.GetProperty("mustafar").GetProperty("diffusion").GetProperty("tap").GetString());
+        var scale = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 4 });
+        Assert.Equal(("hit", "hit", "hit"), Statuses(scale)); // halves do not depend on s
+    }
+
+    [Fact]
+    public async Task Bypass_by_header_or_option_neither_reads_nor_writes()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var clip0 = Mesh.ClipEncodeCalls;
+        var byHeader = await AskAsync(image, "Q?", cacheHeader: "bypass");
+        Assert.Equal(("bypass", "bypass", "bypass"), Statuses(byHeader));
+        var byOption = await AskAsync(image, "Q?", new JsonObject { ["guidance_scale"] = 0.5, ["bypass_cache"] = true });
+        Assert.Equal(("bypass", "bypass", "bypass"), Statuses(byOption));
+        var normal = await AskAsync(image, "Q?");
+        Assert.Equal(("miss", "miss", "miss"), Statuses(normal)); // nothing was written by the bypassing requests
+        Assert.Equal(clip0 + 3, Mesh.ClipEncodeCalls);
+    }
+
+    [Fact]
+    public async Task Concurrent_misses_of_one_image_compute_once()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var clip0 = Mesh.ClipEncodeCalls;
+        var shared = Mesh.Gateway.Metrics.CacheShared.WithLabels("clip");
+        var shared0 = shared.Value;
+        Mesh.Clip.Gate.Close();
+        try
+        {
+            var requests = Enumerable.Range(0, 4).Select(_ => AskAsync(image, "Same question?")).ToList();
+            await Mesh.Clip.Gate.WaitForWaitersAsync(1);
+            await Eventually.TrueAsync(() => shared.Value >= shared0 + 3, "three requests joining the first's CLIP computation");
+            Mesh.Clip.Gate.Open();
+            var answers = await Task.WhenAll(requests);
+            Assert.Single(answers.Select(ChatApi.Answer).Distinct());
+        }
+        finally
+        {
+            Mesh.Clip.Gate.Open();
+        }
+        Assert.Equal(clip0 + 1, Mesh.ClipEncodeCalls);
+    }
+
+    private static (string Clip, string Conditional, string Unconditional) Statuses(System.Text.Json.JsonElement completion) =>
+        (ChatApi.Cache(completion, "clip"), ChatApi.Cache(completion, "diffusion_conditional"), ChatApi.Cache(completion, "diffusion_unconditional"));
+}
