@@ -1,16 +1,20 @@
 using Google.Protobuf;
 using Mustafar.ClipEncoder;
 using Mustafar.DiffusionEncoder;
+using Mustafar.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
+using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.Services.Tests.Clip;
 using Mustafar.Services.Tests.Diffusion;
+using Mustafar.Services.Tests.Generator;
 using Mustafar.Services.Tests.Host;
 using Xunit.Abstractions;
 using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
 using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
 using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
 
 namespace Mustafar.Services.Tests;
 
@@ -59,6 +63,19 @@ public sealed class MemoryTests(ITestOutputHelper output)
             request.Image = images[i % images.Length];
             return client.EncodeAsync(request, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync;
         }));
+    }
+
+    [Fact]
+    public async Task Generator_memory_stays_flat_over_three_hundred_generations()
+    {
+        await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(
+            TinyCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize: 8));
+        var client = new GeneratorClient(host.Channel);
+        using var direct = GeneratorHostFixture.LoadDirect();
+        // Features of about 10 KB per request (the tiny model's shapes), every fourth request text-only.
+        var requests = Enumerable.Range(0, 8).Select(i => new Conversation($"Question {i}?", FeatureSeed: i % 4 == 3 ? 0 : 300 + i,
+            Sampling: new Mustafar.Generation.V1.SamplingParams { MaxNewTokens = 4, Temperature = 0.7f, Seed = (ulong)i }).ToProto(direct)).ToArray();
+        await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i => Streamed.ReadAsync(client, requests[i % requests.Length])));
     }
 
     /// <summary>Noisy PNGs of about 40 KB (under the test hosts' 20 000 pixel cap).</summary>

@@ -1,5 +1,6 @@
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Diffusion;
+using Mustafar.Models.Generation;
 
 namespace Mustafar.Services.Tests.Host;
 
@@ -20,10 +21,15 @@ public static class TinyCheckpoints
     /// <summary>A Stable Diffusion pipeline in the diffusers layout, "tiny" preset (64 px).</summary>
     public static string Diffusion { get; } = Path.Combine(Root, "diffusion");
 
+    /// <summary>A LLaVA-style generator (llava-hf layout) fusing CLIP and diffusion tokens, "tiny-concat-tokens"
+    /// preset (2-layer LLaMA, 512-token context, a SentencePiece tokenizer trained on the spot).</summary>
+    public static string Generator { get; } = Path.Combine(Root, "generator");
+
     static TinyCheckpoints()
     {
         TinyClipVisionCheckpoint.Write(Clip, "tiny", seed: 3);
         TinyStableDiffusionWriter.Write(Diffusion, TinyStableDiffusionPreset.Tiny, seed: 7);
+        TinyLlavaCheckpoint.Write(Generator, TinyLlavaOptions.Preset("tiny-concat-tokens") with { Seed = 11 });
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try

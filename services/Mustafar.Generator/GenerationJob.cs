@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Mustafar.Generation.V1;
+using Mustafar.Models.Fusion;
+using Mustafar.Models.Generation;
+using Mustafar.Serving;
+using Mustafar.Tensors;
+using Mustafar.Torch;
+using TorchSharp;
+using ChatMessage = Mustafar.Models.Generation.ChatMessage;
+using FusionMode = Mustafar.Models.Fusion.FusionMode;
+using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
+
+namespace Mustafar.Generator;
+
+/// <summary>
+/// One validated, tokenized generation request on its way from the caller's thread to the inference thread. Its
+/// features stay in the received message's bytes (validated views); the caller's thread makes tensors of them only
+/// to validate and disposes them at once, and the inference thread makes its own for the prefill
+/// (<see cref="FeatureTensors"/>) and disposes those. So no tensor crosses threads, and nothing the decoder still
+/// needs can be freed by a caller that left.
+/// </summary>
+public sealed class GenerationJob
+{
+    private readonly IReadOnlyDictionary<string, TensorView> features;
+
+    private GenerationJob(PreparedGeneration prepared, IReadOnlyDictionary<string, TensorView> features)
+    {
+        Prepared = prepared;
+        this.features = features;
+    }
+
+    /// <summary>The validated request; its features are the validation tensors, already disposed: the prefill
+    /// takes <see cref="FeatureTensors"/> instead.</summary>
+    public PreparedGeneration Prepared { get; }
+
+    /// <summary>When the caller submitted it (queue time runs from here to the prefill).</summary>
+    public long SubmittedAt { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Checks every field (each error names it: messages[i].role, features["clip"], sampling.top_p,
+    /// fusion_mode, ...) and tokenizes the prompt.</summary>
+    public static GenerationJob Prepare(GenerateRequest request, GeneratorModel model, LimitsOptions limits, CancellationToken cancellation)
+    {
+        var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Features.Count; i++)
+        {
+            var named = request.Features[i];
+            if (string.IsNullOrEmpty(named.Name)) throw new InvalidInputException($"features[{i}].name", "is empty");
+            var field = VisualFeatureValidator.Field(named.Name);
+            if (views.ContainsKey(named.Name)) throw new InvalidInputException(field, "is sent twice");
+            views[named.Name] = TensorView.Open(named.Tensor, field, limits.ToTensorLimits());
+        }
+        var messages = Messages(request, limits);
+        using var scope = torch.NewDisposeScope();
+        var prepared = model.Prepare(new GenerationRequest
+        {
+            Messages = messages,
+            Features = views.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value), StringComparer.Ordinal),
+            Sampling = Sampling(request.Sampling),
+            FusionMode = Fusion(request.FusionMode),
+            RequestId = request.RequestId,
+            Cancellation = cancellation,
+        });
+        return new GenerationJob(prepared, views);
+    }
+
+    /// <summary>The request with its features as new tensors, for the prefill on the inference thread (in the
+    /// caller's dispose scope there).</summary>
+    public PreparedGeneration FeatureTensors() => features.Count == 0 ? Prepared : Prepared with
+    {
+        Request = Prepared.Request with { Features = features.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value)) },
+    };
+
+    private static List<ChatMessage> Messages(GenerateRequest request, LimitsOptions limits)
+    {
+        var characters = request.Messages.Sum(m => (long)m.Content.Length);
+        if (characters > limits.MaxPromptChars)
+            throw new InputTooLargeException("messages", $"the conversation is {characters} characters, more than the limit of {limits.MaxPromptChars}");
+        return request.Messages.Select((message, i) => new ChatMessage(
+            RequestChecks.Known(message.Role, $"messages[{i}].role") switch
+            {
+                Role.System => ChatRole.System,
+                Role.User => ChatRole.User,
+                Role.Assistant => ChatRole.Assistant,
+                _ => throw new InvalidInputException($"messages[{i}].role", "is unspecified; use ROLE_SYSTEM, ROLE_USER or ROLE_ASSISTANT"),
+            },
+            message.Content)).ToList();
+    }
+
+    private static SamplingRequest? Sampling(SamplingParams? sampling) => sampling is null ? null : new SamplingRequest
+    {
+        MaxNewTokens = sampling.HasMaxNewTokens ? sampling.MaxNewTokens : null,
+        Temperature = sampling.HasTemperature ? sampling.Temperature : null,
+        TopP = sampling.HasTopP ? sampling.TopP : null,
+        TopK = sampling.HasTopK ? sampling.TopK : null,
+        Seed = sampling.HasSeed ? sampling.Seed : null,
+        Stop = sampling.Stop.Count > 0 ? [.. sampling.Stop] : null,
+        RepetitionPenalty = sampling.HasRepetitionPenalty ? sampling.RepetitionPenalty : null,
+    };
+
+    private static FusionMode? Fusion(ProtoFusionMode mode) => RequestChecks.Known(mode, "fusion_mode") switch
+    {
+        ProtoFusionMode.ClipOnly => FusionMode.ClipOnly,
+        ProtoFusionMode.ConcatTokens => FusionMode.ConcatTokens,
+        ProtoFusionMode.ConcatChannels => FusionMode.ConcatChannels,
+        ProtoFusionMode.CrossAttention => FusionMode.CrossAttention,
+        _ => null,
+    };
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Mustafar.Models.Generation;
+using Mustafar.Serving;
+
+namespace Mustafar.Generator;
+
+/// <summary>What one decode step produced for one sequence: new text (whole characters, maybe none), the tokens
+/// generated so far and, on the last step, the result with the time the sequence waited before its prefill.</summary>
+public sealed record GenerationStep(string Delta, int CompletionTokens, GenerationResult? Result, double QueueMs);
+
+/// <summary>
+/// The Serving step scheduler's view of a <see cref="GenerationEngine"/>, on the inference thread. Sequences that
+/// join at a step boundary wait in <see cref="Add"/>; the next <see cref="Step"/> prefills all of them together
+/// (fusion, prompt, first token) and then decodes one token for every running sequence, newcomers included. A
+/// sequence that leaves (finished, cancelled, failed) leaves the engine's batch and KV cache at once.
+/// </summary>
+public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<GenerationJob, GenerationStep>, IDisposable
+{
+    private readonly GenerationEngine engine = new(model);
+    private readonly Dictionary<long, Sequence> sequences = [];
+    private readonly Dictionary<PreparedGeneration, long> ids = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Sequence> joining = [];
+
+    public void Add(long sequenceId, GenerationJob request)
+    {
+        var sequence = new Sequence(sequenceId, request);
+        sequences.Add(sequenceId, sequence);
+        joining.Add(sequence);
+    }
+
+    public IReadOnlyList<SequenceOutput<GenerationStep>> Step()
+    {
+        var outputs = new List<SequenceOutput<GenerationStep>>();
+        if (joining.Count > 0)
+        {
+            // The feature tensors made here live in this step's dispose scope: the prefill is their only use.
+            foreach (var sequence in joining)
+            {
+                sequence.QueueMs = Stopwatch.GetElapsedTime(sequence.Job.SubmittedAt).TotalMilliseconds;
+                sequence.Running = sequence.Job.FeatureTensors();
+                ids.Add(sequence.Running, sequence.Id);
+            }
+            var newcomers = joining.Select(s => s.Running!).ToList();
+            joining.Clear();
+            outputs.AddRange(engine.Admit(newcomers).Select(Output));
+        }
+        if (engine.ActiveCount > 0) outputs.AddRange(engine.Step().Select(Output));
+        return outputs;
+    }
+
+    public void Remove(long sequenceId)
+    {
+        if (!sequences.Remove(sequenceId, out var sequence)) return;
+        joining.Remove(sequence);
+        if (sequence.Running is not { } running) return;
+        ids.Remove(running);
+        engine.Cancel(running);
+    }
+
+    public void Dispose() => engine.Dispose();
+
+    private SequenceOutput<GenerationStep> Output(GenerationEvent e)
+    {
+        var sequence = sequences[ids[e.Sequence]];
+        var step = new GenerationStep(e.Delta, e.CompletionTokens, e.Result, sequence.QueueMs);
+        // A cancelled sequence's last event samples nothing; every other event stands for one new token.
+        return new SequenceOutput<GenerationStep>(sequence.Id, step, e.IsFinal, e.Result?.Reason == FinishReason.Cancelled ? 0 : 1);
+    }
+
+    private sealed class Sequence(long id, GenerationJob job)
+    {
+        public long Id { get; } = id;
+        public GenerationJob Job { get; } = job;
+        public double QueueMs { get; set; }
+
+        /// <summary>The request the engine runs, once it has joined the batch.</summary>
+        public PreparedGeneration? Running { get; set; }
+    }
+}

@@ -1,0 +1,159 @@
+using Grpc.Core;
+using Mustafar.Generation.V1;
+using Mustafar.Models.Generation;
+using Mustafar.Serving;
+using Mustafar.Torch;
+using TorchSharp;
+using ChatMessage = Mustafar.Models.Generation.ChatMessage;
+using FeatureSource = Mustafar.Models.Fusion.FeatureSource;
+using FusionMode = Mustafar.Models.Fusion.FusionMode;
+using GenerationResult = Mustafar.Models.Generation.GenerationResult;
+using ModelFeatureSpec = Mustafar.Models.Fusion.FeatureSpec;
+using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
+using ProtoFeatureSource = Mustafar.Generation.V1.FeatureSource;
+using ProtoFeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
+using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
+using ProtoResult = Mustafar.Generation.V1.GenerationResult;
+
+namespace Mustafar.Generator;
+
+/// <summary>
+/// <c>mustafar.generation.v1.Generator</c> over a <see cref="GeneratorModel"/>: each request is validated and
+/// tokenized on the caller's thread, then decoded with every other running request by continuous batching (the
+/// Serving step scheduler over <see cref="GenerationStepDecoder"/>): newcomers join at step boundaries, text
+/// streams as it is decoded, and a cancelled call leaves the batch at the next token boundary.
+/// </summary>
+public sealed class GeneratorService : Mustafar.Generation.V1.Generator.GeneratorBase
+{
+    /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> (with its tokenizer and
+    /// generation_config.json), then warms up with a short text-only generation and, for a multimodal model, one
+    /// with zero features of the expected shapes.</summary>
+    public static ModelLoader<GeneratorModel> Loader { get; } = new(
+        context => GeneratorModel.Load(context.ModelPath, new GeneratorOptions
+        {
+            Device = context.Device,
+            DType = context.DType,
+            ModelId = context.ModelId,
+            MaxBatchSize = context.Batching.MaxBatchSize,
+            MaxNewTokensLimit = context.Limits.MaxNewTokens,
+        }),
+        (model, _) =>
+        {
+            var sampling = new SamplingRequest { MaxNewTokens = 2, Temperature = 0 };
+            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Hello")], Sampling = sampling });
+            if (model.Fusion is not { } fusion) return;
+            var features = fusion.ExpectedFeatures.ToDictionary(s => s.Name, s => torch.zeros(s.Tokens, s.Channels));
+            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
+        });
+
+    private readonly ModelRuntime<GeneratorModel> runtime;
+    private readonly StepScheduler<GenerationJob, GenerationStep> scheduler;
+
+    public GeneratorService(ModelRuntime<GeneratorModel> runtime)
+    {
+        this.runtime = runtime;
+        scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
+    }
+
+    public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        var job = GenerationJob.Prepare(request, runtime.Model, runtime.Limits, context.CancellationToken);
+        await foreach (var step in scheduler.Submit(job, context.CancellationToken))
+        {
+            if (step.Delta.Length > 0)
+                await responseStream.WriteAsync(new GenerateResponse { Delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens } });
+            if (step.Result is not { } result) continue;
+            // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
+            if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
+            await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+        }
+    }
+
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(Describe(runtime.Model.Info));
+
+    private static ProtoResult Describe(GenerationResult result, double queueMs) => new()
+    {
+        FinishReason = result.Reason switch
+        {
+            ModelFinishReason.Eos => ProtoFinishReason.Eos,
+            ModelFinishReason.Length => ProtoFinishReason.Length,
+            ModelFinishReason.StopString => ProtoFinishReason.StopString,
+            ModelFinishReason.ContextFull => ProtoFinishReason.ContextFull,
+            _ => throw new InvalidOperationException($"finish reason {result.Reason} has no wire value"),
+        },
+        PromptTokens = result.PromptTokens,
+        CompletionTokens = result.CompletionTokens,
+        ImageTokens = result.ImageTokens,
+        QueueMs = queueMs,
+        PrefillMs = result.PrefillMs,
+        DecodeMs = result.DecodeMs,
+        StopString = result.StopString ?? "",
+    };
+
+    private static ModelInfo Describe(GeneratorModelInfo info)
+    {
+        var result = new ModelInfo
+        {
+            ModelId = info.ModelId,
+            FusionMode = info.FusionMode is { } mode ? ToProto(mode) : ProtoFusionMode.Unspecified,
+            ImageTokens = info.ImageTokens,
+            ContextLength = info.ContextLength,
+            VocabSize = info.VocabSize,
+            MaxNewTokensLimit = info.MaxNewTokensLimit,
+            ConversationTemplate = info.ConversationTemplate,
+            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
+            Device = info.Device,
+            MaxBatchSize = info.MaxBatchSize,
+            DefaultSampling = Describe(info.DefaultSampling),
+        };
+        if (info.FusionMode is { } supported) result.SupportedFusionModes.Add(ToProto(supported));
+        result.ExpectedFeatures.Add(info.ExpectedFeatures.Select(Describe));
+        return result;
+    }
+
+    private static ProtoFeatureSpec Describe(ModelFeatureSpec spec)
+    {
+        var result = new ProtoFeatureSpec
+        {
+            Name = spec.Name,
+            Source = spec.Source == FeatureSource.Clip ? ProtoFeatureSource.Clip : ProtoFeatureSource.Diffusion,
+            Tokens = spec.Tokens,
+            Channels = spec.Channels,
+            GridHeight = spec.GridHeight,
+            GridWidth = spec.GridWidth,
+            ClipSelectLayer = spec.ClipSelectLayer,
+            ClipKeepCls = spec.ClipKeepCls,
+            DiffusionTap = spec.DiffusionTap ?? "",
+            DiffusionPromptMode = spec.DiffusionPrompt ?? "",
+        };
+        if (spec.DiffusionTimestep is { } timestep) result.DiffusionTimestep = timestep;
+        if (spec.DiffusionGuidanceScale is { } scale) result.DiffusionGuidanceScale = (float)scale;
+        return result;
+    }
+
+    /// <summary>The defaults of unset sampling fields; the seed is drawn per request, so it is left unset.</summary>
+    private static SamplingParams Describe(SamplingParameters defaults)
+    {
+        var result = new SamplingParams
+        {
+            MaxNewTokens = defaults.MaxNewTokens,
+            Temperature = defaults.Temperature,
+            TopP = defaults.TopP,
+            TopK = defaults.TopK,
+            RepetitionPenalty = defaults.RepetitionPenalty,
+        };
+        result.Stop.Add(defaults.Stop);
+        return result;
+    }
+
+    private static ProtoFusionMode ToProto(FusionMode mode) => mode switch
+    {
+        FusionMode.ClipOnly => ProtoFusionMode.ClipOnly,
+        FusionMode.ConcatTokens => ProtoFusionMode.ConcatTokens,
+        FusionMode.ConcatChannels => ProtoFusionMode.ConcatChannels,
+        FusionMode.CrossAttention => ProtoFusionMode.CrossAttention,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no wire value"),
+    };
+}

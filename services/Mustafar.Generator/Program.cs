@@ -1,0 +1,5 @@
+using Mustafar.Generator;
+using Mustafar.Models.Generation;
+using Mustafar.Serving;
+
+return await ServingHost.RunAsync<GeneratorService, GeneratorModel>(args, GeneratorService.Loader);

@@ -1,0 +1,46 @@
+using Mustafar.Generator;
+using Mustafar.Models.Generation;
+using Mustafar.Services.Tests.Host;
+using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+
+namespace Mustafar.Services.Tests.Generator;
+
+/// <summary>A tiny LLaVA-style generator written by the project, a Generator host serving it, and the same
+/// checkpoint loaded directly for comparisons.</summary>
+public sealed class GeneratorHostFixture : IAsyncLifetime
+{
+    public const string ModelId = "tiny-llava";
+    /// <summary>Low enough to exceed cheaply, high enough that a prompt can overflow the 512-token context first.</summary>
+    public const int MaxPromptChars = 6_000;
+    public const int MaxNewTokens = 64;
+
+    public ServiceHost<GeneratorService, GeneratorModel> Host { get; private set; } = null!;
+    public GeneratorClient Client { get; private set; } = null!;
+    public GeneratorModel Direct { get; private set; } = null!;
+
+    public static Dictionary<string, string> Settings(int maxBatchSize = 8, int maxBatchDelayMs = 2) => new()
+    {
+        ["Model:Id"] = ModelId,
+        ["Batching:MaxBatchSize"] = $"{maxBatchSize}",
+        ["Batching:MaxBatchDelayMs"] = $"{maxBatchDelayMs}",
+        ["Limits:MaxPromptChars"] = $"{MaxPromptChars}",
+        ["Limits:MaxNewTokens"] = $"{MaxNewTokens}",
+    };
+
+    /// <summary>The checkpoint as the host loads it, for direct comparisons.</summary>
+    public static GeneratorModel LoadDirect() => GeneratorModel.Load(TinyCheckpoints.Generator,
+        new GeneratorOptions { ModelId = ModelId, MaxNewTokensLimit = MaxNewTokens });
+
+    public async Task InitializeAsync()
+    {
+        Host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(TinyCheckpoints.Generator, GeneratorService.Loader, Settings());
+        Client = new GeneratorClient(Host.Channel);
+        Direct = LoadDirect();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Direct.Dispose();
+        await Host.DisposeAsync();
+    }
+}
