@@ -9,7 +9,7 @@ using TorchSharp;
 using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
 using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
 
-namespace Mustafar.ClipEncoder;
+namespace Mustafar.Hosts.ClipEncoder;
 
 /// <summary>
 /// <c>mustafar.clip.v1.ClipEncoder</c> over a <see cref="ClipVisionEncoder"/>. Each request is validated, decoded

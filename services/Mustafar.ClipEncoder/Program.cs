@@ -1,4 +1,4 @@
-using Mustafar.ClipEncoder;
+using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Serving;
 

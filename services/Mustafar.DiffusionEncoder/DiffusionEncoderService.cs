@@ -12,7 +12,7 @@ using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
 using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
 using TapFeatures = Mustafar.Diffusion.V1.TapFeatures;
 
-namespace Mustafar.DiffusionEncoder;
+namespace Mustafar.Hosts.DiffusionEncoder;
 
 /// <summary>
 /// <c>mustafar.diffusion.v1.DiffusionEncoder</c> over a <see cref="StableDiffusionFeatureExtractor"/>. Each request

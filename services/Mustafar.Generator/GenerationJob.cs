@@ -10,7 +10,7 @@ using ChatMessage = Mustafar.Models.Generation.ChatMessage;
 using FusionMode = Mustafar.Models.Fusion.FusionMode;
 using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
 
-namespace Mustafar.Generator;
+namespace Mustafar.Hosts.Generator;
 
 /// <summary>
 /// One validated, tokenized generation request on its way from the caller's thread to the inference thread. Its

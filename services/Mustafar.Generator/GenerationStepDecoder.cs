@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 
-namespace Mustafar.Generator;
+namespace Mustafar.Hosts.Generator;
 
 /// <summary>What one decode step produced for one sequence: new text (whole characters, maybe none), the tokens
 /// generated so far and, on the last step, the result with the time the sequence waited before its prefill.</summary>

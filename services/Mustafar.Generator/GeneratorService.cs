@@ -16,7 +16,7 @@ using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
 using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
 using ProtoResult = Mustafar.Generation.V1.GenerationResult;
 
-namespace Mustafar.Generator;
+namespace Mustafar.Hosts.Generator;
 
 /// <summary>
 /// <c>mustafar.generation.v1.Generator</c> over a <see cref="GeneratorModel"/>: each request is validated and

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Mustafar.ClipEncoder;
-using Mustafar.DiffusionEncoder;
-using Mustafar.Generator;
+using Mustafar.Hosts.ClipEncoder;
+using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.Hosts.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Generation;

@@ -1,13 +1,13 @@
 using System.Net;
 using Grpc.Core;
 using Mustafar.Clip.V1;
-using Mustafar.ClipEncoder;
+using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Torch;
 using TorchSharp;
 using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using ClipHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.ClipEncoder.ClipEncoderService, Mustafar.Models.Clip.ClipVisionEncoder>;
+using ClipHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.ClipEncoder.ClipEncoderService, Mustafar.Models.Clip.ClipVisionEncoder>;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mustafar.Services.Tests.Clip;

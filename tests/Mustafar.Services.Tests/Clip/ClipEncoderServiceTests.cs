@@ -17,7 +17,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
 
     private Task<EncodeResponse> EncodeAsync(byte[] image, EncodeOptions? options = null) =>
         clip.Client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(image), Options = options },
-            deadline: ServiceHost<Mustafar.ClipEncoder.ClipEncoderService, ClipVisionEncoder>.Deadline).ResponseAsync;
+            deadline: ServiceHost<Mustafar.Hosts.ClipEncoder.ClipEncoderService, ClipVisionEncoder>.Deadline).ResponseAsync;
 
     /// <summary>What the model itself gives for one image, encoded as the service should send it.</summary>
     private Tensor Direct(byte[] image, int? layer, ClipFeatureSelect? select, ImageAspect? aspect, DType dtype)

@@ -1,4 +1,4 @@
-using Mustafar.ClipEncoder;
+using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
 using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;

@@ -1,4 +1,4 @@
-using Mustafar.DiffusionEncoder;
+using Mustafar.Hosts.DiffusionEncoder;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Host;
 using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;

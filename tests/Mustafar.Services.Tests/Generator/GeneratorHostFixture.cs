@@ -1,4 +1,4 @@
-using Mustafar.Generator;
+using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
 using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;

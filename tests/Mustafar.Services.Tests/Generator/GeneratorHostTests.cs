@@ -1,11 +1,11 @@
 using System.Net;
 using Grpc.Core;
 using Mustafar.Generation.V1;
-using Mustafar.Generator;
+using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
 using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
-using GeneratorHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Generator.GeneratorService, Mustafar.Models.Generation.GeneratorModel>;
+using GeneratorHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.Generator.GeneratorService, Mustafar.Models.Generation.GeneratorModel>;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mustafar.Services.Tests.Generator;
