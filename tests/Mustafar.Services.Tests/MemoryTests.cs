@@ -85,13 +85,9 @@ public sealed class MemoryTests(ITestOutputHelper output)
     private async Task AssertFlatAsync(InferenceThread thread, Func<int, Task> run)
     {
         await run(Warm);
-        var baseline = await MemoryProbe.CaptureAsync(thread);
-        await run(Measured);
-        var after = await MemoryProbe.CaptureAsync(thread);
-        var growth = after.Since(baseline);
-        output.WriteLine($"baseline: {baseline}");
-        output.WriteLine($"after:    {after}");
-        output.WriteLine($"growth:   {growth}");
+        var measured = await MemoryProbe.AcrossAsync(thread, () => run(Measured));
+        output.WriteLine(measured.ToString());
+        var growth = measured.Growth;
 
         Assert.Equal(0, growth.InferenceThreadLiveTensors);
         Assert.Equal(0, growth.LiveTensors);

@@ -25,13 +25,9 @@ public class MemoryTests(ITestOutputHelper output)
         var thread = host.App.Services.GetRequiredService<ModelRuntime<TinyMlp>>().Thread;
 
         await RunAsync(host, transforms: 80, streams: 10); // warm: connections, JIT, pools, allocator arenas
-        var baseline = await MemoryProbe.CaptureAsync(thread);
-        await RunAsync(host, transforms: 320, streams: 40);
-        var after = await MemoryProbe.CaptureAsync(thread);
-        var growth = after.Since(baseline);
-        output.WriteLine($"baseline: {baseline}");
-        output.WriteLine($"after:    {after}");
-        output.WriteLine($"growth:   {growth}");
+        var measured = await MemoryProbe.AcrossAsync(thread, () => RunAsync(host, transforms: 320, streams: 40));
+        output.WriteLine(measured.ToString());
+        var growth = measured.Growth;
 
         // Every tensor a request created on the inference thread was disposed there.
         Assert.Equal(0, growth.InferenceThreadLiveTensors);

@@ -21,6 +21,16 @@ public static partial class MemoryProbe
         return snapshot with { InferenceThreadLiveTensors = threadLive };
     }
 
+    /// <summary>Measures before and after <paramref name="workload"/> (warm everything up before: connections,
+    /// pools, allocator arenas), so that what grew is what the workload left behind.</summary>
+    public static async Task<MemoryGrowth> AcrossAsync(InferenceThread thread, Func<Task> workload)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var baseline = await CaptureAsync(thread).ConfigureAwait(false);
+        await workload().ConfigureAwait(false);
+        return new MemoryGrowth(baseline, await CaptureAsync(thread).ConfigureAwait(false));
+    }
+
     /// <summary>Collects garbage (so that finalizable tensors are freed and counted out), then measures.</summary>
     public static MemorySnapshot Capture()
     {

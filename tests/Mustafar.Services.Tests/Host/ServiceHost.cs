@@ -88,16 +88,9 @@ public sealed class ServiceHost<TService, TModel> : IAsyncDisposable
         },
     };
 
-    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") =>
-        (await Health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: Deadline)).Status;
+    public Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") => Health.StatusAsync(service);
 
-    public async Task WaitUntilServingAsync()
-    {
-        using var watch = Health.Watch(new HealthCheckRequest(), deadline: Deadline);
-        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
-            if (watch.ResponseStream.Current.Status == HealthCheckResponse.Types.ServingStatus.Serving) return;
-        throw new InvalidOperationException("the health stream ended before SERVING");
-    }
+    public Task WaitUntilServingAsync() => Health.WaitUntilServingAsync();
 
     /// <summary>/metrics over HTTP/1.1.</summary>
     public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));

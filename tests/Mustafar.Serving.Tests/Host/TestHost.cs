@@ -121,16 +121,9 @@ public sealed class TestHost : IAsyncDisposable
         },
         (model, _) => model.forward(TorchSharp.torch.zeros(1, TinyMlp.Width)));
 
-    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") =>
-        (await Health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow + Patience)).Status;
+    public Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") => Health.StatusAsync(service);
 
-    public async Task WaitUntilServingAsync()
-    {
-        using var watch = Health.Watch(new HealthCheckRequest(), deadline: DateTime.UtcNow + Patience);
-        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
-            if (watch.ResponseStream.Current.Status == HealthCheckResponse.Types.ServingStatus.Serving) return;
-        throw new InvalidOperationException("the health stream ended before SERVING");
-    }
+    public Task WaitUntilServingAsync() => Health.WaitUntilServingAsync();
 
     /// <summary>Reads /metrics over HTTP/1.1.</summary>
     public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
