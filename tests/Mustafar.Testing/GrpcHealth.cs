@@ -19,3 +19,14 @@ public static class GrpcHealth
         throw new InvalidOperationException("the health stream ended before SERVING");
     }
 }
+
+/// <summary>HTTP/1.1 probes (/healthz, /readyz, /metrics) as tests ask them.</summary>
+public static class HttpProbes
+{
+    /// <summary>The status code a GET of <paramref name="path"/> answers with.</summary>
+    public static async Task<System.Net.HttpStatusCode> StatusAsync(this HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        return response.StatusCode;
+    }
+}

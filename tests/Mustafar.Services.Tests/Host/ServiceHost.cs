@@ -95,11 +95,7 @@ public sealed class ServiceHost<TService, TModel> : IAsyncDisposable
     /// <summary>/metrics over HTTP/1.1.</summary>
     public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
-    public async Task<HttpStatusCode> GetStatusAsync(string path)
-    {
-        using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
-        return response.StatusCode;
-    }
+    public Task<HttpStatusCode> GetStatusAsync(string path) => Http.StatusAsync(path);
 
     /// <summary>Requests that ran through a forward pass together with at least one other, read from the
     /// batch-size histogram of the host's "encode" queue (or any queue named).</summary>

@@ -128,11 +128,7 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>Reads /metrics over HTTP/1.1.</summary>
     public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
-    public async Task<HttpStatusCode> GetStatusAsync(string path)
-    {
-        using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
-        return response.StatusCode;
-    }
+    public Task<HttpStatusCode> GetStatusAsync(string path) => Http.StatusAsync(path);
 
     public Task<TransformResponse> TransformAsync(float[] values, int group = 0, bool hold = false, bool failBatch = false,
         DateTime? deadline = null, CancellationToken cancellationToken = default)
