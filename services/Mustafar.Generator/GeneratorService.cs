@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using Mustafar.Generation.V1;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
@@ -49,24 +50,40 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
 
     private readonly ModelRuntime<GeneratorModel> runtime;
     private readonly StepScheduler<GenerationJob, GenerationStep> scheduler;
+    private readonly ILogger<GeneratorService> logger;
 
-    public GeneratorService(ModelRuntime<GeneratorModel> runtime)
+    public GeneratorService(ModelRuntime<GeneratorModel> runtime, ILogger<GeneratorService> logger)
     {
         this.runtime = runtime;
+        this.logger = logger;
         scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
     }
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         var job = GenerationJob.Prepare(request, runtime.Model, runtime.Limits, context.CancellationToken);
-        await foreach (var step in scheduler.Submit(job, context.CancellationToken))
+        var tokens = 0;
+        try
         {
-            if (step.Delta.Length > 0)
-                await responseStream.WriteAsync(new GenerateResponse { Delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens } });
-            if (step.Result is not { } result) continue;
-            // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
-            if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
-            await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+            await foreach (var step in scheduler.Submit(job, context.CancellationToken))
+            {
+                tokens = step.CompletionTokens;
+                if (step.Delta.Length > 0)
+                    await responseStream.WriteAsync(new GenerateResponse { Delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens } });
+                if (step.Result is not { } result) continue;
+                // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
+                if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
+                await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+                logger.LogInformation(
+                    "Generation {RequestId}: {Reason} after {CompletionTokens} tokens ({PromptTokens} prompt, {ImageTokens} visual); queued {QueueMs:F1} ms, prefill {PrefillMs:F1} ms, decode {DecodeMs:F1} ms",
+                    request.RequestId, result.Reason, result.CompletionTokens, result.PromptTokens, result.ImageTokens, step.QueueMs, result.PrefillMs, result.DecodeMs);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Generation {RequestId}: stopped after {CompletionTokens} tokens, the caller cancelled or its deadline passed",
+                request.RequestId, tokens);
+            throw;
         }
     }
 
