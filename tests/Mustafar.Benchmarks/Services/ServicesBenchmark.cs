@@ -61,6 +61,7 @@ public sealed class ServicesBenchmark : IBenchmark
             TinyStableDiffusionWriter.Write(diffusion, TinyStableDiffusionPreset.Small, seed: 1);
             TinyLlavaCheckpoint.Write(generator, SmallLlava);
             Console.WriteLine($"{torch.get_num_threads()} torch threads; hosts on loopback h2c, MaxBatchSize 8, MaxBatchDelayMs 2; {requests} requests per load level");
+            Console.WriteLine("the encoders' service latency at concurrency 1 includes the 2 ms a lone request waits for company (MaxBatchDelayMs)");
 
             if (only is null or "clip") await RunClipAsync(clip, requests);
             if (only is null or "diffusion") await RunDiffusionAsync(diffusion, Math.Max(16, requests / 2));
