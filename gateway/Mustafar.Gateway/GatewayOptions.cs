@@ -67,8 +67,9 @@ public sealed class LimitOptions
 /// (from its GetModelInfo), so that cache keys always hold the concrete values used.</summary>
 public sealed class DiffusionDefaults
 {
-    /// <summary>Question (the paper's task-aware setting), Empty or Custom.</summary>
-    public PromptMode PromptMode { get; set; } = PromptMode.Question;
+    /// <summary>Question (the paper's task-aware setting), Empty or Custom. Unspecified (the default) takes the
+    /// prompt mode the generator's fusion module was trained with, else Question.</summary>
+    public PromptMode PromptMode { get; set; } = PromptMode.Unspecified;
 
     /// <summary>The prompt used when the mode is Custom and the request gives none.</summary>
     public string CustomPrompt { get; set; } = "";

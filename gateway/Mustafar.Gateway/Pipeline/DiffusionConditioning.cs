@@ -6,7 +6,8 @@ using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>The diffusion settings of one request, every value concrete: from the request, else the gateway's
-/// configured defaults, else the diffusion service's defaults.</summary>
+/// configured defaults, else the settings the generator's fusion module was trained with (its FeatureSpec), else
+/// the diffusion service's defaults.</summary>
 public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt, int Timestep, ulong Seed, float GuidanceScale, string Tap)
 {
     /// <summary>f_u is needed unless the prompt is conditional and s = 1 (then f = f_c).</summary>
@@ -17,8 +18,9 @@ public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt,
 
     public static DiffusionConditioning Resolve(AskOptions options, string question, DiffusionDefaults defaults, ModelInfo info, FeatureSpec spec)
     {
-        var mode = options.PromptMode == PromptMode.Unspecified ? defaults.PromptMode : options.PromptMode;
-        if (mode == PromptMode.Unspecified) mode = PromptMode.Question;
+        var mode = options.PromptMode != PromptMode.Unspecified ? options.PromptMode
+            : defaults.PromptMode != PromptMode.Unspecified ? defaults.PromptMode
+            : TrainedPromptMode(spec);
         var prompt = mode switch
         {
             PromptMode.Empty => "",
@@ -28,18 +30,25 @@ public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt,
             _ => question,
         };
 
-        var timestep = options.HasTimestep ? options.Timestep : defaults.Timestep ?? info.DefaultTimestep;
+        var timestep = options.HasTimestep ? options.Timestep
+            : defaults.Timestep ?? (spec.HasDiffusionTimestep ? spec.DiffusionTimestep : info.DefaultTimestep);
         if (timestep < 0 || (info.NumTrainTimesteps > 0 && timestep >= info.NumTrainTimesteps))
             throw new InvalidInputException("timestep", $"{timestep} is outside 0..{info.NumTrainTimesteps - 1}");
 
         var seed = options.HasSeed ? options.Seed : defaults.Seed ?? info.DefaultSeed;
 
-        var scale = options.HasGuidanceScale ? options.GuidanceScale : defaults.GuidanceScale ?? info.DefaultGuidanceScale;
+        var scale = options.HasGuidanceScale ? options.GuidanceScale
+            : defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale);
         if (!float.IsFinite(scale) || scale < 0)
             throw new InvalidInputException("guidance_scale", $"{scale} is not a finite number >= 0");
 
         return new DiffusionConditioning(mode, prompt, timestep, seed, scale, ResolveTap(options.DiffusionTap, info, spec));
     }
+
+    /// <summary>The prompt the fusion module was trained with: "empty" when it learned from unconditional features
+    /// (the paper's leakage mitigation), otherwise the question.</summary>
+    private static PromptMode TrainedPromptMode(FeatureSpec spec) =>
+        string.Equals(spec.DiffusionPromptMode, "empty", StringComparison.OrdinalIgnoreCase) ? PromptMode.Empty : PromptMode.Question;
 
     /// <summary>The generator's trained tap, or an override that the diffusion model has and whose size matches
     /// what the generator's projector takes.</summary>

@@ -1,0 +1,67 @@
+using Mustafar.Diffusion.V1;
+using Mustafar.Gateway.Pipeline;
+using Mustafar.Tensors;
+using Mustafar.Vqa.V1;
+using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+
+namespace Mustafar.Gateway.Tests.Units;
+
+public class DiffusionConditioningTests
+{
+    private static readonly ModelInfo Service = new()
+    {
+        ModelId = "sd", NumTrainTimesteps = 1000, DefaultTimestep = 50, DefaultSeed = 7, DefaultGuidanceScale = 0f,
+        DefaultTaps = { "U-L1-R1-B0-Cross-Q" },
+    };
+
+    private static FeatureSpec Trained(string prompt = "", int? timestep = null, float? scale = null)
+    {
+        var spec = new FeatureSpec { Name = "diffusion", DiffusionTap = "U-L1-R1-B0-Cross-Q", Tokens = 256, Channels = 1280, DiffusionPromptMode = prompt };
+        if (timestep is { } t) spec.DiffusionTimestep = t;
+        if (scale is { } s) spec.DiffusionGuidanceScale = s;
+        return spec;
+    }
+
+    [Fact]
+    public void Without_request_or_gateway_settings_the_trained_settings_apply()
+    {
+        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "what is red?", new DiffusionDefaults(), Service, Trained("question", 100, 4f));
+        Assert.Equal((PromptMode.Question, "what is red?", 100, 4f, 7UL), (resolved.PromptMode, resolved.Prompt, resolved.Timestep, resolved.GuidanceScale, resolved.Seed));
+    }
+
+    [Fact]
+    public void A_module_trained_on_unconditional_features_gets_the_empty_prompt_by_default()
+    {
+        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "what is red?", new DiffusionDefaults(), Service, Trained("empty"));
+        Assert.Equal(PromptMode.Empty, resolved.PromptMode);
+        Assert.Equal("", resolved.Prompt);
+        Assert.False(resolved.NeedsConditional);
+    }
+
+    [Fact]
+    public void Gateway_configuration_overrides_the_trained_settings_and_the_request_overrides_both()
+    {
+        var gateway = new DiffusionDefaults { PromptMode = PromptMode.Empty, Timestep = 10, GuidanceScale = 1f };
+        var fromGateway = DiffusionConditioning.Resolve(new AskOptions(), "q", gateway, Service, Trained("question", 100, 4f));
+        Assert.Equal((PromptMode.Empty, 10, 1f), (fromGateway.PromptMode, fromGateway.Timestep, fromGateway.GuidanceScale));
+
+        var request = new AskOptions { PromptMode = PromptMode.Question, Timestep = 250, GuidanceScale = 7f };
+        var fromRequest = DiffusionConditioning.Resolve(request, "q", gateway, Service, Trained("question", 100, 4f));
+        Assert.Equal((PromptMode.Question, 250, 7f), (fromRequest.PromptMode, fromRequest.Timestep, fromRequest.GuidanceScale));
+    }
+
+    [Fact]
+    public void Without_trained_settings_the_service_defaults_apply()
+    {
+        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "q", new DiffusionDefaults(), Service, Trained());
+        Assert.Equal((PromptMode.Question, 50, 0f), (resolved.PromptMode, resolved.Timestep, resolved.GuidanceScale));
+    }
+
+    [Fact]
+    public void A_timestep_outside_the_schedule_names_the_field()
+    {
+        var error = Assert.Throws<InvalidInputException>(() =>
+            DiffusionConditioning.Resolve(new AskOptions { Timestep = 1000 }, "q", new DiffusionDefaults(), Service, Trained()));
+        Assert.Equal("timestep", error.Field);
+    }
+}
