@@ -55,7 +55,7 @@ internal static class ComposeChecks
             var environment = original.Environment.Concat(service.Environment).GroupBy(e => e.Key)
                 .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
             foreach (var problem in ModelServiceConfiguration.UnknownVariables(where, service.Environment)) yield return problem;
-            if (ModelServiceConfiguration.Model(environment).Device != "cpu") yield return $"{where}: MUSTAFAR__Model__Device is not cpu";
+            if (ModelServiceConfiguration.Model(model, environment).Device != "cpu") yield return $"{where}: MUSTAFAR__Model__Device is not cpu";
         }
     }
 
@@ -70,8 +70,8 @@ internal static class ComposeChecks
         foreach (var problem in BuildProblems(where, service, model.Dockerfile, Images.Repository(model.Name))) yield return problem;
         var environment = service.Environment;
         foreach (var problem in ModelServiceConfiguration.UnknownVariables(where, environment)) yield return problem;
-        var server = ModelServiceConfiguration.Server(environment);
-        var options = ModelServiceConfiguration.Model(environment);
+        var server = ModelServiceConfiguration.Server(model, environment);
+        var options = ModelServiceConfiguration.Model(model, environment);
 
         if (service.ReservedDevices.Count == 0 || !service.ReservedDevices.All(d => d.Text("driver") == "nvidia" && d.TextsAt("capabilities").Contains("gpu")))
             yield return $"{where}: no NVIDIA GPU reservation (deploy.resources.reservations.devices with driver nvidia, capabilities [gpu])";
@@ -108,7 +108,7 @@ internal static class ComposeChecks
         foreach (var problem in PoolProblems(where, GatewayConfiguration.Destinations(configuration),
                      cluster => Mesh.ModelServices.FirstOrDefault(s => s.Cluster == cluster) is { } model
                          && compose.Services.TryGetValue(model.Name, out var service)
-                         ? (model.Name, ModelServiceConfiguration.Server(service.Environment))
+                         ? (model.Name, ModelServiceConfiguration.Server(model, service.Environment))
                          : null))
             yield return problem;
 

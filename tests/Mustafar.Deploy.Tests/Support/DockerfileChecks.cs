@@ -1,17 +1,22 @@
 using System.Text.RegularExpressions;
-using Mustafar.Serving;
 
 namespace Mustafar.Deploy.Tests.Support;
 
 /// <summary>What one image must be, and the checks of its Dockerfile against it.</summary>
 internal sealed record ImageSpec(string Dockerfile, string Project, bool Cuda, IReadOnlySet<int> Ports, int HealthPort)
 {
+    /// <summary>The model service the image runs; null for the gateway.</summary>
+    public ModelService? Service { get; init; }
+
     public string Assembly => Path.GetFileNameWithoutExtension(Project) + ".dll";
 
     public static ImageSpec For(ModelService service)
     {
-        var server = new ServerOptions();
-        return new ImageSpec(service.Dockerfile, service.Project, Cuda: true, new HashSet<int> { server.GrpcPort, server.HttpPort }, server.HttpPort);
+        var server = ModelServiceConfiguration.Server(service, new Dictionary<string, string>());
+        return new ImageSpec(service.Dockerfile, service.Project, Cuda: true, new HashSet<int> { server.GrpcPort, server.HttpPort }, server.HttpPort)
+        {
+            Service = service,
+        };
     }
 
     public static ImageSpec Gateway()
@@ -100,7 +105,7 @@ internal static partial class DockerfileChecks
             ? ModelServiceConfiguration.UnknownVariables(where, environment)
             : GatewayConfiguration.UnknownVariables(where, environment);
         foreach (var problem in unknown) yield return problem;
-        if (spec.Cuda && ModelServiceConfiguration.Model(environment).Device != "cuda")
+        if (spec.Service is { } model && ModelServiceConfiguration.Model(model, environment).Device != "cuda")
             yield return $"{where}: a CUDA image must default to MUSTAFAR__Model__Device=cuda";
     }
 

@@ -73,8 +73,8 @@ internal static class KubernetesChecks
         var problems = new List<string>();
         var environment = Environment(build, container, problems, where);
         foreach (var problem in problems.Concat(ModelServiceConfiguration.UnknownVariables(where, environment))) yield return problem;
-        var server = ModelServiceConfiguration.Server(environment);
-        var options = ModelServiceConfiguration.Model(environment);
+        var server = ModelServiceConfiguration.Server(model, environment);
+        var options = ModelServiceConfiguration.Model(model, environment);
 
         var ports = Containers.Ports(container);
         if (!ports.TryGetValue("grpc", out var grpc) || grpc != server.GrpcPort)

@@ -8,6 +8,9 @@ internal sealed record ModelService(string Name, string Project, string Cluster)
 {
     public string Dockerfile => $"deploy/docker/{Name}.Dockerfile";
 
+    /// <summary>The host's appsettings.json, which the environment overrides.</summary>
+    public string AppSettings => Path.Combine(Path.GetDirectoryName(Project)!, "appsettings.json");
+
     /// <summary>The published entry assembly (the project's name: the hosts set no AssemblyName).</summary>
     public string Assembly => Path.GetFileNameWithoutExtension(Project) + ".dll";
 }

@@ -6,8 +6,9 @@ namespace Mustafar.Deploy.Tests.Support;
 /// <summary>
 /// The environment a deployment gives a model service, read as the host reads it: every variable must be one of the
 /// runtime's options (<see cref="ServingOptionKeys"/>, derived from its options classes) or a known platform
-/// variable, and the effective options are bound by the same configuration binder the host uses, so ports and
-/// timeouts left unset take the options' own defaults.
+/// variable, and the effective options are bound by the same configuration binder the host uses, from the host's
+/// appsettings.json (when the host is in this checkout) overridden by the environment, so ports and timeouts left
+/// unset take the values the host would run with.
 /// </summary>
 internal static class ModelServiceConfiguration
 {
@@ -24,18 +25,17 @@ internal static class ModelServiceConfiguration
             .Where(name => !PlatformVariables.Contains(name) && !ServingOptionKeys.IsKnownEnvironmentVariable(name))
             .Select(name => $"{where}: {name} is not an option of the model services (Mustafar.Serving.ServingOptionKeys) nor a platform variable");
 
-    public static ServerOptions Server(IReadOnlyDictionary<string, string> environment) =>
-        Bind<ServerOptions>(environment, ServerOptions.Section);
+    public static ServerOptions Server(ModelService service, IReadOnlyDictionary<string, string> environment) =>
+        Bind<ServerOptions>(service, environment, ServerOptions.Section);
 
-    public static ModelOptions Model(IReadOnlyDictionary<string, string> environment) =>
-        Bind<ModelOptions>(environment, ModelOptions.Section);
+    public static ModelOptions Model(ModelService service, IReadOnlyDictionary<string, string> environment) =>
+        Bind<ModelOptions>(service, environment, ModelOptions.Section);
 
-    private static T Bind<T>(IReadOnlyDictionary<string, string> environment, string section) where T : new() =>
-        FromEnvironment(environment).GetSection(section).Get<T>() ?? new T();
-
-    /// <summary>Configuration as .NET's environment-variable provider builds it (<c>__</c> separates sections).</summary>
-    public static IConfiguration FromEnvironment(IReadOnlyDictionary<string, string> environment, string? prefix = null) =>
-        new ConfigurationBuilder().AddInMemoryCollection(ToKeys(environment, prefix)).Build();
+    private static T Bind<T>(ModelService service, IReadOnlyDictionary<string, string> environment, string section) where T : new() =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Mesh.InRepo(service.AppSettings), optional: true)
+            .AddInMemoryCollection(ToKeys(environment))
+            .Build().GetSection(section).Get<T>() ?? new T();
 
     public static IEnumerable<KeyValuePair<string, string?>> ToKeys(IReadOnlyDictionary<string, string> environment, string? prefix = null) =>
         environment
