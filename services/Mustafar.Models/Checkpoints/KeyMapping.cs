@@ -24,6 +24,11 @@ public sealed record KeyMapping
     /// <summary>Module keys allowed to be absent from the checkpoint (for example a tied lm_head).</summary>
     public IReadOnlyList<string> OptionalModuleKeys { get; init; } = [];
 
+    /// <summary>Skip (and count) every key outside <see cref="Prefix"/> instead of failing on it: for a module that
+    /// is one part of a checkpoint whose other parts another loader reads strictly (the CLIP tower inside a LLaVA
+    /// checkpoint, whose language model, projector and fusion modules belong to the generator).</summary>
+    public bool IgnoreOutsidePrefix { get; init; }
+
     /// <summary>Identity mapping: the checkpoint holds exactly this module.</summary>
     public static KeyMapping Exact { get; } = new();
 
@@ -32,7 +37,11 @@ public sealed record KeyMapping
         ignoredBecause = IgnorePrefixes.FirstOrDefault(p => checkpointKey.StartsWith(p, StringComparison.Ordinal))
             ?? IgnoreSuffixes.FirstOrDefault(s => checkpointKey.EndsWith(s, StringComparison.Ordinal));
         if (ignoredBecause is not null) return null;
-        if (!checkpointKey.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        if (!checkpointKey.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            if (IgnoreOutsidePrefix) ignoredBecause = $"(outside '{Prefix}')";
+            return null;
+        }
         var stripped = checkpointKey[Prefix.Length..];
         return Rename is null ? stripped : Rename(stripped);
     }

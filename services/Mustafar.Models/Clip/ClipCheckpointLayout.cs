@@ -44,6 +44,9 @@ public static class ClipCheckpointKeys
     {
         Prefix = LlavaHfTowerPrefix,
         IgnorePrefixes = ["language_model.", "multi_modal_projector."],
+        // A Mustafar fusion checkpoint adds its fusion modules under prefixes its config chooses; the generator
+        // loads all of those strictly.
+        IgnoreOutsidePrefix = true,
         IgnoreSuffixes = [PositionIds],
     };
 
@@ -52,6 +55,7 @@ public static class ClipCheckpointKeys
     {
         Prefix = LlavaHfNestedTowerPrefix,
         IgnorePrefixes = ["model.language_model.", "model.multi_modal_projector.", "lm_head."],
+        IgnoreOutsidePrefix = true,
         IgnoreSuffixes = [PositionIds],
     };
 
@@ -60,6 +64,7 @@ public static class ClipCheckpointKeys
     {
         Prefix = LlavaOriginalTowerPrefix,
         IgnorePrefixes = ["model.embed_tokens.", "model.layers.", "model.norm.", "lm_head.", "model.mm_projector.", "model.image_newline", "model.vision_resampler."],
+        IgnoreOutsidePrefix = true,
         IgnoreSuffixes = [PositionIds],
     };
 

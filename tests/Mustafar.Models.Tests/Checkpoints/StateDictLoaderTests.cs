@@ -68,6 +68,24 @@ public sealed class StateDictLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_part_of_a_larger_checkpoint_can_skip_everything_outside_its_prefix()
+    {
+        using var scope = NewDisposeScope();
+        var weights = TowerWeights("vision_tower.");
+        weights["language_model.lm_head.weight"] = zeros(4, 2);
+        weights["custom_fusion.block.weight"] = zeros(2);
+        using var checkpoint = Save(weights);
+
+        var strict = Assert.Throws<CheckpointMismatchException>(() =>
+            StateDictLoader.Load(new Tower(), checkpoint, new KeyMapping { Prefix = "vision_tower." }));
+        Assert.Equal(["custom_fusion.block.weight", "language_model.lm_head.weight"], strict.Plan.Unexpected);
+
+        var report = StateDictLoader.Load(new Tower(), checkpoint, new KeyMapping { Prefix = "vision_tower.", IgnoreOutsidePrefix = true });
+        Assert.Equal(4, report.Loaded);
+        Assert.Equal(2, report.Ignored["(outside 'vision_tower.')"]);
+    }
+
+    [Fact]
     public void Missing_and_unexpected_keys_are_all_listed()
     {
         using var scope = NewDisposeScope();

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Fusion;
+using Mustafar.Models.Generation;
+
+namespace Mustafar.Models.Demo;
+
+/// <summary>
+/// The offline demo's checkpoints, written once into a folder: a tiny Stable Diffusion pipeline (diffusers layout)
+/// and a tiny Mustafar fusion checkpoint (llava-hf layout, whose vision tower the CLIP service loads). The fusion
+/// module is sized from the diffusion pipeline's own default tap, so the three services agree on feature shapes.
+/// All weights are random: the demo's answers are meaningless words until real checkpoints are configured.
+/// </summary>
+public static class DemoCheckpoints
+{
+    public const int FormatVersion = 1;
+    public const string StampFile = "demo-models.json";
+    public const string DiffusionFolder = "stable-diffusion";
+    public const string GeneratorFolder = "llava";
+
+    /// <summary>Where each service's model lives inside a demo folder.</summary>
+    public sealed record Paths(string Root, string Clip, string Diffusion, string Generator);
+
+    /// <summary>What was written, for the log.</summary>
+    public sealed record Written(Paths Paths, bool Reused, FusionMode Fusion, UnetTapInfo Tap);
+
+    public static Paths In(string root)
+    {
+        var full = Path.GetFullPath(root);
+        var generator = Path.Combine(full, GeneratorFolder);
+        return new Paths(full, generator, Path.Combine(full, DiffusionFolder), generator);
+    }
+
+    /// <summary>Writes the checkpoints unless the folder already holds the same ones (same format, seed and mode).</summary>
+    public static Written Ensure(string root, int seed = 1234, FusionMode fusion = FusionMode.CrossAttention)
+    {
+        var paths = In(root);
+        var stampPath = Path.Combine(paths.Root, StampFile);
+        var wanted = new Stamp(FormatVersion, seed, fusion.ConfigName(), "random weights: the demo's answers are meaningless");
+        if (File.Exists(stampPath) && JsonSerializer.Deserialize<Stamp>(File.ReadAllText(stampPath)) == wanted
+            && Directory.Exists(paths.Diffusion) && Directory.Exists(paths.Generator))
+            return new Written(paths, true, fusion, DefaultTap(paths.Diffusion));
+
+        foreach (var folder in new[] { paths.Diffusion, paths.Generator })
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(paths.Root);
+        File.Delete(stampPath);
+
+        TinyStableDiffusionWriter.Write(paths.Diffusion, TinyStableDiffusionPreset.Tiny, seed);
+        var tap = DefaultTap(paths.Diffusion);
+        TinyLlavaCheckpoint.Write(paths.Generator, TinyLlavaOptions.Preset("tiny-" + fusion.ConfigName()) with
+        {
+            Seed = seed,
+            DiffusionTap = tap.Name,
+            DiffusionChannels = tap.Channels,
+            DiffusionGridHeight = tap.GridHeight,
+            DiffusionGridWidth = tap.GridWidth,
+        });
+        // The stamp goes last: a run interrupted while writing leaves no stamp and is redone.
+        File.WriteAllText(stampPath, JsonSerializer.Serialize(wanted, new JsonSerializerOptions { WriteIndented = true }));
+        return new Written(paths, false, fusion, tap);
+    }
+
+    /// <summary>The pipeline's default tap as its own model info reports it at its own image size.</summary>
+    private static UnetTapInfo DefaultTap(string folder)
+    {
+        using var extractor = StableDiffusionFeatureExtractor.Load(folder);
+        var name = extractor.Info.DefaultTaps[0];
+        return extractor.Info.Taps.Single(t => t.Name == name);
+    }
+
+    private sealed record Stamp(int Version, int Seed, string Fusion, string Note);
+}

@@ -1,0 +1,61 @@
+using Mustafar.Models.Clip;
+using Mustafar.Models.Demo;
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Fusion;
+using Mustafar.Models.Generation;
+using Mustafar.Testing;
+using static TorchSharp.torch;
+
+namespace Mustafar.Models.Tests.Demo;
+
+public sealed class DemoCheckpointsTests : IDisposable
+{
+    private readonly string _folder = RepoPaths.NewTempFolder("demo");
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData(FusionMode.CrossAttention)]
+    [InlineData(FusionMode.ConcatTokens)]
+    [InlineData(FusionMode.ClipOnly)]
+    public void The_three_services_models_agree_on_every_feature_shape(FusionMode fusion)
+    {
+        var written = DemoCheckpoints.Ensure(_folder, seed: 5, fusion);
+
+        using var clip = ClipVisionEncoder.Load(written.Paths.Clip, "cpu", ScalarType.Float32);
+        using var diffusion = StableDiffusionFeatureExtractor.Load(written.Paths.Diffusion);
+        using var generator = GeneratorModel.Load(written.Paths.Generator);
+
+        Assert.Equal(fusion, generator.Info.FusionMode);
+        foreach (var spec in generator.Info.ExpectedFeatures)
+        {
+            if (spec.Source == FeatureSource.Clip)
+            {
+                Assert.Equal(clip.Info.HiddenSize, spec.Channels);
+                Assert.Equal(clip.Info.GridHeight * clip.Info.GridWidth, spec.Tokens);
+            }
+            else
+            {
+                var tap = diffusion.Info.Taps.Single(t => t.Name == spec.DiffusionTap);
+                Assert.Equal((tap.GridHeight * tap.GridWidth, tap.Channels), (spec.Tokens, spec.Channels));
+            }
+        }
+        Assert.Equal(fusion == FusionMode.ClipOnly ? 1 : 2, generator.Info.ExpectedFeatures.Count);
+    }
+
+    [Fact]
+    public void A_second_call_reuses_the_checkpoints_and_a_different_mode_rewrites_them()
+    {
+        var first = DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ClipOnly);
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(_folder, DemoCheckpoints.StampFile));
+
+        Assert.False(first.Reused);
+        Assert.True(DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ClipOnly).Reused);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(_folder, DemoCheckpoints.StampFile)));
+
+        var rewritten = DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ConcatTokens);
+        Assert.False(rewritten.Reused);
+        using var generator = GeneratorModel.Load(rewritten.Paths.Generator);
+        Assert.Equal(FusionMode.ConcatTokens, generator.Info.FusionMode);
+    }
+}
