@@ -1,15 +1,154 @@
 #!/usr/bin/env bash
-# The main job: set up, build, start the local mesh and ask it a question about an image.
-# Usage: deploy/scripts/mesh.sh up [--once] | down
+# The main job: set up what is missing, build, write the demo checkpoints (unless real ones are configured), start
+# Redis, the three model services and the gateway on free loopback ports, and ask a question about the sample image
+# through the gateway's HTTP API.
+#
+#   deploy/scripts/mesh.sh up [--once] [--config FILE] [--question TEXT] [--image FILE]
+#   deploy/scripts/mesh.sh down
+#
+# --once stops the mesh after the answer; otherwise it keeps running, its addresses printed, until `down`.
+# --config FILE points the services at real checkpoints (see deploy/config/real-models.env.example).
 set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo_root"
 
-deploy/scripts/bootstrap.sh
-dotnet build Mustafar.Mesh.sln -c Release -nologo -v quiet -clp:NoSummary
+state="$repo_root/.mesh"
+pids="$state/pids"
+logs="$state/logs"
+cli_dll="deploy/cli/Mustafar.Cli/bin/Release/net10.0/mustafar.dll"
+cli() { dotnet "$cli_dll" "$@"; }
 
-# The services, the gateway and the local orchestration do not exist yet in this revision. Say so plainly
-# instead of pretending to answer.
-echo "mesh: the model services and the gateway are not built yet in this revision; there is no mesh to ask." >&2
-echo "mesh: what exists (protos, tensor codec, TorchSharp wiring, checkpoint loading) builds and is covered by deploy/scripts/test.sh." >&2
-exit 3
+down() {
+  [ -f "$pids" ] || { echo "mesh: nothing is running (no $pids)"; return 0; }
+  local name pid
+  # Model services drain in-flight work on SIGTERM; give them a moment before forcing.
+  while read -r name pid; do kill -TERM "$pid" 2>/dev/null && echo "mesh: stopping $name (pid $pid)" || true; done < "$pids"
+  for _ in $(seq 1 60); do
+    local alive=0
+    while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done < "$pids"
+    [ $alive = 0 ] && break
+    sleep 0.5
+  done
+  while read -r name pid; do kill -KILL "$pid" 2>/dev/null && echo "mesh: killed $name (pid $pid)" || true; done < "$pids"
+  rm -f "$pids"
+}
+
+start() { # name command... ; logs to $logs/name.log and records the pid so that `down` stops exactly what was started
+  local name=$1; shift
+  setsid "$@" > "$logs/$name.log" 2>&1 < /dev/null &
+  echo "$name $!" >> "$pids"
+}
+
+fail_with_logs() {
+  echo "mesh: $1" >&2
+  for f in "$logs"/*.log; do echo "---- $(basename "$f") (last lines)" >&2; tail -n 15 "$f" >&2; done
+  down
+  exit 1
+}
+
+up() {
+  local once=0 config="" question="What is on the table, and what colour is the mug?" image="deploy/sample/still-life.png"
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --once) once=1 ;;
+      --config) config=$2; shift ;;
+      --question) question=$2; shift ;;
+      --image) image=$2; shift ;;
+      *) echo "mesh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+  done
+
+  deploy/scripts/bootstrap.sh
+  echo "mesh: building"
+  dotnet build deploy/mesh.slnf -c Release -nologo -v quiet -clp:NoSummary
+
+  down >/dev/null
+  mkdir -p "$logs"
+  : > "$pids"
+
+  # Model folders and settings: real checkpoints from --config, else the tiny random-weight demo checkpoints.
+  local clip_model generator_model diffusion_model device=cpu dtype=float32 demo=1
+  if [ -n "$config" ]; then
+    # shellcheck disable=SC1090
+    . "$config"
+    clip_model=${MUSTAFAR_CLIP_MODEL:?set MUSTAFAR_CLIP_MODEL in $config}
+    diffusion_model=${MUSTAFAR_DIFFUSION_MODEL:?set MUSTAFAR_DIFFUSION_MODEL in $config}
+    generator_model=${MUSTAFAR_GENERATOR_MODEL:?set MUSTAFAR_GENERATOR_MODEL in $config}
+    device=${MUSTAFAR_DEVICE:-cpu}; dtype=${MUSTAFAR_DTYPE:-float32}; demo=0
+  else
+    cli demo-models --out models/demo
+    clip_model=models/demo/llava          # the CLIP service loads the vision tower inside the llava-hf checkpoint
+    diffusion_model=models/demo/stable-diffusion
+    generator_model=models/demo/llava
+  fi
+
+  read -r redis_port clip_grpc clip_http diff_grpc diff_http gen_grpc gen_http gw_http gw_grpc <<< "$(cli free-ports 9)"
+
+  start redis redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no
+
+  service_env() { # model grpc-port http-port id
+    echo MUSTAFAR__Model__Path="$1" MUSTAFAR__Model__Id="$4" MUSTAFAR__Model__Device="$device" MUSTAFAR__Model__DType="$dtype" \
+      MUSTAFAR__Server__BindAddress=127.0.0.1 MUSTAFAR__Server__GrpcPort="$2" MUSTAFAR__Server__HttpPort="$3"
+  }
+  # shellcheck disable=SC2046
+  start clip-encoder env $(service_env "$clip_model" "$clip_grpc" "$clip_http" clip) \
+    dotnet services/Mustafar.ClipEncoder/bin/Release/net10.0/Mustafar.ClipEncoder.dll
+  # shellcheck disable=SC2046
+  start diffusion-encoder env $(service_env "$diffusion_model" "$diff_grpc" "$diff_http" stable-diffusion) \
+    dotnet services/Mustafar.DiffusionEncoder/bin/Release/net10.0/Mustafar.DiffusionEncoder.dll
+  # shellcheck disable=SC2046
+  start generator env $(service_env "$generator_model" "$gen_grpc" "$gen_http" mustafar-llava) \
+    dotnet services/Mustafar.Generator/bin/Release/net10.0/Mustafar.Generator.dll
+
+  local cluster pool grpc http
+  local gw_env=(Kestrel__Endpoints__Http__Url="http://127.0.0.1:$gw_http" Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$gw_grpc"
+    Gateway__Cache__Redis="127.0.0.1:$redis_port")
+  for cluster in "clip $clip_grpc $clip_http" "diffusion $diff_grpc $diff_http" "generator $gen_grpc $gen_http"; do
+    read -r pool grpc http <<< "$cluster"
+    gw_env+=(ReverseProxy__Clusters__${pool}__Destinations__${pool}-0__Address="http://127.0.0.1:$grpc"
+             ReverseProxy__Clusters__${pool}__Destinations__${pool}-0__Health="http://127.0.0.1:$http")
+  done
+  start gateway env "${gw_env[@]}" dotnet gateway/Mustafar.Gateway/bin/Release/net10.0/Mustafar.Gateway.dll
+
+  echo "mesh: waiting for readiness (models load and warm up first)"
+  cli wait-ready --timeout 600 "http://127.0.0.1:$clip_http/readyz" "http://127.0.0.1:$diff_http/readyz" \
+    "http://127.0.0.1:$gen_http/readyz" "http://127.0.0.1:$gw_http/readyz" || fail_with_logs "the mesh did not become ready"
+
+  cat > "$state/endpoints" <<EOT
+gateway HTTP        http://127.0.0.1:$gw_http   (POST /v1/chat/completions, /v1/vqa, GET /v1/models, /metrics)
+gateway gRPC        127.0.0.1:$gw_grpc          (mustafar.vqa.v1.VisualQuestionAnswering, YARP routes to the pools)
+clip-encoder        gRPC 127.0.0.1:$clip_grpc   HTTP http://127.0.0.1:$clip_http
+diffusion-encoder   gRPC 127.0.0.1:$diff_grpc   HTTP http://127.0.0.1:$diff_http
+generator           gRPC 127.0.0.1:$gen_grpc    HTTP http://127.0.0.1:$gen_http
+redis               127.0.0.1:$redis_port
+logs                $logs
+EOT
+  echo "mesh: ready"
+  cat "$state/endpoints"
+  echo
+  if [ $demo = 1 ]; then
+    echo "NOTE: the demo checkpoints have RANDOM weights, so the answer's words are meaningless. Configure real"
+    echo "      checkpoints (deploy/config/real-models.env.example) for real answers. Everything else is the real mesh."
+    echo
+  fi
+
+  cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "$question" || fail_with_logs "the question failed"
+  echo
+  echo "mesh: a second question about the same image (CLIP and the unconditional diffusion half come from the cache):"
+  cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "Is there anything yellow?" || fail_with_logs "the question failed"
+
+  if [ $once = 1 ]; then
+    echo
+    down
+  else
+    echo
+    echo "mesh: running. Stop it with: deploy/scripts/mesh.sh down"
+  fi
+}
+
+case ${1:-} in
+  up) shift; up "$@" ;;
+  down) down ;;
+  *) echo "usage: deploy/scripts/mesh.sh up [--once] [--config FILE] [--question TEXT] [--image FILE] | down" >&2; exit 2 ;;
+esac

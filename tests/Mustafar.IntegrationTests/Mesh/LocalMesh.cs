@@ -1,0 +1,145 @@
+using Grpc.Net.Client;
+using Mustafar.Models.Demo;
+using Mustafar.Models.Fusion;
+using Mustafar.Testing;
+
+namespace Mustafar.IntegrationTests.Mesh;
+
+/// <summary>
+/// A whole mesh of real processes on loopback, as `deploy/scripts/mesh.sh up` starts it: Redis, N CLIP encoders,
+/// the diffusion encoder, the generator and the gateway, configured through their real environment variables and
+/// serving the tiny demo checkpoints. Parts can be killed, stopped and restarted to inject faults.
+/// </summary>
+public sealed class LocalMesh : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim DemoModelsGate = new(1, 1);
+    private readonly List<GrpcChannel> _channels = [];
+
+    public required RedisServer Redis { get; init; }
+    public required IReadOnlyList<ServiceProcess> ClipEncoders { get; init; }
+    public required ServiceProcess DiffusionEncoder { get; init; }
+    public required ServiceProcess Generator { get; init; }
+    public required ServiceProcess Gateway { get; init; }
+    public required IReadOnlyList<Uri> ClipGrpc { get; init; }
+    public required Uri DiffusionGrpc { get; init; }
+    public required Uri GeneratorGrpc { get; init; }
+    public required Uri GatewayHttp { get; init; }
+    public required Uri GatewayGrpc { get; init; }
+
+    public IEnumerable<ServiceProcess> Processes => ClipEncoders.Append(DiffusionEncoder).Append(Generator).Append(Gateway);
+
+    /// <summary>Writes (once per test run and fusion mode) the demo checkpoints all meshes share.</summary>
+    public static async Task<DemoCheckpoints.Paths> DemoModelsAsync(FusionMode fusion)
+    {
+        await DemoModelsGate.WaitAsync();
+        try
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "mustafar-tests", $"demo-models-v{DemoCheckpoints.FormatVersion}-{fusion.ConfigName()}");
+            return DemoCheckpoints.Ensure(folder, seed: 1234, fusion).Paths;
+        }
+        finally
+        {
+            DemoModelsGate.Release();
+        }
+    }
+
+    public static async Task<LocalMesh> StartAsync(LocalMeshOptions? options = null)
+    {
+        options ??= new LocalMeshOptions();
+        var models = await DemoModelsAsync(options.Fusion);
+        var redis = await RedisServer.StartNewAsync();
+
+        ServiceProcess Service(string name, string assembly, string model, out Uri grpc)
+        {
+            var (grpcPort, httpPort) = (FreePorts.Next(), FreePorts.Next());
+            grpc = new Uri($"http://127.0.0.1:{grpcPort}");
+            var environment = new Dictionary<string, string>
+            {
+                ["MUSTAFAR__Model__Path"] = model,
+                ["MUSTAFAR__Model__Id"] = name,
+                ["MUSTAFAR__Model__IntraOpThreads"] = "1",
+                ["MUSTAFAR__Server__BindAddress"] = "127.0.0.1",
+                ["MUSTAFAR__Server__GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["MUSTAFAR__Server__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            foreach (var (key, value) in options.ServiceEnvironment) environment[key] = value;
+            return new ServiceProcess(name, assembly, new Uri($"http://127.0.0.1:{httpPort}"), environment);
+        }
+
+        var clipGrpc = new List<Uri>();
+        var clips = Enumerable.Range(0, options.ClipReplicas).Select(i =>
+        {
+            var process = Service($"clip-{i}", HostBinaries.ClipEncoder, models.Clip, out var grpc);
+            clipGrpc.Add(grpc);
+            return process;
+        }).ToList();
+        var diffusion = Service("stable-diffusion", HostBinaries.DiffusionEncoder, models.Diffusion, out var diffusionGrpc);
+        var generator = Service("mustafar-llava", HostBinaries.Generator, models.Generator, out var generatorGrpc);
+
+        var (gatewayHttpPort, gatewayGrpcPort) = (FreePorts.Next(), FreePorts.Next());
+        var gatewayEnvironment = new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{gatewayHttpPort}",
+            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{gatewayGrpcPort}",
+            ["Gateway__Cache__Redis"] = redis.Configuration,
+        };
+        void Destinations(string cluster, IReadOnlyList<(Uri Grpc, Uri Http)> destinations)
+        {
+            for (var i = 0; i < destinations.Count; i++)
+            {
+                gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__Destinations__{cluster}-{i}__Address"] = destinations[i].Grpc.ToString();
+                gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__Destinations__{cluster}-{i}__Health"] = destinations[i].Http.ToString();
+            }
+            // Faster active probing than production's 5 s, so fault tests see a dead replica leave the pool quickly.
+            gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__HealthCheck__Active__Interval"] = "00:00:01";
+        }
+        Destinations("clip", clips.Select((c, i) => (clipGrpc[i], c.HttpAddress)).ToList());
+        Destinations("diffusion", [(diffusionGrpc, diffusion.HttpAddress)]);
+        Destinations("generator", [(generatorGrpc, generator.HttpAddress)]);
+        foreach (var (key, value) in options.GatewayEnvironment) gatewayEnvironment[key] = value;
+        var gateway = new ServiceProcess("gateway", HostBinaries.Gateway, new Uri($"http://127.0.0.1:{gatewayHttpPort}"), gatewayEnvironment);
+
+        var mesh = new LocalMesh
+        {
+            Redis = redis,
+            ClipEncoders = clips,
+            DiffusionEncoder = diffusion,
+            Generator = generator,
+            Gateway = gateway,
+            ClipGrpc = clipGrpc,
+            DiffusionGrpc = diffusionGrpc,
+            GeneratorGrpc = generatorGrpc,
+            GatewayHttp = gateway.HttpAddress,
+            GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayGrpcPort}"),
+        };
+        try
+        {
+            foreach (var process in mesh.Processes) process.Start();
+            await Task.WhenAll(mesh.Processes.Select(p => p.WaitReadyAsync(options.ReadyTimeout)));
+        }
+        catch
+        {
+            await mesh.DisposeAsync();
+            throw;
+        }
+        return mesh;
+    }
+
+    /// <summary>A gRPC channel to an address, disposed with the mesh; message limits fit real feature tensors.</summary>
+    public GrpcChannel Channel(Uri address)
+    {
+        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20 });
+        _channels.Add(channel);
+        return channel;
+    }
+
+    /// <summary>The recent output of every process, for assertion messages.</summary>
+    public string Logs => string.Join('\n', Processes.Select(p => p.RecentOutput));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels) channel.Dispose();
+        await Task.WhenAll(Processes.Select(p => p.DisposeAsync().AsTask()));
+        await Redis.DisposeAsync();
+    }
+}

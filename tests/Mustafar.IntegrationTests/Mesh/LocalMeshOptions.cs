@@ -1,0 +1,22 @@
+using Mustafar.Models.Fusion;
+
+namespace Mustafar.IntegrationTests.Mesh;
+
+/// <summary>The shape of a test mesh.</summary>
+public sealed record LocalMeshOptions
+{
+    /// <summary>CLIP encoder processes behind the gateway's clip cluster.</summary>
+    public int ClipReplicas { get; init; } = 1;
+
+    /// <summary>The demo generator's fusion mode (cross-attention uses both encoders).</summary>
+    public FusionMode Fusion { get; init; } = FusionMode.CrossAttention;
+
+    /// <summary>Extra environment for every model service (for example batching limits).</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra environment for the gateway (for example cache or limit settings).</summary>
+    public IReadOnlyDictionary<string, string> GatewayEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How long model loading and warm-up may take on a busy 2-core CI machine.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(3);
+}

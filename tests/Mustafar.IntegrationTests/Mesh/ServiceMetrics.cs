@@ -1,0 +1,28 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Mustafar.IntegrationTests.Mesh;
+
+/// <summary>Reads counters from a process's Prometheus /metrics page.</summary>
+public static partial class ServiceMetrics
+{
+    /// <summary>The sum of every sample of <paramref name="series"/> whose labels contain all of <paramref name="labels"/>
+    /// (e.g. <c>method="Encode"</c>).</summary>
+    public static async Task<double> SumAsync(Uri httpAddress, string series, params string[] labels)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var page = await http.GetStringAsync(new Uri(httpAddress, "/metrics"));
+        var total = 0.0;
+        foreach (Match sample in Sample().Matches(page))
+        {
+            if (sample.Groups["name"].Value != series) continue;
+            var labelText = sample.Groups["labels"].Value;
+            if (labels.All(l => labelText.Contains(l, StringComparison.Ordinal)))
+                total += double.Parse(sample.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})?\s+(?<value>[-+0-9.eE]+|NaN)\s*$", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}
