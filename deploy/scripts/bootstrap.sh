@@ -69,9 +69,14 @@ if [ "$id" != debian ]; then
   exit 1
 fi
 
+# Installers print only when they fail (apt and debconf chatter on stderr even with -qq).
+quietly() {
+  local log; log=$(mktemp)
+  if "$@" >"$log" 2>&1; then rm -f "$log"; else cat "$log" >&2; rm -f "$log"; fail "failed: $*"; fi
+}
 apt_updated=0
-apt_update() { [ $apt_updated = 1 ] || { as_root apt-get update -qq; apt_updated=1; }; }
-apt_install() { apt_update; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+apt_update() { [ $apt_updated = 1 ] || { quietly as_root apt-get update -qq; apt_updated=1; }; }
+apt_install() { apt_update; quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }
 
 for m in "${missing[@]}"; do
   case $m in
@@ -95,7 +100,7 @@ for m in "${missing[@]}"; do
     dotnet) fail "the .NET SDK $required_sdk_band (or a newer patch) is required; install it from https://dot.net and rerun" ;;
     node-client) say "installing the Node.js client's packages"
       { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || apt_install nodejs npm
-      (cd "$node_client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ;;
+      (cd "$node_client" && quietly npm ci --no-audit --no-fund --loglevel=error) ;;
     python-grpc) say "installing python3-grpcio"; apt_install python3-grpcio ;;
     protoc) say "installing protobuf-compiler"; apt_install protobuf-compiler ;;
   esac
