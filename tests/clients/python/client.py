@@ -33,6 +33,7 @@ except ImportError as missing:
     grpc = protos = None
     IMPORT_ERROR = missing
 
+
 class CheckError(Exception):
     pass
 
