@@ -33,9 +33,20 @@ has_new_libstdcxx || missing+=(libstdcxx)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis)
 command -v dotnet >/dev/null 2>&1 || missing+=(dotnet)
 
+# The clients in other stacks (tests/clients). Node: its packages, installed again when package-lock.json changed
+# after the last `npm ci` (npm keeps its own copy of the lock in node_modules).
 node_client="$repo_root/tests/clients/node"
-if [ -f "$node_client/package.json" ] && [ ! -d "$node_client/node_modules" ]; then missing+=(node-client); fi
-python3 -c 'import grpc' >/dev/null 2>&1 || { [ -d "$repo_root/tests/clients/python" ] && missing+=(python-grpc) || true; }
+node_client_stale() {
+  ! command -v node >/dev/null 2>&1 || [ ! -f "$node_client/node_modules/.package-lock.json" ] ||
+    [ "$node_client/package-lock.json" -nt "$node_client/node_modules/.package-lock.json" ]
+}
+if [ -f "$node_client/package.json" ] && node_client_stale; then missing+=(node-client); fi
+# Python: Debian's python3-grpcio for the system interpreter (a pyenv or venv python3 earlier on PATH cannot see
+# Debian's packages, so ask /usr/bin/python3 itself), and protoc, which compiles the .proto files at run time.
+if [ -d "$repo_root/tests/clients/python" ]; then
+  /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python-grpc)
+  command -v protoc >/dev/null 2>&1 || missing+=(protoc)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   say "nothing missing"
@@ -50,16 +61,22 @@ if [ "$id" != debian ]; then
       libstdcxx) echo "  - libstdc++ from GCC 13 or newer (provides GLIBCXX_3.4.32; Ubuntu 24.04 / Fedora 39+ already have it)" >&2 ;;
       redis) echo "  - redis-server 6 or newer (package redis / redis-server)" >&2 ;;
       dotnet) echo "  - the .NET SDK $required_sdk_band or a newer patch (https://dot.net)" >&2 ;;
-      node-client) echo "  - Node.js 20 + npm, then: (cd tests/clients/node && npm ci)" >&2 ;;
-      python-grpc) echo "  - Python 3 grpcio (package python3-grpcio)" >&2 ;;
+      node-client) echo "  - Node.js 18 or newer + npm, then: (cd tests/clients/node && npm ci)" >&2 ;;
+      python-grpc) echo "  - grpcio for /usr/bin/python3 (package python3-grpcio)" >&2 ;;
+      protoc) echo "  - protoc 3.15 or newer (package protobuf-compiler)" >&2 ;;
     esac
   done
   exit 1
 fi
 
+# Installers print only when they fail (apt and debconf chatter on stderr even with -qq).
+quietly() {
+  local log; log=$(mktemp)
+  if "$@" >"$log" 2>&1; then rm -f "$log"; else cat "$log" >&2; rm -f "$log"; fail "failed: $*"; fi
+}
 apt_updated=0
-apt_update() { [ $apt_updated = 1 ] || { as_root apt-get update -qq; apt_updated=1; }; }
-apt_install() { apt_update; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+apt_update() { [ $apt_updated = 1 ] || { quietly as_root apt-get update -qq; apt_updated=1; }; }
+apt_install() { apt_update; quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }
 
 for m in "${missing[@]}"; do
   case $m in
@@ -82,9 +99,10 @@ for m in "${missing[@]}"; do
       as_root systemctl disable --now redis-server >/dev/null 2>&1 || true ;;
     dotnet) fail "the .NET SDK $required_sdk_band (or a newer patch) is required; install it from https://dot.net and rerun" ;;
     node-client) say "installing the Node.js client's packages"
-      command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-      (cd "$node_client" && npm ci --no-audit --no-fund --loglevel=error) ;;
+      { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || apt_install nodejs npm
+      (cd "$node_client" && quietly npm ci --no-audit --no-fund --loglevel=error) ;;
     python-grpc) say "installing python3-grpcio"; apt_install python3-grpcio ;;
+    protoc) say "installing protobuf-compiler"; apt_install protobuf-compiler ;;
   esac
 done
 

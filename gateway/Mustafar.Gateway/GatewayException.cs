@@ -10,8 +10,10 @@ public enum ErrorKind
     Unauthenticated,
     /// <summary>Unknown model (404, NOT_FOUND).</summary>
     NotFound,
-    /// <summary>A size limit of the gateway (413, RESOURCE_EXHAUSTED).</summary>
+    /// <summary>A size limit of the gateway or a service (413, RESOURCE_EXHAUSTED).</summary>
     TooLarge,
+    /// <summary>The body is not in the media type the endpoint reads (415; HTTP only).</summary>
+    UnsupportedMediaType,
     /// <summary>Too many requests here or a service queue is full (429, RESOURCE_EXHAUSTED).</summary>
     Overloaded,
     /// <summary>A pool has no reachable destination or a service is not ready (503, UNAVAILABLE).</summary>

@@ -132,8 +132,38 @@ public sealed class BadInputTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         Assert.Equal("image", error.GetProperty("param").GetString());
 
         using var json = new StringContent("{}", Encoding.UTF8, "application/json");
-        error = await ChatApi.ErrorAsync(await Mesh.Gateway.Http.PostAsync("/v1/vqa", json), 400);
+        error = await ChatApi.ErrorAsync(await Mesh.Gateway.Http.PostAsync("/v1/vqa", json), 415);
         Assert.Equal("invalid_content_type", error.GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    public async Task A_chat_body_not_declared_as_json_is_415(string? contentType)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(ChatApi.Request(Image, "Q?").ToJsonString()));
+        if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        var error = await ChatApi.ErrorAsync(await Mesh.Gateway.Http.PostAsync("/v1/chat/completions", content), 415);
+        Assert.Equal("invalid_content_type", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_lone_surrogate_escape_is_400_naming_the_field()
+    {
+        var json = ChatApi.Request(Image, "LONE").ToJsonString().Replace("LONE", "a\\ud800b", StringComparison.Ordinal);
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        var error = await ChatApi.ErrorAsync(await Mesh.Gateway.Http.PostAsync("/v1/chat/completions", content), 400);
+        Assert.Equal("messages[0].content[1].text", error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_400_without_dotnet_type_names()
+    {
+        var body = ChatApi.Request(Image, "Q?");
+        body["max_tokens"] = 1L << 40;
+        var error = await ExpectErrorAsync(body, 400, "max_tokens", "invalid_json");
+        Assert.Equal("the body is not a valid chat completion request: max_tokens must be an integer from -2147483648 to 2147483647",
+            error.GetProperty("message").GetString());
     }
 
     [Fact]
@@ -149,7 +179,7 @@ public sealed class BadInputTests(MeshFixture fixture) : IClassFixture<MeshFixtu
     [InlineData("", "Q?", StatusCode.InvalidArgument, "image")]
     [InlineData("not an image", "Q?", StatusCode.InvalidArgument, "image")]
     [InlineData("png", "", StatusCode.InvalidArgument, "question")]
-    [InlineData("png", "Q?", StatusCode.NotFound, "model", "other-model")]
+    [InlineData("png", "Q?", StatusCode.NotFound, "options.model", "other-model")]
     public async Task Grpc_bad_input_gets_its_status_with_the_field_named(string image, string question, StatusCode status, string field, string model = "")
     {
         var bytes = image == "png" ? TestImages.Unique() : Encoding.UTF8.GetBytes(image);

@@ -42,7 +42,8 @@ public static class AskOptionsBuilder
 
     /// <summary>OpenAI's sampling fields. The generator checks ranges against its model; the gateway refuses only
     /// what can never be valid.</summary>
-    public static SamplingParams Sampling(int? maxTokens, float? temperature, float? topP, long? seed, IEnumerable<string> stop)
+    /// <param name="seedField">The name of the seed field in the caller's API.</param>
+    public static SamplingParams Sampling(int? maxTokens, float? temperature, float? topP, long? seed, IEnumerable<string> stop, string seedField = "seed")
     {
         var sampling = new SamplingParams();
         if (maxTokens is { } max)
@@ -62,7 +63,7 @@ public static class AskOptionsBuilder
         }
         if (seed is { } s)
         {
-            if (s < 0) throw new InvalidInputException("seed", $"{s} is negative");
+            if (s < 0) throw new InvalidInputException(seedField, $"{s} is negative");
             sampling.Seed = (ulong)s;
         }
         sampling.Stop.AddRange(stop);

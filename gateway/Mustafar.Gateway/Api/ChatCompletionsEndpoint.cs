@@ -21,14 +21,17 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         try
         {
             HttpFailures.LimitBody(context, options.Value.Limits.MaxRequestBodyBytes);
+            JsonInput.RequireJson(context.Request);
             var request = await ReadAsync(context, scope.Token).ConfigureAwait(false);
             var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
                 request.Seed, ReadStop(request.Stop));
             var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
                 AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
             var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);
+            scope.Fields = RequestFields.Chat(input.ImageField, $"messages[{request.Messages!.Count - 1}].content",
+                askOptions.PromptMode == PromptMode.Custom, request.MaxCompletionTokens is not null);
 
-            using var run = await StartAsync(new VqaRequest
+            using var run = await pipeline.StartAsync(new VqaRequest
             {
                 Image = input.Image,
                 ImageField = input.ImageField,
@@ -60,21 +63,6 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     private sealed record Completion(string Id, long Created, string Model);
 
-    /// <summary>Options the pipeline checks, named as the chat request spells them (inside "mustafar").</summary>
-    private static readonly HashSet<string> MustafarFields = ["custom_prompt", "timestep", "seed", "guidance_scale", "diffusion_tap"];
-
-    private async Task<VqaRun> StartAsync(VqaRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await pipeline.StartAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidInputException error) when (error is not InputTooLargeException && MustafarFields.Contains(error.Field))
-        {
-            throw new InvalidInputException("mustafar." + error.Field, error.Reason);
-        }
-    }
-
     private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, CancellationToken cancellationToken)
     {
         try
@@ -84,17 +72,16 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         }
         catch (JsonException error)
         {
-            throw new GatewayException(ErrorKind.InvalidInput, $"the body is not a valid chat completion request: {error.Message}",
-                error.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : null, "invalid_json");
+            throw JsonInput.Invalid(error, "chat completion request");
         }
     }
 
     private static List<string> ReadStop(JsonElement stop) => stop.ValueKind switch
     {
         JsonValueKind.Undefined or JsonValueKind.Null => [],
-        JsonValueKind.String => [stop.GetString()!],
+        JsonValueKind.String => [JsonInput.Text(stop, "stop")],
         JsonValueKind.Array when stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) =>
-            stop.EnumerateArray().Select(s => s.GetString()!).ToList(),
+            stop.EnumerateArray().Select((s, i) => JsonInput.Text(s, $"stop[{i}]")).ToList(),
         _ => throw new InvalidInputException("stop", "must be a string or an array of strings"),
     };
 

@@ -77,7 +77,7 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         switch (content.ValueKind)
         {
             case JsonValueKind.String:
-                text.Append(content.GetString());
+                text.Append(JsonInput.Text(content, field));
                 yield break;
             case JsonValueKind.Array:
                 break;
@@ -93,19 +93,20 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
             var partField = $"{field}[{index++}]";
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
                 throw new InvalidInputException(partField, "a content part is an object with a \"type\"");
-            switch (type.GetString())
+            var kind = JsonInput.Text(type, partField + ".type");
+            switch (kind)
             {
                 case "text":
                     if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
                         throw new InvalidInputException(partField + ".text", "is required");
                     if (text.Length > 0) text.Append('\n');
-                    text.Append(partText.GetString());
+                    text.Append(JsonInput.Text(partText, partField + ".text"));
                     break;
                 case "image_url":
                     yield return (partField + ".image_url", ReadImageUrl(part, partField + ".image_url"));
                     break;
                 default:
-                    throw new InvalidInputException(partField + ".type", $"'{type.GetString()}' is not supported (text, image_url)");
+                    throw new InvalidInputException(partField + ".type", $"'{kind}' is not supported (text, image_url)");
             }
         }
     }
@@ -117,8 +118,8 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         // OpenAI's shape is {"url": "..."}; a bare string is accepted too.
         var url = imageUrl.ValueKind switch
         {
-            JsonValueKind.String => imageUrl.GetString(),
-            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
+            JsonValueKind.String => JsonInput.Text(imageUrl, field),
+            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => JsonInput.Text(u, field + ".url"),
             _ => null,
         };
         return string.IsNullOrEmpty(url) ? throw new InvalidInputException(field + ".url", "is required") : url;

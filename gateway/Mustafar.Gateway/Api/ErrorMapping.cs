@@ -13,7 +13,7 @@ public sealed record GatewayError(ErrorKind Kind, string Message, string? Param,
 /// <summary>Maps exceptions from the gateway, the services and ASP.NET to <see cref="GatewayError"/>, and errors to
 /// HTTP statuses, OpenAI error types and gRPC statuses. Services' gRPC statuses map as design.md says:
 /// INVALID_ARGUMENT 400, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503, DEADLINE_EXCEEDED 504, NOT_FOUND 404,
-/// UNAUTHENTICATED 401; a size limit the gateway itself enforces is 413.</summary>
+/// UNAUTHENTICATED 401; a size limit (the gateway's or a service's) is 413.</summary>
 public static class ErrorMapping
 {
     public static GatewayError From(Exception exception) => exception switch
@@ -30,10 +30,19 @@ public static class ErrorMapping
         _ => new GatewayError(ErrorKind.BadUpstream, "internal gateway error; see the gateway log", null, "internal_error"),
     };
 
-    /// <summary>A status a service (or the gRPC client on its behalf) returned.</summary>
+    /// <summary>A status a service (or the gRPC client on its behalf) returned. Bad input names its field in the
+    /// <see cref="ErrorTrailers"/> (the services' proto field names; the API's <see cref="RequestFields"/> turn them
+    /// into the caller's), and a size limit a service enforces is TooLarge, like the gateway's own.</summary>
     public static GatewayError FromRpc(RpcException rpc)
     {
         var detail = rpc.Status.Detail;
+        if (rpc.StatusCode == StatusCode.InvalidArgument && rpc.Trailers.GetValue(ErrorTrailers.Field) is { Length: > 0 } field)
+        {
+            var reason = detail.StartsWith(field + ": ", StringComparison.Ordinal) ? detail[(field.Length + 2)..] : detail;
+            return rpc.Trailers.GetValue(ErrorTrailers.Kind) == ErrorTrailers.TooLarge
+                ? new GatewayError(ErrorKind.TooLarge, reason, field, "too_large")
+                : new GatewayError(ErrorKind.InvalidInput, reason, field, "invalid_value");
+        }
         return rpc.StatusCode switch
         {
             StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.FailedPrecondition =>
@@ -54,6 +63,7 @@ public static class ErrorMapping
         ErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
         ErrorKind.NotFound => StatusCodes.Status404NotFound,
         ErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         ErrorKind.Overloaded => StatusCodes.Status429TooManyRequests,
         ErrorKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorKind.Timeout => StatusCodes.Status504GatewayTimeout,
@@ -64,7 +74,7 @@ public static class ErrorMapping
     /// <summary>The "type" of an OpenAI error object.</summary>
     public static string OpenAiType(ErrorKind kind) => kind switch
     {
-        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.TooLarge => "invalid_request_error",
+        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.TooLarge or ErrorKind.UnsupportedMediaType => "invalid_request_error",
         ErrorKind.Unauthenticated => "authentication_error",
         ErrorKind.Overloaded => "rate_limit_error",
         ErrorKind.Timeout => "timeout_error",
@@ -74,7 +84,7 @@ public static class ErrorMapping
 
     public static StatusCode GrpcStatus(ErrorKind kind) => kind switch
     {
-        ErrorKind.InvalidInput => StatusCode.InvalidArgument,
+        ErrorKind.InvalidInput or ErrorKind.UnsupportedMediaType => StatusCode.InvalidArgument,
         ErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         ErrorKind.NotFound => StatusCode.NotFound,
         ErrorKind.TooLarge or ErrorKind.Overloaded => StatusCode.ResourceExhausted,

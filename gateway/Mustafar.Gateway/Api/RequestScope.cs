@@ -37,11 +37,16 @@ public sealed class RequestScope : IDisposable
 
     public long ReceivedAt => _started;
 
-    /// <summary>The error to report for <paramref name="exception"/>: a cancellation that the client did not cause
-    /// is the deadline passing.</summary>
+    /// <summary>How the API names the fields that the pipeline and the services report errors against; set once the
+    /// API's own parsing is done (its errors already name its fields).</summary>
+    public RequestFields? Fields { get; set; }
+
+    /// <summary>The error to report for <paramref name="exception"/>, naming the caller's field: a cancellation that
+    /// the client did not cause is the deadline passing.</summary>
     public GatewayError Classify(Exception exception)
     {
         var error = ErrorMapping.From(exception);
+        if (Fields is not null) error = Fields.Apply(error);
         if (error.Kind == ErrorKind.Cancelled && !_context.RequestAborted.IsCancellationRequested)
             error = new GatewayError(ErrorKind.Timeout, "the request deadline passed", null, "deadline_exceeded");
         _outcome = error.Kind.ToString().ToLowerInvariant();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
+using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 
@@ -23,7 +24,7 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
             var limits = options.Value.Limits;
             HttpFailures.LimitBody(context, limits.MaxRequestBodyBytes);
             if (!context.Request.HasFormContentType)
-                throw new GatewayException(ErrorKind.InvalidInput, "send multipart/form-data with an \"image\" file and a \"question\" field", null, "invalid_content_type");
+                throw new GatewayException(ErrorKind.UnsupportedMediaType, "send multipart/form-data with an \"image\" file and a \"question\" field", null, "invalid_content_type");
             var form = await context.Request.ReadFormAsync(scope.Token).ConfigureAwait(false);
 
             if (form.Files.Count > 1)
@@ -37,20 +38,22 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
             await using (var stream = file.OpenReadStream())
                 image = await ImageUrls.ReadLimitedAsync(stream, limits.MaxImageBytes, "image", scope.Token).ConfigureAwait(false);
 
-            var sampling = AskOptionsBuilder.Sampling(Int(form, "max_tokens"), Float(form, "temperature"), Float(form, "top_p"), Long(form, "sampling_seed"), []);
+            var sampling = AskOptionsBuilder.Sampling(Int(form, "max_tokens"), Float(form, "temperature"), Float(form, "top_p"), Long(form, "sampling_seed"), [],
+                seedField: "sampling_seed");
             var mustafar = new MustafarOptions
             {
                 PromptMode = Text(form, "prompt_mode"),
                 CustomPrompt = Text(form, "custom_prompt"),
                 Timestep = Int(form, "timestep"),
-                Seed = Long(form, "seed") is { } seed ? checked((ulong)seed) : null,
+                Seed = ULong(form, "seed"),
                 GuidanceScale = Float(form, "guidance_scale"),
                 DiffusionTap = Text(form, "diffusion_tap"),
-                BypassCache = Text(form, "bypass_cache") is { } bypass ? bypass is "true" or "1" : null,
+                BypassCache = Bool(form, "bypass_cache"),
                 TopK = Int(form, "top_k"),
                 SystemPrompt = Text(form, "system_prompt"),
             };
             var askOptions = AskOptionsBuilder.FromMustafar(mustafar, Text(form, "model"), sampling, AskOptionsBuilder.HeaderBypass(context.Request.Headers), "");
+            scope.Fields = RequestFields.Form(askOptions.PromptMode == PromptMode.Custom);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
@@ -89,6 +92,16 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
 
     private static long? Long(IFormCollection form, string name) => Parse(form, name, "an integer",
         (string s, out long v) => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v));
+
+    private static ulong? ULong(IFormCollection form, string name) => Parse(form, name, "an integer from 0 to 18446744073709551615",
+        (string s, out ulong v) => ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v));
+
+    private static bool? Bool(IFormCollection form, string name) => Parse(form, name, "true, false, 1 or 0",
+        (string s, out bool v) =>
+        {
+            v = s is "1" || s.Equals("true", StringComparison.OrdinalIgnoreCase);
+            return v || s is "0" || s.Equals("false", StringComparison.OrdinalIgnoreCase);
+        });
 
     private static float? Float(IFormCollection form, string name) => Parse(form, name, "a number",
         (string s, out float v) => float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v));

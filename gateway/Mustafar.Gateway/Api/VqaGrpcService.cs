@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
+using Mustafar.Tensors;
 using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
@@ -21,7 +22,10 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
             if (string.IsNullOrWhiteSpace(request.Question))
                 throw new GatewayException(ErrorKind.InvalidInput, "is required", "question", "missing_question");
             var askOptions = request.Options ?? new AskOptions();
+            if (!Enum.IsDefined(askOptions.PromptMode))
+                throw new GatewayException(ErrorKind.InvalidInput, $"{(int)askOptions.PromptMode} is not a known PromptMode value", "options.prompt_mode", "invalid_value");
             if (AskOptionsBuilder.HeaderBypass(http.Request.Headers)) askOptions.BypassCache = true;
+            scope.Fields = RequestFields.Ask(askOptions.PromptMode == PromptMode.Custom);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
@@ -47,7 +51,10 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
                 logger.LogError(exception, "Ask failed: {Message}", error.Message);
             else
                 logger.LogInformation("Ask answered {Status}: {Message}", ErrorMapping.GrpcStatus(error.Kind), error.Message);
-            throw new RpcException(new Status(ErrorMapping.GrpcStatus(error.Kind), ErrorMapping.GrpcMessage(error)));
+            // As the model services do: the field at fault is the message's prefix and a trailer of its own.
+            var trailers = new Metadata();
+            if (error.Param is { Length: > 0 } field) trailers.Add(ErrorTrailers.Field, field);
+            throw new RpcException(new Status(ErrorMapping.GrpcStatus(error.Kind), ErrorMapping.GrpcMessage(error)), trailers);
         }
     }
 

@@ -39,8 +39,8 @@ public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt,
 
         var scale = options.HasGuidanceScale ? options.GuidanceScale
             : defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale);
-        if (!float.IsFinite(scale) || scale < 0)
-            throw new InvalidInputException("guidance_scale", $"{scale} is not a finite number >= 0");
+        if (!(scale >= 0 && scale <= FeatureGuidance.MaxScale))
+            throw new InvalidInputException("guidance_scale", $"{scale} is outside 0..{FeatureGuidance.MaxScale}");
 
         return new DiffusionConditioning(mode, prompt, timestep, seed, scale, ResolveTap(options.DiffusionTap, info, spec));
     }

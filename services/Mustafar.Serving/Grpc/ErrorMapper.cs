@@ -15,12 +15,12 @@ public static class ErrorMapper
     public const string CorrelationIdTrailer = "mustafar-correlation-id";
 
     /// <summary>Trailer naming the offending request field of an INVALID_ARGUMENT error.</summary>
-    public const string FieldTrailer = "mustafar-field";
+    public const string FieldTrailer = ErrorTrailers.Field;
 
     /// <summary>Trailer set to <see cref="TooLarge"/> when a size limit was exceeded (the gateway answers 413).</summary>
-    public const string ErrorKindTrailer = "mustafar-error-kind";
+    public const string ErrorKindTrailer = ErrorTrailers.Kind;
 
-    public const string TooLarge = "too-large";
+    public const string TooLarge = ErrorTrailers.TooLarge;
 
     public static RpcException ToRpcException(Exception error, ServerCallContext context, ILogger logger)
     {

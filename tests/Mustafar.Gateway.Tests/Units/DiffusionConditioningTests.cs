@@ -57,6 +57,18 @@ public class DiffusionConditioningTests
         Assert.Equal((PromptMode.Question, 50, 0f), (resolved.PromptMode, resolved.Timestep, resolved.GuidanceScale));
     }
 
+    [Theory]
+    [InlineData(-1f)]
+    [InlineData(float.NaN)]
+    [InlineData(100.5f)]
+    [InlineData(1e30f)]
+    public void A_guidance_scale_outside_0_to_100_names_the_field(float scale)
+    {
+        var error = Assert.Throws<InvalidInputException>(() =>
+            DiffusionConditioning.Resolve(new AskOptions { GuidanceScale = scale }, "q", new DiffusionDefaults(), Service, Trained()));
+        Assert.Equal("guidance_scale", error.Field);
+    }
+
     [Fact]
     public void A_timestep_outside_the_schedule_names_the_field()
     {

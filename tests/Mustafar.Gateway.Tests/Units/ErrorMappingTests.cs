@@ -33,6 +33,19 @@ public sealed class ErrorMappingTests
     }
 
     [Fact]
+    public void A_services_bad_input_keeps_its_field_and_its_size_limits_are_413()
+    {
+        var invalid = ErrorMapping.From(new RpcException(new Status(StatusCode.InvalidArgument, "sampling.top_p: 5 is outside (0, 1]"),
+            new Metadata { { ErrorTrailers.Field, "sampling.top_p" } }));
+        Assert.Equal((400, "sampling.top_p", "5 is outside (0, 1]", "invalid_value"), (invalid.HttpStatus, invalid.Param, invalid.Message, invalid.Code));
+
+        var tooLarge = ErrorMapping.From(new RpcException(new Status(StatusCode.InvalidArgument, "image: is 5000x5000 pixels"),
+            new Metadata { { ErrorTrailers.Field, "image" }, { ErrorTrailers.Kind, ErrorTrailers.TooLarge } }));
+        Assert.Equal((413, "image", "too_large"), (tooLarge.HttpStatus, tooLarge.Param, tooLarge.Code));
+        Assert.Equal(StatusCode.ResourceExhausted, ErrorMapping.GrpcStatus(tooLarge.Kind));
+    }
+
+    [Fact]
     public void Unexpected_exceptions_say_nothing_about_internals()
     {
         var error = ErrorMapping.From(new NullReferenceException("secret detail"));

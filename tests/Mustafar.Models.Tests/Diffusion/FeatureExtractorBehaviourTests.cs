@@ -140,6 +140,14 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     }
 
     [Fact]
+    public void The_guidance_scale_is_bounded_at_100()
+    {
+        Assert.Equal(StableDiffusionFeatureExtractor.MaxGuidanceScale, Extractor.Prepare(Request(scale: StableDiffusionFeatureExtractor.MaxGuidanceScale)).Settings.GuidanceScale);
+        var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(scale: 1e30f)));
+        Assert.Equal("guidance_scale", error.Field);
+    }
+
+    [Fact]
     public void Long_prompts_can_be_truncated_and_conditional_needs_a_prompt()
     {
         var truncated = Extractor.Prepare(Request(prompt: string.Join(' ', Enumerable.Repeat("cat", 100))) with { TruncatePrompt = true });
