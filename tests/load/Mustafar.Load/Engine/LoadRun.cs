@@ -121,20 +121,7 @@ public sealed class LoadRun
             if (_scenario.Requests > 0 && index >= _scenario.Requests) break;
             var due = interval * index;
             if (_scenario.Duration > TimeSpan.Zero && due >= _scenario.Duration) break;
-            var wait = due - _clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                try
-                {
-                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token, _abort);
-                    await Task.Delay(wait, stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-            if (_stopSending.IsCancellationRequested || _abort.IsCancellationRequested) break;
+            if (!await WaitUntilAsync(due).ConfigureAwait(false)) break;
             var plan = Plan(index);
             if (InFlight >= _scenario.MaxInFlight)
             {
@@ -147,6 +134,23 @@ public sealed class LoadRun
             requests.Add(Task.Run(() => RunOneAsync(plan, due, _records)));
         }
         await Task.WhenAll(requests).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the clock reads <paramref name="due"/> (timers may fire early: never before it); false
+    /// when sending stopped meanwhile.</summary>
+    private async Task<bool> WaitUntilAsync(TimeSpan due)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token, _abort);
+        try
+        {
+            for (var wait = due - _clock.Elapsed; wait > TimeSpan.Zero; wait = due - _clock.Elapsed)
+                await Task.Delay(wait, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        return !stop.IsCancellationRequested;
     }
 
     /// <summary>Request <paramref name="index"/>'s kind and image, the same for the same seed whichever worker
