@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Mustafar.Gateway.Api;
 using Mustafar.Gateway.Observability;
+using Mustafar.Gateway.Routing;
 using Prometheus;
 
 namespace Mustafar.Gateway;
@@ -48,8 +49,15 @@ public static class GatewayEndpoints
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
 
-        // /mustafar.clip.v1.ClipEncoder/* and the other pools, load-balanced and health-checked.
-        app.MapReverseProxy();
+        // /mustafar.clip.v1.ClipEncoder/* and the other pools, load-balanced and health-checked; a failed forward of a
+        // gRPC call answers with a gRPC status that names the pool (the standard steps follow, in YARP's order).
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.Use(ProxyFailures.WriteGrpcStatusAsync);
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
 
         app.MapFallback(context =>
         {

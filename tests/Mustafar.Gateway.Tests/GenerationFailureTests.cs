@@ -26,6 +26,7 @@ public sealed class GenerationFailureTests : IAsyncLifetime
         Assert.Equal("[DONE]", events[^1]);
         var error = System.Text.Json.JsonDocument.Parse(events[^2]).RootElement.GetProperty("error");
         Assert.Equal("service_unavailable_error", error.GetProperty("type").GetString());
+        Assert.StartsWith("the generator stopped in the middle of the answer", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(3, events.Count(e => e.Contains("chat.completion.chunk", StringComparison.Ordinal))); // role chunk + 2 deltas
         Assert.Equal(calls0 + 1, _mesh.Generator.GenerateCalls);
     }
@@ -42,6 +43,7 @@ public sealed class GenerationFailureTests : IAsyncLifetime
             await foreach (var message in call.ResponseStream.ReadAllAsync()) deltas += message.EventCase == AskResponse.EventOneofCase.Delta ? 1 : 0;
         });
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.StartsWith("the generator stopped in the middle of the answer, which is incomplete: ", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(1, deltas);
         Assert.Equal(calls0 + 1, _mesh.Generator.GenerateCalls);
     }

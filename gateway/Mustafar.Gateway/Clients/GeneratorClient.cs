@@ -89,7 +89,17 @@ public sealed class GenerationStream(AsyncServerStreamingCall<GenerateResponse> 
             _pending = null;
             return pending;
         }
-        return await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : null;
+        try
+        {
+            return await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : null;
+        }
+        catch (RpcException error) when (error.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded) && !cancellationToken.IsCancellationRequested)
+        {
+            // The client has part of an answer: say so, with the generator's own reason (a crash reads "Error reading
+            // next message. HttpIOException: ..." otherwise).
+            throw new RpcException(new Status(error.StatusCode, $"the generator stopped in the middle of the answer, which is incomplete: {error.Status.Detail}"),
+                error.Trailers);
+        }
     }
 
     public void Dispose()

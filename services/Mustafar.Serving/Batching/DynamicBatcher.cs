@@ -8,8 +8,10 @@ namespace Mustafar.Serving;
 /// rows (a request counts as one row unless a row count says otherwise: a guided diffusion request needs two U-Net
 /// rows), and runs once it is full or the oldest request has waited <see cref="BatchingLimits.MaxBatchDelay"/>.
 /// Requests with other keys keep their place in the queue. The queue is bounded (overflow is
-/// <see cref="QueueFullException"/>); a cancelled or expired call leaves the queue at once and never runs; a
-/// failing batch fails only its own requests, and the next batch runs as usual.
+/// <see cref="QueueFullException"/>); a cancelled or expired call leaves the queue at once and never runs (counted
+/// in <c>mustafar_queue_expired_total</c>); a failing batch fails only its own requests, and the next batch runs as
+/// usual. Fault injection (<see cref="BatchingLimits.InjectedQueueDelay"/>) holds every request in the queue for a
+/// set time before it may run.
 /// </summary>
 /// <typeparam name="TInput">A prepared request: validated and decoded on the caller's thread, before queueing.</typeparam>
 /// <typeparam name="TOutput">One result: managed data, never a torch tensor.</typeparam>
@@ -124,6 +126,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
             queue.Remove(item.Node);
             metrics.SetQueueDepth(name, queue.Count);
         }
+        metrics.Expired(name);
         item.Completion.TrySetCanceled(item.CancellationToken);
     }
 
@@ -172,10 +175,14 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
                 wait = Timeout.InfiniteTimeSpan;
                 if (queue.First is { } oldest)
                 {
-                    var due = limits.MaxBatchDelay - Stopwatch.GetElapsedTime(oldest.Value.Enqueued);
-                    if (due <= TimeSpan.Zero || CompatibleRows(oldest.Value.Key) >= limits.MaxBatchSize)
+                    // With an injected queue delay (zero unless fault injection is on) a request can run only once
+                    // it has waited that long, even in a full batch.
+                    var waited = Stopwatch.GetElapsedTime(oldest.Value.Enqueued);
+                    var due = (limits.MaxBatchDelay > limits.InjectedQueueDelay ? limits.MaxBatchDelay : limits.InjectedQueueDelay) - waited;
+                    var ripe = Ripe(oldest.Value);
+                    if (due <= TimeSpan.Zero || (ripe && CompatibleRows(oldest.Value.Key) >= limits.MaxBatchSize))
                         return TakeBatch(oldest.Value.Key);
-                    wait = due;
+                    wait = ripe ? due : limits.InjectedQueueDelay - waited;
                 }
             }
             await arrived.WaitAsync(wait).ConfigureAwait(false);
@@ -186,9 +193,13 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     {
         var rows = 0;
         for (var node = queue.First; node is not null && rows < limits.MaxBatchSize; node = node.Next)
-            if (Equals(node.Value.Key, key)) rows += node.Value.Rows;
+            if (Equals(node.Value.Key, key) && Ripe(node.Value)) rows += node.Value.Rows;
         return rows;
     }
+
+    /// <summary>Whether a queued request has waited out the injected queue delay (always, without one).</summary>
+    private bool Ripe(Pending item) =>
+        limits.InjectedQueueDelay <= TimeSpan.Zero || Stopwatch.GetElapsedTime(item.Enqueued) >= limits.InjectedQueueDelay;
 
     private List<Pending> TakeBatch(object? key)
     {
@@ -200,7 +211,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         while (node is not null && rows < limits.MaxBatchSize)
         {
             var next = node.Next;
-            if (Equals(node.Value.Key, key) && rows + node.Value.Rows <= limits.MaxBatchSize)
+            if (Equals(node.Value.Key, key) && rows + node.Value.Rows <= limits.MaxBatchSize && Ripe(node.Value))
             {
                 queue.Remove(node);
                 batch.Add(node.Value);

@@ -134,7 +134,9 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
             }
         }
         sequence.CancelRequested = true;
-        if (wasWaiting) sequence.Complete(sequence.CancellationError());
+        if (!wasWaiting) return;
+        metrics.Expired(name);
+        sequence.Complete(sequence.CancellationError());
     }
 
     private async Task PumpAsync()
@@ -206,6 +208,7 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         {
             if (sequence.CancelRequested)
             {
+                metrics.Expired(name);
                 sequence.Complete(sequence.CancellationError());
                 continue;
             }

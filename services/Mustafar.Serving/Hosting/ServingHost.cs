@@ -79,6 +79,7 @@ public static class ServingHost
         AddValidatedOptions<BatchingOptions>(builder, BatchingOptions.Section);
         AddValidatedOptions<ServerOptions>(builder, ServerOptions.Section);
         AddValidatedOptions<LimitsOptions>(builder, LimitsOptions.Section);
+        AddValidatedOptions<FaultOptions>(builder, FaultOptions.Section);
 
         services.AddSingleton(sp => new ServingStatus(sp.GetRequiredService<IOptions<ModelOptions>>().Value.ResolveId()));
         services.AddSingleton(sp => new ServingMetrics(sp.GetRequiredService<ServingStatus>().ModelId));

@@ -17,6 +17,7 @@ public sealed class ServingMetrics
     public const string ActiveSequences = "mustafar_active_sequences";
     public const string BatchSize = "mustafar_batch_size";
     public const string QueueWait = "mustafar_queue_wait_seconds";
+    public const string QueueExpired = "mustafar_queue_expired_total";
     public const string ComputeTime = "mustafar_compute_seconds";
     public const string GeneratedTokens = "mustafar_generated_tokens_total";
     public const string ModelLoad = "mustafar_model_load_seconds";
@@ -26,7 +27,7 @@ public sealed class ServingMetrics
     /// <summary>Every series name above, for tests and dashboards.</summary>
     public static IReadOnlyList<string> SeriesNames { get; } =
     [
-        RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait,
+        RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait, QueueExpired,
         ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady,
     ];
 
@@ -40,6 +41,7 @@ public sealed class ServingMetrics
     private readonly Gauge activeSequences;
     private readonly Histogram batchSize;
     private readonly Histogram queueWait;
+    private readonly Counter queueExpired;
     private readonly Histogram computeTime;
     private readonly Counter generatedTokens;
     private readonly Gauge modelLoad;
@@ -60,6 +62,8 @@ public sealed class ServingMetrics
             ["queue"], new HistogramConfiguration { Buckets = BatchBuckets });
         queueWait = factory.CreateHistogram(QueueWait, "Time from submission to the start of the request's first forward pass, by queue.",
             ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        queueExpired = factory.CreateCounter(QueueExpired,
+            "Requests (or sequences) that left a queue before they ran because their call was cancelled or its deadline passed, by queue.", ["queue"]);
         computeTime = factory.CreateHistogram(ComputeTime, "Time of one forward pass (one decode step), by queue.",
             ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
         generatedTokens = factory.CreateCounter(GeneratedTokens, "Tokens generated, by queue.", ["queue"]);
@@ -87,6 +91,7 @@ public sealed class ServingMetrics
         activeSequences.WithLabels(queue).Set(0);
         batchSize.WithLabels(queue);
         queueWait.WithLabels(queue);
+        queueExpired.WithLabels(queue);
         computeTime.WithLabels(queue);
         generatedTokens.WithLabels(queue);
     }
@@ -100,6 +105,9 @@ public sealed class ServingMetrics
         batchSize.WithLabels(queue).Observe(size);
         computeTime.WithLabels(queue).Observe(compute.TotalSeconds);
     }
+
+    /// <summary>A request left the queue unrun: its caller cancelled or its deadline passed.</summary>
+    internal void Expired(string queue) => queueExpired.WithLabels(queue).Inc();
 
     internal void Waited(string queue, TimeSpan wait) => queueWait.WithLabels(queue).Observe(wait.TotalSeconds);
 

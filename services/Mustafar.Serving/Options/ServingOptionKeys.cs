@@ -20,6 +20,7 @@ public static class ServingOptionKeys
         (typeof(BatchingOptions), BatchingOptions.Section),
         (typeof(ServerOptions), ServerOptions.Section),
         (typeof(LimitsOptions), LimitsOptions.Section),
+        (typeof(FaultOptions), FaultOptions.Section),
     ];
 
     /// <summary>Every key, for example <c>Mustafar:Model:Path</c>.</summary>

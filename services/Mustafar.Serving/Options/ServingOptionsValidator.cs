@@ -9,7 +9,8 @@ namespace Mustafar.Serving;
 /// failure would otherwise hide the rest).
 /// </summary>
 internal sealed class ServingOptionsValidator(IConfiguration configuration) :
-    IValidateOptions<ModelOptions>, IValidateOptions<BatchingOptions>, IValidateOptions<ServerOptions>, IValidateOptions<LimitsOptions>
+    IValidateOptions<ModelOptions>, IValidateOptions<BatchingOptions>, IValidateOptions<ServerOptions>, IValidateOptions<LimitsOptions>,
+    IValidateOptions<FaultOptions>
 {
     public ValidateOptionsResult Validate(string? name, ModelOptions options) => ValidateAll(options);
 
@@ -18,6 +19,8 @@ internal sealed class ServingOptionsValidator(IConfiguration configuration) :
     public ValidateOptionsResult Validate(string? name, ServerOptions options) => ValidateAll(options);
 
     public ValidateOptionsResult Validate(string? name, LimitsOptions options) => ValidateAll(options);
+
+    public ValidateOptionsResult Validate(string? name, FaultOptions options) => ValidateAll(options);
 
     private ValidateOptionsResult ValidateAll(IValidatedOptions resolved)
     {

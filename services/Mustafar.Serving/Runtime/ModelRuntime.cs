@@ -23,7 +23,8 @@ public sealed class ModelRuntime<TModel> where TModel : class
     private TModel? model;
 
     public ModelRuntime(ModelLoader<TModel> loader, IOptions<ModelOptions> modelOptions, IOptions<BatchingOptions> batching,
-        IOptions<LimitsOptions> limits, ServingStatus status, ServingMetrics metrics, IServiceProvider services, ILoggerFactory loggers)
+        IOptions<LimitsOptions> limits, IOptions<FaultOptions> faults, ServingStatus status, ServingMetrics metrics, IServiceProvider services,
+        ILoggerFactory loggers)
     {
         this.loader = loader;
         this.services = services;
@@ -32,6 +33,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
         Options = modelOptions.Value;
         Batching = batching.Value;
         Limits = limits.Value;
+        Faults = faults.Value;
         Status = status;
         Metrics = metrics;
         Thread = new InferenceThread($"inference:{status.ModelId}", Options.IntraOpThreads);
@@ -40,6 +42,9 @@ public sealed class ModelRuntime<TModel> where TModel : class
     public ModelOptions Options { get; }
     public BatchingOptions Batching { get; }
     public LimitsOptions Limits { get; }
+
+    /// <summary>Injected faults (chaos testing only; off by default).</summary>
+    public FaultOptions Faults { get; }
     public ServingStatus Status { get; }
     public ServingMetrics Metrics { get; }
 
@@ -74,7 +79,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
     public DynamicBatcher<TInput, TOutput> CreateBatcher<TInput, TOutput>(string queue,
         Func<TModel, IReadOnlyList<TInput>, IReadOnlyList<TOutput>> runBatch, Func<TInput, object?>? compatibilityKey = null,
         BatchingLimits? limits = null, Func<TInput, int>? rowCount = null) =>
-        Register(new DynamicBatcher<TInput, TOutput>(queue, limits ?? BatchingLimits.From(Batching),
+        Register(new DynamicBatcher<TInput, TOutput>(queue, (limits ?? BatchingLimits.From(Batching)) with { InjectedQueueDelay = Faults.QueueDelay },
             inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics, rowCount));
 
     /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread.</summary>
@@ -89,6 +94,9 @@ public sealed class ModelRuntime<TModel> where TModel : class
     /// <summary>Loads and warms up the model on the inference thread, then reports ready.</summary>
     internal async Task LoadAsync()
     {
+        if (Faults.Active)
+            logger.LogWarning("FAULT INJECTION IS ON ({Section}): every request waits {Delay} ms in its batcher's queue before it may run. " +
+                "This is a chaos-testing setting; never use it in production", FaultOptions.Section, Faults.QueueDelayMs);
         var (loaded, loadTime, warmUpTime, device, dtype) = await Thread.RunUnscopedAsync(() =>
         {
             var context = new ModelLoadContext

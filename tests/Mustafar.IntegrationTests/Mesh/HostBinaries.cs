@@ -14,6 +14,7 @@ public static class HostBinaries
     public static string DiffusionEncoder => Path("services", "Mustafar.DiffusionEncoder");
     public static string Generator => Path("services", "Mustafar.Generator");
     public static string Gateway => Path("gateway", "Mustafar.Gateway");
+    public static string LoadTool => Path("tests/load", "Mustafar.Load");
 
     private static string Path(string area, string project)
     {

@@ -49,7 +49,7 @@ public sealed class LocalMesh : IAsyncDisposable
         var models = await DemoModelsAsync(options.Fusion);
         var redis = await RedisServer.StartNewAsync();
 
-        ServiceProcess Service(string name, string assembly, string model, out Uri grpc)
+        ServiceProcess Service(string name, string assembly, string model, out Uri grpc, IReadOnlyDictionary<string, string>? own = null)
         {
             var (grpcPort, httpPort) = (FreePorts.Next(), FreePorts.Next());
             grpc = new Uri($"http://127.0.0.1:{grpcPort}");
@@ -63,13 +63,14 @@ public sealed class LocalMesh : IAsyncDisposable
                 ["MUSTAFAR__Server__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
             foreach (var (key, value) in options.ServiceEnvironment) environment[key] = value;
+            foreach (var (key, value) in own ?? new Dictionary<string, string>()) environment[key] = value;
             return new ServiceProcess(name, assembly, new Uri($"http://127.0.0.1:{httpPort}"), environment);
         }
 
         var clipGrpc = new List<Uri>();
         var clips = Enumerable.Range(0, options.ClipReplicas).Select(i =>
         {
-            var process = Service($"clip-{i}", HostBinaries.ClipEncoder, models.Clip, out var grpc);
+            var process = Service($"clip-{i}", HostBinaries.ClipEncoder, models.Clip, out var grpc, options.ClipEnvironment);
             clipGrpc.Add(grpc);
             return process;
         }).ToList();

@@ -14,6 +14,10 @@ public sealed record LocalMeshOptions
     /// <summary>Extra environment for every model service (for example batching limits).</summary>
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Extra environment for the CLIP encoders only, after <see cref="ServiceEnvironment"/> (for example an
+    /// injected fault).</summary>
+    public IReadOnlyDictionary<string, string> ClipEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Extra environment for the gateway (for example cache or limit settings).</summary>
     public IReadOnlyDictionary<string, string> GatewayEnvironment { get; init; } = new Dictionary<string, string>();
 

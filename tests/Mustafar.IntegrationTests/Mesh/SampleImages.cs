@@ -6,7 +6,9 @@ namespace Mustafar.IntegrationTests.Mesh;
 /// changes the sha256, so the cache sees a new image).</summary>
 public static class SampleImages
 {
-    public static byte[] StillLife { get; } = File.ReadAllBytes(Path.Combine(RepoPaths.Root, "deploy", "sample", "still-life.png"));
+    public static string StillLifePath { get; } = Path.Combine(RepoPaths.Root, "deploy", "sample", "still-life.png");
+
+    public static byte[] StillLife { get; } = File.ReadAllBytes(StillLifePath);
 
     /// <summary>A valid PNG that differs from every other <paramref name="index"/>: re-encoded with one pixel changed.</summary>
     public static byte[] Variant(int index)

@@ -1,0 +1,60 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Mustafar.Generation.V1;
+using Mustafar.Vqa.V1;
+
+namespace Mustafar.Load.Requests;
+
+/// <summary>gRPC VisualQuestionAnswering.Ask: deltas, then the final AskResult. A stream that ends without the
+/// result is "incomplete"; a status other than OK is the error it names.</summary>
+public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringClient client, int maxTokens, TimeSpan timeout, Metadata headers)
+{
+    public async Task<SendResult> SendAsync(RequestPlan plan, Action firstToken, CancellationToken cancellationToken)
+    {
+        var request = new AskRequest
+        {
+            Image = ByteString.CopyFrom(plan.Image),
+            Question = plan.Question,
+            Options = new AskOptions { Sampling = new SamplingParams { MaxNewTokens = maxTokens, Temperature = 0 } },
+        };
+        try
+        {
+            using var call = client.Ask(request, headers, DateTime.UtcNow + timeout, cancellationToken);
+            AskResult? done = null;
+            var sawToken = false;
+            await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (message.EventCase == AskResponse.EventOneofCase.Done)
+                {
+                    done = message.Done;
+                }
+                else if (!sawToken && message.Delta.Text.Length > 0)
+                {
+                    sawToken = true;
+                    firstToken();
+                }
+            }
+            if (done is null) return SendResult.Incomplete("the Ask stream ended OK without its final AskResult");
+            return SendResult.Success(new CacheStatuses(Name(done.ClipCache), Name(done.DiffusionConditionalCache), Name(done.DiffusionUnconditionalCache)),
+                done.CompletionTokens);
+        }
+        catch (RpcException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            return GrpcFailure(error);
+        }
+    }
+
+    /// <summary>"grpc Unavailable" with the status detail; UNAVAILABLE and RESOURCE_EXHAUSTED are retryable.</summary>
+    public static SendResult GrpcFailure(RpcException error) =>
+        new($"grpc {error.StatusCode}", error.Status.Detail, error.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted);
+
+    /// <summary>The gateway's names for cache statuses (as in its HTTP answers).</summary>
+    public static string Name(CacheStatus status) => status switch
+    {
+        CacheStatus.Hit => "hit",
+        CacheStatus.Miss => "miss",
+        CacheStatus.Bypass => "bypass",
+        CacheStatus.Error => "error",
+        _ => "not_used",
+    };
+}
