@@ -46,6 +46,21 @@ public sealed class LocalMesh : IAsyncDisposable
     public static async Task<LocalMesh> StartAsync(LocalMeshOptions? options = null)
     {
         options ??= new LocalMeshOptions();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(options);
+            }
+            catch (ServiceExitedException exited) when (exited.LostItsPort && attempt < 3)
+            {
+                // A picked port was taken before the service bound it: start again on fresh ports.
+            }
+        }
+    }
+
+    private static async Task<LocalMesh> StartOnceAsync(LocalMeshOptions options)
+    {
         var models = await DemoModelsAsync(options.Fusion);
         var redis = await RedisServer.StartNewAsync();
 

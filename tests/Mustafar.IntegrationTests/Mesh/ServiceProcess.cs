@@ -70,7 +70,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         while (deadline.Elapsed < timeout)
         {
             if (_process is { HasExited: true })
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready\n{RecentOutput}");
+            {
+                // The exit can be seen before the last lines (an unhandled exception's message) are read.
+                await _process.WaitForExitAsync();
+                throw new ServiceExitedException(Name, _process.ExitCode, RecentOutput);
+            }
             try
             {
                 using var response = await http.GetAsync(new Uri(HttpAddress, "/readyz"));
