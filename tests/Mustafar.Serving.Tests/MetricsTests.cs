@@ -28,6 +28,7 @@ public class MetricsTests
         Assert.Equal(0, PrometheusText.Value(metrics, "mustafar_queue_depth", "queue=\"transform\""));
         Assert.Equal(1, PrometheusText.Value(metrics, "mustafar_model_ready"));
         Assert.True(PrometheusText.Value(metrics, "mustafar_model_load_seconds") > 0);
+        Assert.True(PrometheusText.Value(metrics, "mustafar_torch_live_tensors") >= 2, "the model's weight and bias are live tensors");
         Assert.Contains("model=\"tiny-mlp\"", metrics, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Prometheus;
+using TorchSharp;
 
 namespace Mustafar.Serving;
 
@@ -23,12 +24,13 @@ public sealed class ServingMetrics
     public const string ModelLoad = "mustafar_model_load_seconds";
     public const string ModelWarmUp = "mustafar_model_warmup_seconds";
     public const string ModelReady = "mustafar_model_ready";
+    public const string LiveTensors = "mustafar_torch_live_tensors";
 
     /// <summary>Every series name above, for tests and dashboards.</summary>
     public static IReadOnlyList<string> SeriesNames { get; } =
     [
         RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait, QueueExpired,
-        ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady,
+        ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady, LiveTensors,
     ];
 
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 18); // 0.5 ms .. ~65 s
@@ -70,6 +72,12 @@ public sealed class ServingMetrics
         modelLoad = factory.CreateGauge(ModelLoad, "Seconds the model took to load.");
         modelWarmUp = factory.CreateGauge(ModelWarmUp, "Seconds the model's warm-up took.");
         modelReady = factory.CreateGauge(ModelReady, "1 while the model accepts work, else 0.");
+        // Read when scraped: a tensor a forward path forgets to dispose stays counted until a garbage collection
+        // finalizes it, and one still referenced stays counted for ever, so a count that keeps growing under steady
+        // load is a native leak that the process's RSS would show only much later.
+        var liveTensors = factory.CreateGauge(LiveTensors,
+            "TorchSharp tensors alive in the process, the model's weights included; flat under steady load.");
+        Registry.AddBeforeCollectCallback(() => liveTensors.Set(torch.Tensor.TotalCount));
     }
 
     /// <summary>The registry /metrics exports.</summary>
