@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Common;
 using Mustafar.Models.Imaging;
+using Mustafar.Torch;
 using TorchSharp;
 
 namespace Mustafar.Models.Checkpoints;
@@ -59,11 +60,13 @@ public static class TinyClipVisionCheckpoint
         var weights = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         foreach (var (key, shape) in shapes)
         {
+            using var scope = torch.NewDisposeScope();
             var noise = torch.randn(shape, generator: generator);
             var isNorm = key.Contains("layer_norm", StringComparison.Ordinal) || key.Contains("layrnorm", StringComparison.Ordinal) || key.Contains("post_layernorm", StringComparison.Ordinal);
-            weights[key] = isNorm && key.EndsWith(".weight", StringComparison.Ordinal) ? noise.mul_(0.1).add_(1.0)
-                : isNorm ? noise.mul_(0.1)
-                : noise.mul_(0.02);
+            var value = isNorm && key.EndsWith(".weight", StringComparison.Ordinal) ? noise.Mul(0.1).Add(1.0)
+                : isNorm ? noise.Mul(0.1)
+                : noise.Mul(0.02);
+            weights[key] = value.MoveToOuterDisposeScope();
         }
         return weights;
     }

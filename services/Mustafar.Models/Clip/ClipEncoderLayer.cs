@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor hidden, Tensor? mask)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.forward(layer_norm1.forward(hidden), mask);
-        return (afterAttention + mlp.forward(layer_norm2.forward(afterAttention))).MoveToOuterDisposeScope();
+        var afterAttention = hidden.Add(self_attn.forward(layer_norm1.forward(hidden), mask));
+        return afterAttention.Add(mlp.forward(layer_norm2.forward(afterAttention))).MoveToOuterDisposeScope();
     }
 }

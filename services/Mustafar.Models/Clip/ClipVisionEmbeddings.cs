@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
         patch_embedding = nn.Conv2d(config.NumChannels, config.HiddenSize, kernel_size: config.PatchSize, stride: config.PatchSize, bias: false);
         position_embedding = nn.Embedding(config.NumPositions, config.HiddenSize);
         // Non-persistent, as in transformers: computed here, never read from or written to a checkpoint.
-        register_buffer("position_ids", arange(config.NumPositions, dtype: int64).unsqueeze(0), persistent: false);
+        register_buffer("position_ids", ScalarSafeOps.Arange(config.NumPositions, int64).unsqueeze(0), persistent: false);
         RegisterComponents();
     }
 
@@ -31,6 +32,6 @@ public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
         var classToken = class_embedding.expand(pixelValues.shape[0], 1, -1);
         var embeddings = cat([classToken, patches], dim: 1);
         var positions = position_embedding.forward(get_buffer("position_ids")!);
-        return (embeddings + positions).MoveToOuterDisposeScope();
+        return embeddings.Add(positions).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public static class Activations
     public static Func<Tensor, Tensor> Get(string name) => name switch
     {
         // OpenAI CLIP: x * sigmoid(1.702 x).
-        "quick_gelu" => x => x * nn.functional.sigmoid(x * 1.702),
+        "quick_gelu" => x => x * nn.functional.sigmoid(x.Mul(1.702)),
         // Exact erf GELU (OpenCLIP, LLaVA's projector).
         "gelu" => x => nn.functional.gelu(x),
         "gelu_pytorch_tanh" or "gelu_new" => x => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh),

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ public static class FeatureGuidance
     {
         using var scope = NewDisposeScope();
         var u = unconditional.to(float32);
-        var guided = u + (conditional.to(float32) - u) * scale;
+        var guided = u.Add((conditional.to(float32) - u).Mul(scale));
         return guided.to(unconditional.dtype).MoveToOuterDisposeScope();
     }
 }

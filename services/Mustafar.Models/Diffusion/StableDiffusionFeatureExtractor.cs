@@ -7,6 +7,7 @@ using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Imaging;
 using Mustafar.Models.Tokenization;
 using Mustafar.Tensors;
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -202,7 +203,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             }
             rowOf.Add((c, u));
         }
-        var timesteps = full(samples.Count, (long)batch[0].Settings.Timestep, dtype: int64, device: _options.Device);
+        var timesteps = ScalarSafeOps.Full([samples.Count], (long)batch[0].Settings.Timestep, int64, _options.Device);
         var output = Unet.Run(stack(samples), timesteps, stack(contexts), batch[0].Settings.Taps);
 
         var results = new List<FeatureResult>(batch.Count);
@@ -234,12 +235,12 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             using var generator = new Generator(batch[i].Settings.Seed, CPU);
             var mean = distribution.Mean[TensorIndex.Slice(i, i + 1)];
             latents.Add(batch[i].Settings.LatentMode == LatentMode.Sample
-                ? mean + std[TensorIndex.Slice(i, i + 1)] * randn(shape, float32, CPU, generator: generator).to(mean.dtype, mean.device)
+                ? mean.Add(std[TensorIndex.Slice(i, i + 1)] * randn(shape, float32, CPU, generator: generator).to(mean.dtype, mean.device))
                 : mean);
             noises.Add(noiseOverride?.Invoke(batch[i]) ?? randn(shape, float32, CPU, generator: generator));
         }
         var scaled = Vae.Scale(cat(latents, 0)).to(_options.DType);
-        var timesteps = full(batch.Count, (long)batch[0].Settings.Timestep, dtype: int64, device: _options.Device);
+        var timesteps = ScalarSafeOps.Full([batch.Count], (long)batch[0].Settings.Timestep, int64, _options.Device);
         return Schedule.AddNoise(scaled, cat(noises, 0).to(_options.DType, _options.Device), timesteps);
     }
 

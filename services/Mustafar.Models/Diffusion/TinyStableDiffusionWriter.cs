@@ -5,6 +5,7 @@ using Mustafar.Models.Diffusion.TextEncoder;
 using Mustafar.Models.Diffusion.Unet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Tokenization;
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -105,8 +106,9 @@ public static class TinyStableDiffusionWriter
                 TorchSharp.Modules.LayerNorm l => (l.weight, l.bias),
                 _ => (null, null),
             };
-            weight?.copy_(randn_like(weight) * 0.1 + 1.0);
-            bias?.copy_(randn_like(bias) * 0.1);
+            using var scope = NewDisposeScope();
+            weight?.copy_(randn_like(weight).Mul(0.1).Add(1.0));
+            bias?.copy_(randn_like(bias).Mul(0.1));
         }
     }
 

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,6 +49,6 @@ public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>
         var attended = nn.functional.scaled_dot_product_attention(
             Heads(q_proj.forward(norm_clip.forward(clip))), Heads(k_proj.forward(context)), Heads(v_proj.forward(context)));
         var merged = attended.transpose(1, 2).reshape(batch, clip.shape[1], channels);
-        return (clip + out_proj.forward(merged)).MoveToOuterDisposeScope();
+        return clip.Add(out_proj.forward(merged)).MoveToOuterDisposeScope();
     }
 }

@@ -4,6 +4,7 @@ using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Tokenization;
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,8 +70,8 @@ public static class TinyLlavaCheckpoint
         var noise = randn(shape, ScalarType.Float32, CPU, generator: generator);
         var leaf = name[(name.LastIndexOf('.') + 1)..];
         var isNorm = name.Contains("norm", StringComparison.Ordinal) || name.Contains("layrnorm", StringComparison.Ordinal);
-        if (isNorm && leaf == "weight") return 1 + 0.1 * noise;
-        return leaf == "bias" ? 0.02 * noise : 0.15 * noise;
+        if (isNorm && leaf == "weight") return noise.Mul(0.1).Add(1);
+        return noise.Mul(leaf == "bias" ? 0.02 : 0.15);
     }
 
     /// <summary>The checkpoint name of a module key in the chosen layout (the inverse of the loader's KeyMapping).</summary>

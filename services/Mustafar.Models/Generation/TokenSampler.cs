@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public sealed class TokenSampler(SamplingParameters parameters)
         if (parameters.RepetitionPenalty != 1f && seen.Count > 0) scores = Penalize(scores, seen, parameters.RepetitionPenalty);
         if (parameters.Greedy) return (int)scores.argmax().item<long>();
 
-        scores = scores / parameters.Temperature;
+        scores = scores.Div(parameters.Temperature);
         var vocab = (int)scores.shape[0];
         var (values, indices) = parameters.TopK > 0 && parameters.TopK < vocab
             ? scores.topk(parameters.TopK, largest: true, sorted: true)
@@ -35,7 +36,7 @@ public sealed class TokenSampler(SamplingParameters parameters)
             // Keep the smallest prefix whose mass reaches top_p: token i stays while the mass before it is < top_p
             // (transformers' TopPLogitsWarper, from the other end), and at least one token.
             var before = probabilities.cumsum(0) - probabilities;
-            keep = Math.Max(1, (int)before.lt(parameters.TopP).sum().item<long>());
+            keep = Math.Max(1, (int)before.Lt(parameters.TopP).sum().item<long>());
         }
         var kept = probabilities.narrow(0, 0, keep).to(ScalarType.Float64).cpu().data<double>().ToArray();
         var ids = indices.narrow(0, 0, keep).cpu().data<long>().ToArray();
@@ -61,7 +62,7 @@ public sealed class TokenSampler(SamplingParameters parameters)
         using var scope = NewDisposeScope();
         var ids = tensor(seen.Select(id => (long)id).ToArray(), ScalarType.Int64, scores.device);
         var current = scores.gather(0, ids);
-        var penalized = where(current.lt(0), current * penalty, current / penalty);
+        var penalized = where(current.Lt(0), current.Mul(penalty), current.Div(penalty));
         return scores.scatter(0, ids, penalized).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,7 @@ public sealed class LlamaBatchDecoder(LlamaForCausalLM model) : IDisposable
         if (inputsEmbeds.Any(e => e.shape[0] == 0)) throw new ArgumentException("a sequence needs at least one token", nameof(inputsEmbeds));
         var first = inputsEmbeds[0];
         var padded = stack(inputsEmbeds.Select(e => nn.functional.pad(e, [0, 0, longest - e.shape[0], 0])).ToArray());
-        var valid = stack(inputsEmbeds.Select(e => arange(longest, device: first.device).ge(longest - e.shape[0])).ToArray());
+        var valid = stack(inputsEmbeds.Select(e => ScalarSafeOps.Arange(longest, device: first.device).Ge(longest - e.shape[0])).ToArray());
         var positions = LlamaPositions.FromAttentionMask(valid);
 
         var fresh = new KvCache(model.Config, inputsEmbeds.Count, first.dtype, first.device, (int)longest);

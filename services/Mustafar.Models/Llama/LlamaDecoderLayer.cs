@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, LlamaForwardContext, T
     public override Tensor forward(Tensor hidden, LlamaForwardContext context)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.forward(input_layernorm.forward(hidden), context);
-        return (afterAttention + mlp.forward(post_attention_layernorm.forward(afterAttention))).MoveToOuterDisposeScope();
+        var afterAttention = hidden.Add(self_attn.forward(input_layernorm.forward(hidden), context));
+        return afterAttention.Add(mlp.forward(post_attention_layernorm.forward(afterAttention))).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,8 +62,8 @@ public sealed class LlamaModel : nn.Module
     {
         using var scope = NewDisposeScope();
         var (batch, tokens, keys) = (queryValid.shape[0], queryValid.shape[1], keyValid.shape[1]);
-        var queryColumn = arange(past, past + tokens, dtype: ScalarType.Int64, device: queryValid.device);
-        var keyColumn = arange(keys, dtype: ScalarType.Int64, device: queryValid.device);
+        var queryColumn = ScalarSafeOps.Arange(past, past + tokens, dtype: ScalarType.Int64, device: queryValid.device);
+        var keyColumn = ScalarSafeOps.Arange(keys, ScalarType.Int64, queryValid.device);
         var causal = keyColumn.unsqueeze(0).le(queryColumn.unsqueeze(1));                        // [tokens, keys]
         var allowed = causal.unsqueeze(0).logical_and(keyValid.unsqueeze(1).logical_or(queryValid.logical_not().unsqueeze(2)));
         return allowed.unsqueeze(1).expand(batch, groups, tokens, keys).reshape(batch, 1, groups * tokens, keys)

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using static TorchSharp.torch;
 
 namespace Mustafar.Models.Llama;
@@ -12,6 +13,6 @@ public static class LlamaPositions
     {
         using var scope = NewDisposeScope();
         var mask = attentionMask.to(ScalarType.Int64);
-        return (mask.cumsum(-1) - 1).masked_fill(mask.eq(0), 1).MoveToOuterDisposeScope();
+        return mask.cumsum(-1).Sub(1).MaskedFill(mask.Eq(0), 1).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,8 +24,8 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var inputType = hidden.dtype;
         var x = hidden.to(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        x = x * rsqrt(variance + _eps);
+        var variance = x.Pow(2).mean([-1], keepdim: true);
+        x = x * rsqrt(variance.Add(_eps));
         return (weight * x.to(inputType)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,13 +27,13 @@ public sealed class LlamaRotaryEmbedding(LlamaConfig config)
     private Tensor InverseFrequencies(Tensor positionIds)
     {
         var dim = config.HeadDim;
-        var exponent = arange(0, dim, 2, dtype: ScalarType.Int64, device: positionIds.device).to(ScalarType.Float32) / dim;
+        var exponent = ScalarSafeOps.Arange(0, dim, 2, ScalarType.Int64, positionIds.device).to(ScalarType.Float32).Div(dim);
         switch (config.RopeScaling)
         {
             case null:
                 return Inverse(tensor(config.RopeTheta, ScalarType.Float32, positionIds.device), exponent).unsqueeze(0);
             case { Type: RopeScalingType.Linear } linear:
-                return (Inverse(tensor(config.RopeTheta, ScalarType.Float32, positionIds.device), exponent) / linear.Factor).unsqueeze(0);
+                return Inverse(tensor(config.RopeTheta, ScalarType.Float32, positionIds.device), exponent).Div(linear.Factor).unsqueeze(0);
             case { Type: RopeScalingType.Dynamic } dynamic:
             {
                 // Dynamic NTK as transformers computes it, base = theta * (f*L/max - (f-1))^(d/(d-2)) with
@@ -41,8 +42,8 @@ public sealed class LlamaRotaryEmbedding(LlamaConfig config)
                 // independent of its batch-mates and of earlier requests, and equals transformers' for one
                 // sequence decoded from its prompt.
                 var max = (double)config.MaxPositionEmbeddings;
-                var length = positionIds.max(1).values.to(ScalarType.Float64).add(1).clamp_min(max);
-                var bases = ((dynamic.Factor * length / max) - (dynamic.Factor - 1)).pow(dim / (dim - 2.0)) * config.RopeTheta;
+                var length = positionIds.max(1).values.to(ScalarType.Float64).Add(1).ClampMin(max);
+                var bases = length.Mul(dynamic.Factor).Div(max).Sub(dynamic.Factor - 1).Pow(dim / (dim - 2.0)).Mul(config.RopeTheta);
                 return Inverse(bases.to(ScalarType.Float32).unsqueeze(1), exponent.unsqueeze(0));
             }
             default:
@@ -50,7 +51,8 @@ public sealed class LlamaRotaryEmbedding(LlamaConfig config)
         }
     }
 
-    private static Tensor Inverse(Tensor bases, Tensor exponent) => 1.0f / bases.pow(exponent);
+    // 1 / b^e; TorchSharp computed 1.0f / t as reciprocal() times 1, so this is the same value.
+    private static Tensor Inverse(Tensor bases, Tensor exponent) => bases.pow(exponent).reciprocal();
 
     /// <summary>q*cos + rotate_half(q)*sin, with rotate_half(x) = cat(-x2, x1) over the halves of head_dim.
     /// <paramref name="cos"/>/<paramref name="sin"/> are [batch, tokens, head_dim]; x is [batch, heads, tokens, head_dim].</summary>
@@ -59,6 +61,6 @@ public sealed class LlamaRotaryEmbedding(LlamaConfig config)
         using var scope = NewDisposeScope();
         var half = x.shape[^1] / 2;
         var rotated = cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1);
-        return (x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
+        return (x * cos.unsqueeze(1)).Add(rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
     }
 }

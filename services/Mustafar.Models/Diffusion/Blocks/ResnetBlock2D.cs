@@ -1,4 +1,5 @@
 using Mustafar.Models.Common;
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,11 +41,11 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         using var scope = NewDisposeScope();
         var hidden = conv1.forward(_activation(norm1.forward(input)));
         if (time_emb_proj is not null && timeEmbedding is not null)
-            hidden = hidden + time_emb_proj.forward(_activation(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
+            hidden = hidden.Add(time_emb_proj.forward(_activation(timeEmbedding)).unsqueeze(-1).unsqueeze(-1));
         hidden = conv2.forward(_activation(norm2.forward(hidden)));
         var shortcut = conv_shortcut?.forward(input) ?? input;
-        var output = shortcut + hidden;
-        if (_outputScaleFactor != 1.0) output = output / _outputScaleFactor;
+        var output = shortcut.Add(hidden);
+        if (_outputScaleFactor != 1.0) output = output.Div(_outputScaleFactor);
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using Mustafar.Models.Checkpoints;
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public sealed class DdpmNoiseSchedule : IDisposable
         NumTrainTimesteps = steps;
         BetaSchedule = schedule;
         Betas = betas;
-        Alphas = (1.0 - betas).DetachFromDisposeScope();
+        Alphas = betas.RSub(1.0).DetachFromDisposeScope();
         AlphasCumprod = Alphas.cumprod(0).DetachFromDisposeScope();
     }
 
@@ -53,7 +54,7 @@ public sealed class DdpmNoiseSchedule : IDisposable
             betas = schedule switch
             {
                 "linear" => linspace(start, end, steps, dtype: float32, device: CPU),
-                "scaled_linear" => linspace(Math.Sqrt(start), Math.Sqrt(end), steps, dtype: float32, device: CPU).square(),
+                "scaled_linear" => linspace(Math.Sqrt(start), Math.Sqrt(end), steps, dtype: float32, device: CPU).Pow(2),
                 _ => throw new NotSupportedException(
                     $"{config.Source}: beta_schedule '{schedule}' is not supported (known: linear, scaled_linear, or trained_betas)"),
             };
@@ -70,13 +71,13 @@ public sealed class DdpmNoiseSchedule : IDisposable
     public Tensor AddNoise(Tensor original, Tensor noise, Tensor timesteps)
     {
         using var scope = NewDisposeScope();
-        var outOfRange = timesteps.lt(0).logical_or(timesteps.ge(NumTrainTimesteps)).any().item<bool>();
+        var outOfRange = timesteps.Lt(0).logical_or(timesteps.Ge(NumTrainTimesteps)).any().item<bool>();
         if (outOfRange) throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in [0, {NumTrainTimesteps})");
         var broadcast = Enumerable.Repeat(1L, (int)original.dim() - 1).Prepend(-1).ToArray();
         var cumprod = AlphasCumprod.to(original.device)[timesteps.to(original.device)];
-        var sqrtAlpha = cumprod.pow(0.5).to(original.dtype).view(broadcast);
-        var sqrtOneMinus = (1.0 - cumprod).pow(0.5).to(original.dtype).view(broadcast);
-        return (sqrtAlpha * original + sqrtOneMinus * noise).MoveToOuterDisposeScope();
+        var sqrtAlpha = cumprod.Pow(0.5).to(original.dtype).view(broadcast);
+        var sqrtOneMinus = cumprod.RSub(1.0).Pow(0.5).to(original.dtype).view(broadcast);
+        return (sqrtAlpha * original).Add(sqrtOneMinus * noise).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

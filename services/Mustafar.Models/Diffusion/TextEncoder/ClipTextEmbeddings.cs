@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,7 +23,7 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        var positions = arange(inputIds.shape[1], dtype: int64, device: inputIds.device).unsqueeze(0);
-        return (token_embedding.forward(inputIds) + position_embedding.forward(positions)).MoveToOuterDisposeScope();
+        var positions = ScalarSafeOps.Arange(inputIds.shape[1], int64, inputIds.device).unsqueeze(0);
+        return token_embedding.forward(inputIds).Add(position_embedding.forward(positions)).MoveToOuterDisposeScope();
     }
 }

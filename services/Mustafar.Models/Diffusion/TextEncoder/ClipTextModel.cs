@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,8 +31,8 @@ public sealed class ClipTextModel : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var positions = Config.EosTokenId == 2
             ? inputIds.argmax(-1)
-            : (inputIds == Config.EosTokenId).to(int32).argmax(-1);
-        var rows = arange(inputIds.shape[0], device: inputIds.device);
+            : inputIds.Eq(Config.EosTokenId).to(int32).argmax(-1);
+        var rows = ScalarSafeOps.Arange(inputIds.shape[0], device: inputIds.device);
         return lastHiddenState.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(positions) })
             .MoveToOuterDisposeScope();
     }

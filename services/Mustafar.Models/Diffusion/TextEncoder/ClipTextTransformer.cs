@@ -1,4 +1,5 @@
 using Mustafar.Models.Clip;
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,7 +43,7 @@ public sealed class ClipTextTransformer : nn.Module<Tensor, Tensor>
     public static Tensor CausalMask(long tokens, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
-        var blocked = full(tokens, tokens, finfo(dtype).min, dtype: dtype, device: device).triu(1);
+        var blocked = ScalarSafeOps.Full([tokens, tokens], finfo(dtype).min, dtype, device).triu(1);
         return blocked.view(1, 1, tokens, tokens).MoveToOuterDisposeScope();
     }
 }

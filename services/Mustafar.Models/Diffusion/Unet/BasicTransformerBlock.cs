@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,11 +36,11 @@ public sealed class BasicTransformerBlock : nn.Module
         using var scope = NewDisposeScope();
         var self = attn1.Run(norm1.forward(hidden), null, taps, height, width);
         if (taps.IsComplete) return self.MoveToOuterDisposeScope();
-        hidden = self + hidden;
+        hidden = self.Add(hidden);
         var cross = attn2.Run(norm2.forward(hidden), context, taps, height, width);
         if (taps.IsComplete) return cross.MoveToOuterDisposeScope();
-        hidden = cross + hidden;
-        hidden = ff.forward(norm3.forward(hidden)) + hidden;
+        hidden = cross.Add(hidden);
+        hidden = ff.forward(norm3.forward(hidden)).Add(hidden);
         taps.Record(_path, hidden, height, width);
         return hidden.MoveToOuterDisposeScope();
     }

@@ -1,4 +1,5 @@
 using Mustafar.Models.Common;
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var half = dim / 2;
-        var exponent = arange(0, half, dtype: float32, device: timesteps.device) * -Math.Log(10000.0);
-        var frequencies = (exponent / (half - freqShift)).exp();
+        var exponent = ScalarSafeOps.Arange(0, half, dtype: float32, device: timesteps.device).Mul(-Math.Log(10000.0));
+        var frequencies = exponent.Div(half - freqShift).exp();
         var angles = timesteps.to(float32).unsqueeze(1) * frequencies.unsqueeze(0);
         var embedding = flipSinToCos ? cat([angles.cos(), angles.sin()], -1) : cat([angles.sin(), angles.cos()], -1);
         if (dim % 2 == 1) embedding = nn.functional.pad(embedding, [0, 1, 0, 0]);

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -50,7 +51,7 @@ public sealed class Transformer2DModel : nn.Module
         if (_linear) hidden = proj_out.forward(hidden);
         hidden = hidden.reshape(batch, height, width, hidden.shape[2]).permute(0, 3, 1, 2).contiguous();
         if (!_linear) hidden = proj_out.forward(hidden);
-        var output = hidden + input;
+        var output = hidden.Add(input);
         taps.Record(_path, output);
         return output.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace Mustafar.Models.Diffusion.Vae;
 public sealed record LatentDistribution(Tensor Mean, Tensor LogVar) : IDisposable
 {
     /// <summary>exp(0.5 * logvar).</summary>
-    public Tensor Std() => LogVar.mul(0.5).exp();
+    public Tensor Std() => LogVar.Mul(0.5).exp();
 
     public void Dispose()
     {
@@ -49,7 +50,7 @@ public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var moments = forward(pixels).chunk(2, dim: 1);
-        var logVar = moments[1].clamp(-30.0, 20.0);
+        var logVar = moments[1].Clamp(-30.0, 20.0);
         var (mean, clamped) = scope.MoveToOuter(moments[0].contiguous(), logVar);
         return new LatentDistribution(mean, clamped);
     }
@@ -59,7 +60,7 @@ public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
     public Tensor Scale(Tensor latent)
     {
         using var scope = NewDisposeScope();
-        var shifted = Config.ShiftFactor is { } shift ? latent - shift : latent;
-        return (shifted * Config.ScalingFactor).MoveToOuterDisposeScope();
+        var shifted = Config.ShiftFactor is { } shift ? latent.Sub(shift) : latent;
+        return shifted.Mul(Config.ScalingFactor).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using Mustafar.Models.Diffusion.Blocks;
+using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,6 +36,6 @@ public sealed class VaeAttention : nn.Module<Tensor, Tensor>
         var tokens = group_norm.forward(input).view(batch, channels, height * width).transpose(1, 2);
         var attended = AttentionCore.MultiHead(to_q.forward(tokens), to_k.forward(tokens), to_v.forward(tokens), _heads, upcast: false);
         var map = to_out[0].forward(attended).transpose(1, 2).reshape(batch, channels, height, width);
-        return (map + input).MoveToOuterDisposeScope();
+        return map.Add(input).MoveToOuterDisposeScope();
     }
 }
