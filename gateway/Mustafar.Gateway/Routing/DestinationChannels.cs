@@ -38,6 +38,13 @@ public sealed class DestinationChannels(IOptions<GatewayOptions> options) : IClu
             DisposeHttpClient = true,
             MaxReceiveMessageSize = limits.MaxGrpcMessageBytes,
             MaxSendMessageSize = limits.MaxGrpcMessageBytes,
+            // After a refused connection the channel fails every call at once ("Error connecting to subchannel")
+            // until its next attempt, and by default the wait doubles up to 120 s. A replica that starts after the
+            // gateway (the gateway's readiness already asks the generator for its model info) or restarts would then
+            // be refused work long after YARP's probes see it ready. Dead replicas are kept out of the pick by those
+            // probes, so retrying a connection every second at most costs nothing.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(1),
         });
     }
 
