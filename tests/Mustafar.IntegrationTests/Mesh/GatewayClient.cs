@@ -13,19 +13,7 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
 
     public static JsonObject ChatBody(byte[] image, string question, bool stream, int maxTokens = 8, JsonObject? mustafar = null)
     {
-        var body = new JsonObject
-        {
-            ["stream"] = stream,
-            ["max_tokens"] = maxTokens,
-            ["temperature"] = 0,
-            ["messages"] = new JsonArray(new JsonObject
-            {
-                ["role"] = "user",
-                ["content"] = new JsonArray(
-                    new JsonObject { ["type"] = "text", ["text"] = question },
-                    new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = "data:image/png;base64," + Convert.ToBase64String(image) } }),
-            }),
-        };
+        var body = Mustafar.Load.Requests.ChatSender.Body(image, question, stream, maxTokens);
         if (mustafar is not null) body["mustafar"] = mustafar;
         return body;
     }

@@ -25,7 +25,10 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
             : await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
-    private JsonObject Body(RequestPlan plan, bool stream) => new()
+    private JsonObject Body(RequestPlan plan, bool stream) => Body(plan.Image, plan.Question, stream, maxTokens);
+
+    /// <summary>A greedy chat completion request: the question and the image (a PNG data URL) in one user turn.</summary>
+    public static JsonObject Body(byte[] image, string question, bool stream, int maxTokens) => new()
     {
         ["stream"] = stream,
         ["max_tokens"] = maxTokens,
@@ -34,8 +37,8 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
         {
             ["role"] = "user",
             ["content"] = new JsonArray(
-                new JsonObject { ["type"] = "text", ["text"] = plan.Question },
-                new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = "data:image/png;base64," + Convert.ToBase64String(plan.Image) } }),
+                new JsonObject { ["type"] = "text", ["text"] = question },
+                new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = "data:image/png;base64," + Convert.ToBase64String(image) } }),
         }),
     };
 
