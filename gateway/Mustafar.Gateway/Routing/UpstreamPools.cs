@@ -60,10 +60,21 @@ public sealed class UpstreamPools(
         healthUpdater.SetPassive(lease.Cluster, lease.Destination, DestinationHealth.Unhealthy, period);
     }
 
-    /// <summary>Runs an idempotent unary call (Encode, GetModelInfo). When the destination answers UNAVAILABLE or
-    /// cannot be reached, it is reported and the call is retried once on another destination.</summary>
-    public async Task<T> CallIdempotentAsync<T>(string pool, string method, HttpContext? context,
-        Func<GrpcChannel, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>Runs an idempotent unary call (Encode, GetModelInfo) with <see cref="CallWithOneRetryAsync"/>; the
+    /// destination is released when the call ends.</summary>
+    public Task<T> CallIdempotentAsync<T>(string pool, string method, HttpContext? context,
+        Func<GrpcChannel, Task<T>> call, CancellationToken cancellationToken) =>
+        CallWithOneRetryAsync(pool, method, context, async lease =>
+        {
+            using (lease) return await call(lease.Channel).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Starts a call on a destination of <paramref name="pool"/>. When the destination answers UNAVAILABLE
+    /// or cannot be reached before <paramref name="start"/> returns, it is reported and the call is started once more
+    /// on another destination. <paramref name="start"/> owns the lease once it returns (a stream keeps holding the
+    /// destination); when it throws, the lease is released here.</summary>
+    public async Task<T> CallWithOneRetryAsync<T>(string pool, string method, HttpContext? context,
+        Func<UpstreamLease, Task<T>> start, CancellationToken cancellationToken)
     {
         DestinationState? failed = null;
         RpcException? firstError = null;
@@ -79,28 +90,27 @@ public sealed class UpstreamPools(
                 throw firstError; // nothing to retry on: report what the one destination said
             }
 
-            using (lease)
+            try
             {
-                try
-                {
-                    var result = await call(lease.Channel).ConfigureAwait(false);
-                    CountCall(pool, method, StatusCode.OK);
-                    return result;
-                }
-                catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt == 0 && !cancellationToken.IsCancellationRequested)
-                {
-                    CountCall(pool, method, error.StatusCode);
-                    ReportUnavailable(lease, error);
-                    metrics.UpstreamRetries.WithLabels(pool).Inc();
-                    failed = lease.Destination;
-                    firstError = error;
-                }
-                catch (RpcException error)
-                {
-                    CountCall(pool, method, error.StatusCode);
-                    if (error.StatusCode == StatusCode.Unavailable) ReportUnavailable(lease, error);
-                    throw;
-                }
+                var result = await start(lease).ConfigureAwait(false);
+                CountCall(pool, method, StatusCode.OK);
+                return result;
+            }
+            catch (RpcException error)
+            {
+                lease.Dispose();
+                CountCall(pool, method, error.StatusCode);
+                if (error.StatusCode != StatusCode.Unavailable) throw;
+                ReportUnavailable(lease, error);
+                if (attempt > 0 || cancellationToken.IsCancellationRequested) throw;
+                metrics.UpstreamRetries.WithLabels(pool).Inc();
+                failed = lease.Destination;
+                firstError = error;
+            }
+            catch
+            {
+                lease.Dispose();
+                throw;
             }
         }
     }
