@@ -14,10 +14,11 @@ public static class FreePorts
 {
     private static readonly object Gate = new();
     private static readonly HashSet<int> Handed = [];
+    private static readonly (int Low, int High) Candidates = Range();
 
     public static int Next()
     {
-        var (low, high) = Range();
+        var (low, high) = Candidates;
         lock (Gate)
         {
             for (var attempt = 0; attempt < 1000; attempt++)
