@@ -32,6 +32,7 @@ public static class GatewayServices
 
         // YARP: clusters, routes, health checks from the "ReverseProxy" section; our probes and DNS discovery.
         services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        services.AddSingleton<IPassiveHealthCheckPolicy, UnreachableDestinationPolicy>();
         services.Replace(ServiceDescriptor.Singleton<IProbingRequestFactory, HealthProbeRequestFactory>());
         services.Replace(ServiceDescriptor.Singleton<IDestinationResolver, ReplicaDnsResolver>());
         services.AddSingleton<DestinationChannels>();

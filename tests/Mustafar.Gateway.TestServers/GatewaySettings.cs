@@ -31,7 +31,7 @@ public sealed class GatewaySettings
         Set($"{c}:HealthCheck:Active:Policy", "ConsecutiveFailures");
         Set($"{c}:HealthCheck:Active:Path", "/readyz");
         Set($"{c}:HealthCheck:Passive:Enabled", "true");
-        Set($"{c}:HealthCheck:Passive:Policy", "TransportFailureRate");
+        Set($"{c}:HealthCheck:Passive:Policy", "Unreachable");
         Set($"{c}:HealthCheck:Passive:ReactivationPeriod", TimeSpan.FromMinutes(5));
         Set($"{c}:Metadata:ConsecutiveFailuresHealthPolicy.Threshold", "1");
         var index = 0;

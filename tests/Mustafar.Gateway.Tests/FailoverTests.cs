@@ -66,4 +66,29 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(1, gateway.Metrics.UpstreamRetries.WithLabels("clip").Value);
         Assert.Equal(served0 + 2, _mesh.Clips[1].EncodeCalls);
     }
+
+    [Fact]
+    public async Task A_proxied_call_that_cannot_reach_its_destination_takes_it_out_of_the_pool_for_proxy_and_pipeline()
+    {
+        // FirstAlphabetical always picks clip-0 while it is available: a port nobody listens on.
+        await using var gateway = await _mesh.StartGatewayAsync(s => s
+            .Set("ReverseProxy:Clusters:clip:LoadBalancingPolicy", "FirstAlphabetical")
+            .Set("ReverseProxy:Clusters:clip:HealthCheck:Active:Enabled", "false")
+            .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Address", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next())
+            .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Health", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next()));
+        var proxied = new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc);
+        Task<Mustafar.Clip.V1.EncodeResponse> EncodeAsync() =>
+            proxied.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) }).ResponseAsync;
+
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(EncodeAsync);
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, refused.StatusCode);
+
+        // One failure is enough (YARP's TransportFailureRate policy kept such a destination while its failure rate
+        // over the last minute stayed low): the proxy's next calls and the pipeline's go to clip-1, without a retry.
+        var served1 = _mesh.Clips[1].EncodeCalls;
+        for (var i = 0; i < 3; i++) await EncodeAsync();
+        await ChatApi.AskAsync(gateway.Http, ChatApi.Request(TestImages.DataUrl(TestImages.Unique()), "Q?"));
+        Assert.Equal(served1 + 4, _mesh.Clips[1].EncodeCalls);
+        Assert.Equal(0, gateway.Metrics.UpstreamRetries.WithLabels("clip").Value);
+    }
 }

@@ -23,7 +23,6 @@ public sealed class UpstreamPools(
     GatewayMetrics metrics,
     ILogger<UpstreamPools> logger)
 {
-    private static readonly TimeSpan DefaultReactivationPeriod = TimeSpan.FromSeconds(60);
     private readonly Dictionary<string, ILoadBalancingPolicy> _policies =
         policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
@@ -54,7 +53,7 @@ public sealed class UpstreamPools(
     /// too) until the cluster's passive reactivation period has passed.</summary>
     public void ReportUnavailable(UpstreamLease lease, Exception error)
     {
-        var period = lease.Cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? DefaultReactivationPeriod;
+        var period = UnreachableDestinationPolicy.ReactivationPeriod(lease.Cluster);
         logger.LogWarning("{Pool} destination {Destination} ({Address}) is unavailable, avoiding it for {Period}: {Error}",
             lease.Cluster.ClusterId, lease.Destination.DestinationId, lease.Destination.Model.Config.Address, period, error.Message);
         healthUpdater.SetPassive(lease.Cluster, lease.Destination, DestinationHealth.Unhealthy, period);
