@@ -28,7 +28,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts a server on a free port. Skips the test (with the reason) when redis-server is not installed.</summary>
     public static async Task<RedisServer> StartNewAsync()
     {
-        Skip.If(FindExecutable() is null, "redis-server is not installed (deploy/scripts/bootstrap.sh installs it)");
+        Prerequisites.Require(FindExecutable() is not null, "redis-server is not installed (deploy/scripts/bootstrap.sh installs it)");
         var server = new RedisServer(FreePorts.Next());
         await server.StartAsync().ConfigureAwait(false);
         return server;

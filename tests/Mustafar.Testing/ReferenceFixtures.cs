@@ -5,8 +5,9 @@ namespace Mustafar.Testing;
 
 /// <summary>
 /// The golden fixtures made with transformers and diffusers: <c>$MUSTAFAR_REFERENCE_DIR</c>, falling back to
-/// <c>../shared/reference</c> beside the repository. Other fixture sets of the same layout (different sizes,
-/// seeds and inputs) can be pointed at with the variable, so tests read every shape and name from the fixture.
+/// the public set in the repository (<c>tests/fixtures/reference</c>). Other fixture sets of the same layout
+/// (different sizes, seeds and inputs, such as <c>tests/fixtures/reference-nonuniform</c>) can be pointed at with
+/// the variable, so tests read every shape and name from the fixture.
 /// </summary>
 public static class ReferenceFixtures
 {
@@ -15,16 +16,15 @@ public static class ReferenceFixtures
     public static string Directory { get; } =
         Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured
             ? Path.GetFullPath(configured)
-            : Path.GetFullPath(Path.Combine(RepoPaths.Root, "..", "shared", "reference"));
+            : Path.Combine(RepoPaths.Root, "tests", "fixtures", "reference");
 
-    public static bool Available => File.Exists(Path.Combine(Directory, "manifest.json"));
 
-    /// <summary>The path of one fixture folder ("clip_vision"); skips the test, saying where it looked, when the
-    /// fixture set is absent.</summary>
+    /// <summary>The path of one fixture folder ("clip_vision"); fails the test, saying where it looked, when the
+    /// folder is absent (see <see cref="Prerequisites"/> for the opt-out).</summary>
     public static string Require(string name)
     {
         var path = Path.Combine(Directory, name);
-        Skip.IfNot(System.IO.Directory.Exists(path),
+        Prerequisites.Require(System.IO.Directory.Exists(path),
             $"reference fixture '{name}' not found under {Directory}; set {EnvironmentVariable} to a fixture set");
         return path;
     }

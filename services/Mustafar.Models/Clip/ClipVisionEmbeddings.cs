@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,13 +11,13 @@ namespace Mustafar.Models.Clip;
 public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter class_embedding;
-    private readonly Conv2d patch_embedding;
+    private readonly RoutedConv2d patch_embedding;
     private readonly Embedding position_embedding;
 
     public ClipVisionEmbeddings(ClipVisionConfig config) : base(nameof(ClipVisionEmbeddings))
     {
         class_embedding = nn.Parameter(empty(config.HiddenSize));
-        patch_embedding = nn.Conv2d(config.NumChannels, config.HiddenSize, kernel_size: config.PatchSize, stride: config.PatchSize, bias: false);
+        patch_embedding = new RoutedConv2d(config.NumChannels, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: false);
         position_embedding = nn.Embedding(config.NumPositions, config.HiddenSize);
         // Non-persistent, as in transformers: computed here, never read from or written to a checkpoint.
         register_buffer("position_ids", ScalarSafeOps.Arange(config.NumPositions, int64).unsqueeze(0), persistent: false);
@@ -28,7 +29,7 @@ public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor pixelValues)
     {
         using var scope = NewDisposeScope();
-        var patches = patch_embedding.forward(pixelValues.to(patch_embedding.weight!.dtype)).flatten(2).transpose(1, 2);
+        var patches = patch_embedding.forward(pixelValues.to(patch_embedding.Weight.dtype)).flatten(2).transpose(1, 2);
         var classToken = class_embedding.expand(pixelValues.shape[0], 1, -1);
         var embeddings = cat([classToken, patches], dim: 1);
         var positions = position_embedding.forward(get_buffer("position_ids")!);

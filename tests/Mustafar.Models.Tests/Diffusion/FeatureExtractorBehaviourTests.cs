@@ -12,6 +12,12 @@ namespace Mustafar.Models.Tests.Diffusion;
 /// which rows run, the echoed settings and precise errors.</summary>
 public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITestOutputHelper output) : IClassFixture<TinyPipelineFixture>
 {
+    /// <summary>How far one request's features may move when it shares a batch with others. The computation per
+    /// row is the same, but intra-op threads split batched kernels (SDPA, sgemm) by rows differently at different
+    /// batch positions, so rounding differs: about 1e-6 on unit-scale features (0 with one thread). A repeated run of
+    /// the same batch is the same computation and is compared bit for bit.</summary>
+    private const double BatchCompositionTolerance = 1e-5;
+
     private StableDiffusionFeatureExtractor Extractor => tiny.Extractor;
 
     private FeatureRequest Request(string prompt = "what is shown in this image?", float scale = 4, ulong seed = 11) => new()
@@ -66,7 +72,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         var diff = FixtureTensors.MaxAbsDiff(alone, batched[1]);
         output.WriteLine($"alone vs batch of 3 (5 U-Net rows): max |diff| {diff:E3}");
         // Equal up to the rounding of batched kernels; the noise is per request, so nothing else differs.
-        Assert.True(diff < 1e-5, $"{diff}");
+        Assert.True(diff < BatchCompositionTolerance, $"{diff}");
     }
 
     [Fact]
@@ -83,8 +89,11 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
             Assert.Equal(Sha256(""), prepared.Settings.PromptSha256);
             Assert.Equal(2, prepared.Settings.PromptTokens);
         }
+        // Two identical unconditional rows at different positions of one batch: equal up to batch rounding.
         var results = Extractor.Extract([zero, unconditional]);
-        Assert.Equal(0.0, FixtureTensors.MaxAbsDiff(results[0].Features[0].Tokens, results[1].Features[0].Tokens));
+        var diff = FixtureTensors.MaxAbsDiff(results[0].Features[0].Tokens, results[1].Features[0].Tokens);
+        output.WriteLine($"identical rows at batch positions 0 and 1: max |diff| {diff:E3}");
+        Assert.True(diff < BatchCompositionTolerance, $"{diff}");
         Assert.Equal(0f, results[1].Settings.GuidanceScale);
     }
 
@@ -98,7 +107,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         Assert.Equal(1, conditional.Settings.UnetRows);
         var results = Extractor.Extract([guided, conditional]);
         for (var i = 0; i < 2; i++)
-            Assert.True(FixtureTensors.MaxAbsDiff(results[1].Features[i].Tokens, results[0].Features[i].Tokens) < 1e-5);
+            Assert.True(FixtureTensors.MaxAbsDiff(results[1].Features[i].Tokens, results[0].Features[i].Tokens) < BatchCompositionTolerance);
 
         var settings = results[0].Settings;
         Assert.Equal(("tiny-test", 100, 11UL, 1f, 64), (settings.ModelId, settings.Timestep, settings.Seed, settings.GuidanceScale, settings.ImageSize));

@@ -26,11 +26,15 @@ internal static class ScalarTemporaryScanner
 
     /// <summary>"Caller -> callee" for every hazardous call in the assemblies' own code, except in
     /// <paramref name="exempt"/> (the one type that keeps its Scalars alive by construction).</summary>
-    public static IReadOnlyList<string> Scan(IEnumerable<Assembly> assemblies, Type exempt) =>
+    public static IReadOnlyList<string> Scan(IEnumerable<Assembly> assemblies, Type exempt) => FindCalls(assemblies, exempt, IsHazardous);
+
+    /// <summary>"Caller -> callee" for every call in the assemblies' own code whose callee matches
+    /// <paramref name="target"/>, except in <paramref name="exempt"/>. Other guards over compiled code use this.</summary>
+    public static IReadOnlyList<string> FindCalls(IEnumerable<Assembly> assemblies, Type exempt, Func<MethodBase, bool> target) =>
         assemblies.SelectMany(a => a.GetTypes())
             .Where(t => !IsOrIsNestedIn(t, exempt))
             .SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared)))
-            .SelectMany(m => Calls(m).Where(IsHazardous).Select(callee => $"{Describe(m)} -> {Describe(callee)}"))
+            .SelectMany(m => Calls(m).Where(target).Select(callee => $"{Describe(m)} -> {Describe(callee)}"))
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,12 +9,12 @@ namespace Mustafar.Models.Diffusion.Blocks;
 /// padded asymmetrically, one zero column on the right and one row at the bottom, as diffusers does.</summary>
 public sealed class Downsample2D : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv;
+    private readonly RoutedConv2d conv;
     private readonly long _padding;
 
     public Downsample2D(long channels, long padding) : base(nameof(Downsample2D))
     {
-        conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: padding);
+        conv = new RoutedConv2d(channels, channels, 3, stride: 2, padding: padding);
         _padding = padding;
         RegisterComponents();
     }

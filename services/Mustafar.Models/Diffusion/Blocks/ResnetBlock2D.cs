@@ -12,11 +12,11 @@ namespace Mustafar.Models.Diffusion.Blocks;
 public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly GroupNorm norm1;
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly Linear? time_emb_proj;
     private readonly GroupNorm norm2;
-    private readonly Conv2d conv2;
-    private readonly Conv2d? conv_shortcut;
+    private readonly RoutedConv2d conv2;
+    private readonly RoutedConv2d? conv_shortcut;
     private readonly Func<Tensor, Tensor> _activation;
     private readonly double _outputScaleFactor;
 
@@ -24,11 +24,11 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         string activation, double outputScaleFactor = 1.0) : base(nameof(ResnetBlock2D))
     {
         norm1 = nn.GroupNorm(groups, inChannels, eps);
-        conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
+        conv1 = new RoutedConv2d(inChannels, outChannels, 3, padding: 1);
         if (timeEmbeddingChannels is { } temb) time_emb_proj = nn.Linear(temb, outChannels);
         norm2 = nn.GroupNorm(groups, outChannels, eps);
-        conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1);
-        if (inChannels != outChannels) conv_shortcut = nn.Conv2d(inChannels, outChannels, 1);
+        conv2 = new RoutedConv2d(outChannels, outChannels, 3, padding: 1);
+        if (inChannels != outChannels) conv_shortcut = new RoutedConv2d(inChannels, outChannels, 1);
         _activation = Activations.Get(activation);
         _outputScaleFactor = outputScaleFactor;
         RegisterComponents();

@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,11 +9,11 @@ namespace Mustafar.Models.Diffusion.Blocks;
 /// latent is not a multiple of the U-Net's overall factor), then a 3x3 conv.</summary>
 public sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
 {
-    private readonly Conv2d conv;
+    private readonly RoutedConv2d conv;
 
     public Upsample2D(long channels) : base(nameof(Upsample2D))
     {
-        conv = nn.Conv2d(channels, channels, 3, padding: 1);
+        conv = new RoutedConv2d(channels, channels, 3, padding: 1);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -24,12 +25,12 @@ public sealed class Transformer2DModel : nn.Module
         var inner = heads * headDim;
         _linear = config.UseLinearProjection;
         norm = nn.GroupNorm(config.NormNumGroups, channels, UNet2DConditionConfig.TransformerGroupNormEps);
-        proj_in = _linear ? nn.Linear(channels, inner) : nn.Conv2d(channels, inner, 1);
+        proj_in = _linear ? nn.Linear(channels, inner) : new RoutedConv2d(channels, inner, 1);
         transformer_blocks = new ModuleList<BasicTransformerBlock>();
         for (var k = 0; k < layers; k++)
             transformer_blocks.Add(new BasicTransformerBlock($"{path}.transformer_blocks.{k}", inner, heads, headDim,
                 crossAttentionDim, config.UpcastAttention));
-        proj_out = _linear ? nn.Linear(inner, channels) : nn.Conv2d(inner, channels, 1);
+        proj_out = _linear ? nn.Linear(inner, channels) : new RoutedConv2d(inner, channels, 1);
         _path = path;
         RegisterComponents();
     }

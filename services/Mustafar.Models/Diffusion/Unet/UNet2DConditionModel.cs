@@ -17,13 +17,13 @@ public sealed record UnetOutput(Tensor? Sample, IReadOnlyDictionary<string, Tens
 /// </summary>
 public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    private readonly Conv2d conv_in;
+    private readonly RoutedConv2d conv_in;
     private readonly TimestepEmbedding time_embedding;
     private readonly ModuleList<UnetDownBlock2D> down_blocks;
     private readonly UNetMidBlock2DCrossAttn mid_block;
     private readonly ModuleList<UnetUpBlock2D> up_blocks;
     private readonly GroupNorm conv_norm_out;
-    private readonly Conv2d conv_out;
+    private readonly RoutedConv2d conv_out;
     private readonly Func<Tensor, Tensor> _activation;
 
     public UNet2DConditionConfig Config { get; }
@@ -34,7 +34,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         Config = config;
         Catalog = new UnetTapCatalog(config);
         var channels = config.BlockOutChannels;
-        conv_in = nn.Conv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2);
+        conv_in = new RoutedConv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2);
         time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config);
         down_blocks = new ModuleList<UnetDownBlock2D>();
         for (var i = 0; i < config.BlockCount; i++)
@@ -43,7 +43,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         up_blocks = new ModuleList<UnetUpBlock2D>();
         for (var i = 0; i < config.BlockCount; i++) up_blocks.Add(new UnetUpBlock2D(i, config));
         conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[0], config.NormEps);
-        conv_out = nn.Conv2d(channels[0], config.OutChannels, config.ConvOutKernel, padding: (config.ConvOutKernel - 1) / 2);
+        conv_out = new RoutedConv2d(channels[0], config.OutChannels, config.ConvOutKernel, padding: (config.ConvOutKernel - 1) / 2);
         _activation = Activations.Get(config.ActFn);
         RegisterComponents();
     }

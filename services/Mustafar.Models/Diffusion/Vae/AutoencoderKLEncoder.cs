@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -25,7 +26,7 @@ public sealed record LatentDistribution(Tensor Mean, Tensor LogVar) : IDisposabl
 public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly VaeEncoder encoder;
-    private readonly Conv2d? quant_conv;
+    private readonly RoutedConv2d? quant_conv;
 
     public AutoencoderKLConfig Config { get; }
 
@@ -33,7 +34,7 @@ public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
     {
         Config = config;
         encoder = new VaeEncoder(config);
-        if (config.UseQuantConv) quant_conv = nn.Conv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1);
+        if (config.UseQuantConv) quant_conv = new RoutedConv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1);
         RegisterComponents();
     }
 

@@ -9,24 +9,24 @@ namespace Mustafar.Models.Diffusion.Vae;
 /// 2 * latent_channels (mean and log-variance).</summary>
 public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv_in;
+    private readonly RoutedConv2d conv_in;
     private readonly ModuleList<DownEncoderBlock2D> down_blocks;
     private readonly VaeMidBlock2D mid_block;
     private readonly GroupNorm conv_norm_out;
-    private readonly Conv2d conv_out;
+    private readonly RoutedConv2d conv_out;
     private readonly Func<Tensor, Tensor> _activation;
 
     public VaeEncoder(AutoencoderKLConfig config) : base(nameof(VaeEncoder))
     {
         var channels = config.BlockOutChannels;
-        conv_in = nn.Conv2d(config.InChannels, channels[0], 3, padding: 1);
+        conv_in = new RoutedConv2d(config.InChannels, channels[0], 3, padding: 1);
         down_blocks = new ModuleList<DownEncoderBlock2D>();
         for (var i = 0; i < channels.Length; i++)
             down_blocks.Add(new DownEncoderBlock2D(i == 0 ? channels[0] : channels[i - 1], channels[i],
                 config.LayersPerBlock, addDownsample: i < channels.Length - 1, config));
         mid_block = new VaeMidBlock2D(channels[^1], config);
         conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[^1], AutoencoderKLConfig.NormEps);
-        conv_out = nn.Conv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1);
+        conv_out = new RoutedConv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1);
         _activation = Activations.Get(config.ActFn);
         RegisterComponents();
     }
