@@ -28,6 +28,7 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
             ModelId = context.ModelId,
             Decode = ImageDecodeOptions.Default with { MaxPixels = context.Limits.MaxImagePixels },
         }),
+        encoder => encoder.Modules,
         (encoder, _) =>
         {
             var size = encoder.Info.ImageSize;
@@ -50,8 +51,12 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
         return batcher.SubmitAsync(job, context.CancellationToken);
     }
 
-    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(runtime.Model.Info, runtime.Batching.MaxBatchSize));
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
+    {
+        var info = Describe(runtime.Model.Info, runtime.Batching.MaxBatchSize);
+        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        return Task.FromResult(info);
+    }
 
     /// <summary>One validated, preprocessed request waiting for a batch.</summary>
     private sealed record ClipJob(PreprocessedImage Image, ClipFeatureRequest Features, DType OutputDType);

@@ -24,7 +24,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
 {
     /// <summary>Loads the diffusers folder named by <c>Mustafar:Model:Path</c>, then warms up with one guided
     /// request (both rows, every component).</summary>
-    public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, WarmUp);
+    public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, extractor => extractor.Modules, WarmUp);
 
     private readonly ModelRuntime<StableDiffusionFeatureExtractor> runtime;
     private readonly DynamicBatcher<DiffusionJob, EncodeResponse> batcher;
@@ -42,8 +42,12 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
         return batcher.SubmitAsync(job, context.CancellationToken);
     }
 
-    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(runtime.Model.Info));
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
+    {
+        var info = Describe(runtime.Model.Info);
+        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        return Task.FromResult(info);
+    }
 
     /// <summary>One validated, prepared request waiting for a batch.</summary>
     private sealed record DiffusionJob(PreparedFeatureRequest Prepared, DType OutputDType);

@@ -39,6 +39,7 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
             MaxBatchSize = context.Batching.MaxBatchSize,
             MaxNewTokensLimit = context.Limits.MaxNewTokens,
         }),
+        model => model.Modules,
         (model, _) =>
         {
             var sampling = new SamplingRequest { MaxNewTokens = 2, Temperature = 0 };
@@ -87,8 +88,12 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
         }
     }
 
-    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(runtime.Model.Info));
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
+    {
+        var info = Describe(runtime.Model.Info);
+        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        return Task.FromResult(info);
+    }
 
     private static ProtoResult Describe(GenerationResult result, double queueMs) => new()
     {

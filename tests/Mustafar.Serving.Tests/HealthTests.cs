@@ -2,7 +2,9 @@ using System.Net;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
+using Microsoft.Extensions.DependencyInjection;
 using Mustafar.Serving.Tests.Host;
+using Mustafar.Testing;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mustafar.Serving.Tests;
@@ -92,6 +94,40 @@ public class HealthTests
         var refused = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains("failed to load", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_whose_kernel_self_check_fails_stays_not_ready_names_the_op_and_keeps_running()
+    {
+        // A checkpoint whose weights hold NaN computes NaN in every kernel, float64 included: the check fails it.
+        var folder = TestHost.NewCheckpointFolder();
+        TinyMlp.WriteCheckpoint(folder, TestHost.CheckpointSeed, poisoned: "fc1.weight");
+        await using var host = await TestHost.StartAsync(folder);
+
+        await Eventually.TrueAsync(() => host.App.Services.GetRequiredService<ServingStatus>().State == ServingState.Failed, "the host failed");
+        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        foreach (var part in new[] { "kernel self-check", "linear in=4", "cpu", "float32", "NaN or Inf" })
+            Assert.Contains(part, refused.Status.Detail, StringComparison.Ordinal);
+        var metrics = await host.MetricsAsync();
+        Assert.Contains("mustafar_kernel_selfcheck_shapes{", metrics, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"failed\"", metrics, StringComparison.Ordinal);
+        // Not-ready, not stopped: the operator reads why from the running host.
+        Assert.False(host.App.Lifetime.ApplicationStopping.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task A_healthy_model_reports_its_kernel_self_check_in_metrics()
+    {
+        await using var host = await TestHost.StartServingAsync();
+        var metrics = await host.MetricsAsync();
+        Assert.Matches("mustafar_kernel_selfcheck_shapes\\{[^}]*op=\"linear\"[^}]*outcome=\"passed\"[^}]*\\} 2", metrics);
+        Assert.Contains("mustafar_kernel_selfcheck_seconds", metrics, StringComparison.Ordinal);
+        var report = host.App.Services.GetRequiredService<ModelRuntime<TinyMlp>>().KernelCheck;
+        Assert.NotNull(report);
+        Assert.True(report.Passed);
     }
 
     [Fact]

@@ -17,11 +17,11 @@ public partial class ProtoContractTests
     public static TheoryData<string> ProtoFiles() => new(ProtoPaths());
 
     [Fact]
-    public void All_five_protos_are_present()
+    public void All_six_protos_are_present()
     {
         Assert.Equal(
             ["mustafar/clip/v1/clip_encoder.proto", "mustafar/diffusion/v1/diffusion_encoder.proto", "mustafar/generation/v1/generator.proto",
-             "mustafar/tensor/v1/tensor.proto", "mustafar/vqa/v1/vqa.proto"],
+             "mustafar/serving/v1/kernel_self_check.proto", "mustafar/tensor/v1/tensor.proto", "mustafar/vqa/v1/vqa.proto"],
             ProtoPaths());
     }
 

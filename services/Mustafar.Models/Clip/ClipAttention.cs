@@ -1,11 +1,12 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mustafar.Models.KernelChecks;
 
 namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPAttention: multi-head self-attention with biased q/k/v/out projections.</summary>
-public sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>, IAttentionHeads
 {
     private readonly Linear q_proj;
     private readonly Linear k_proj;
@@ -24,6 +25,10 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>
         out_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
         RegisterComponents();
     }
+
+    long IAttentionHeads.Heads => _heads;
+
+    long IAttentionHeads.HeadDim => _headDim;
 
     /// <param name="hidden">[batch, tokens, hidden]</param>
     /// <param name="mask">Additive mask broadcastable to [batch, heads, tokens, tokens] (the text tower's causal

@@ -24,6 +24,9 @@ public sealed class ClipVisionEncoder : IDisposable
     public LoadReport LoadReport { get; }
     public ClipVisionSource Source { get; }
 
+    /// <summary>The module tree, for the kernel self-check.</summary>
+    public IReadOnlyList<nn.Module> Modules => [_model];
+
     /// <summary>The module, for tests and tools; services go through Encode.</summary>
     internal ClipVisionModel Model => _model;
 

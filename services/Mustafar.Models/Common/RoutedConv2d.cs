@@ -42,6 +42,10 @@ public sealed class RoutedConv2d : nn.Module<Tensor, Tensor>
 
         public long KernelSize { get; }
 
+    public long Stride => _stride[0];
+
+    public long Padding => _padding[0];
+
     /// <summary>The shape class that decides this convolution's route for an input of <paramref name="dtype"/>
     /// on <paramref name="device"/>.</summary>
     public ConvolutionShape Shape(DeviceType device, ScalarType dtype) => new(device, dtype, InChannels, KernelSize * KernelSize);

@@ -42,6 +42,9 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
     public ClipTextModel TextEncoder { get; }
     public AutoencoderKLEncoder Vae { get; }
     public UNet2DConditionModel Unet { get; }
+
+    /// <summary>The module trees, for the kernel self-check.</summary>
+    public IReadOnlyList<nn.Module> Modules => [TextEncoder, Vae, Unet];
     public DdpmNoiseSchedule Schedule { get; }
     public DiffusionModelInfo Info { get; }
 

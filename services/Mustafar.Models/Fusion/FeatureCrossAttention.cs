@@ -2,6 +2,7 @@ using Mustafar.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mustafar.Models.KernelChecks;
 
 namespace Mustafar.Models.Fusion;
 
@@ -11,7 +12,7 @@ namespace Mustafar.Models.Fusion;
 /// multi-head attention with biased projections, and a residual onto the CLIP tokens, so the output keeps CLIP's
 /// token count and width and feeds the usual LLaVA projector.
 /// </summary>
-public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>
+public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>, IAttentionHeads
 {
     private readonly LayerNorm norm_clip;
     private readonly LayerNorm norm_diffusion;
@@ -35,6 +36,10 @@ public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>
         out_proj = nn.Linear(clipChannels, clipChannels, true, device, dtype);
         RegisterComponents();
     }
+
+    long IAttentionHeads.Heads => _heads;
+
+    long IAttentionHeads.HeadDim => q_proj.out_features / _heads;
 
     /// <param name="clip">[batch, clip tokens, clip channels]</param>
     /// <param name="diffusion">[batch, diffusion tokens, diffusion channels]</param>

@@ -13,6 +13,9 @@ namespace Mustafar.Models.Generation;
 public sealed class GeneratorModel : IDisposable
 {
     public LlavaForConditionalGeneration Model { get; }
+
+    /// <summary>The module tree, for the kernel self-check.</summary>
+    public IReadOnlyList<TorchSharp.torch.nn.Module> Modules => [Model];
     public LlamaTextTokenizer Tokenizer { get; }
     public ConversationTemplate Template { get; }
     public GeneratorOptions Options { get; }

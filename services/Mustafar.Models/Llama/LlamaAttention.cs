@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mustafar.Models.KernelChecks;
 
 namespace Mustafar.Models.Llama;
 
@@ -10,7 +11,7 @@ namespace Mustafar.Models.Llama;
 /// step), the query heads that share KV head j (j*g .. j*g+g-1) are folded into the query-length axis:
 /// q [b, heads, t, d] becomes [b, kv_heads, g*t, d] and attends to the unrepeated keys; the mask is laid out to match.
 /// </summary>
-public sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tensor>
+public sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tensor>, IAttentionHeads
 {
     private readonly Linear q_proj;
     private readonly Linear k_proj;
@@ -33,6 +34,10 @@ public sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tens
         o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, config.AttentionBias, device, dtype);
         RegisterComponents();
     }
+
+    long IAttentionHeads.Heads => _heads;
+
+    long IAttentionHeads.HeadDim => _headDim;
 
     /// <param name="hidden">[batch, tokens, hidden]</param>
     public override Tensor forward(Tensor hidden, LlamaForwardContext context)

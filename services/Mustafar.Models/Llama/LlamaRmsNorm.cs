@@ -19,6 +19,11 @@ public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>[hidden]</summary>
+    public Tensor Weight => weight;
+
+    public double Eps => _eps;
+
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();

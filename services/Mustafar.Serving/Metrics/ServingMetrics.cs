@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Mustafar.Models.KernelChecks;
 using Prometheus;
 using TorchSharp;
 
@@ -25,12 +26,14 @@ public sealed class ServingMetrics
     public const string ModelWarmUp = "mustafar_model_warmup_seconds";
     public const string ModelReady = "mustafar_model_ready";
     public const string LiveTensors = "mustafar_torch_live_tensors";
+    public const string KernelSelfCheckShapes = "mustafar_kernel_selfcheck_shapes";
+    public const string KernelSelfCheckDuration = "mustafar_kernel_selfcheck_seconds";
 
     /// <summary>Every series name above, for tests and dashboards.</summary>
     public static IReadOnlyList<string> SeriesNames { get; } =
     [
         RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait, QueueExpired,
-        ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady, LiveTensors,
+        ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady, LiveTensors, KernelSelfCheckShapes, KernelSelfCheckDuration,
     ];
 
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 18); // 0.5 ms .. ~65 s
@@ -49,6 +52,8 @@ public sealed class ServingMetrics
     private readonly Gauge modelLoad;
     private readonly Gauge modelWarmUp;
     private readonly Gauge modelReady;
+    private readonly Gauge kernelSelfCheckShapes;
+    private readonly Gauge kernelSelfCheckDuration;
 
     public ServingMetrics(string modelId)
     {
@@ -72,6 +77,10 @@ public sealed class ServingMetrics
         modelLoad = factory.CreateGauge(ModelLoad, "Seconds the model took to load.");
         modelWarmUp = factory.CreateGauge(ModelWarmUp, "Seconds the model's warm-up took.");
         modelReady = factory.CreateGauge(ModelReady, "1 while the model accepts work, else 0.");
+        kernelSelfCheckShapes = factory.CreateGauge(KernelSelfCheckShapes,
+            "Kernel shapes the start-up self-check compared with float64, by op and outcome (passed, workaround_enabled, failed).",
+            ["op", "outcome"]);
+        kernelSelfCheckDuration = factory.CreateGauge(KernelSelfCheckDuration, "Seconds the start-up kernel self-check took.");
         // Read when scraped: a tensor a forward path forgets to dispose stays counted until a garbage collection
         // finalizes it, and one still referenced stays counted for ever, so a count that keeps growing under steady
         // load is a native leak that the process's RSS would show only much later.
@@ -131,4 +140,11 @@ public sealed class ServingMetrics
     }
 
     internal void SetReady(bool ready) => modelReady.Set(ready ? 1 : 0);
+
+    internal void KernelSelfChecked(KernelCheckReport report)
+    {
+        foreach (var group in report.Results.GroupBy(r => (r.Op, r.Outcome)))
+            kernelSelfCheckShapes.WithLabels(group.Key.Op, KernelCheckOutcomes.Name(group.Key.Outcome)).Set(group.Count());
+        kernelSelfCheckDuration.Set(report.Elapsed.TotalSeconds);
+    }
 }

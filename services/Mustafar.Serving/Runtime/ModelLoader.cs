@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Mustafar.Models.KernelChecks;
 using TorchSharp;
 
 namespace Mustafar.Serving;
@@ -7,9 +8,12 @@ namespace Mustafar.Serving;
 /// <see cref="Load"/> outside any dispose scope (the model's tensors must outlive it), <see cref="WarmUp"/> inside
 /// one. The host reports SERVING only after both have finished.</summary>
 /// <param name="Load">Builds the model from <see cref="ModelLoadContext.ModelPath"/> on the context's device and dtype.</param>
+/// <param name="Modules">The model's module trees, whose kernels the start-up self-check compares with float64
+/// before the host reports ready (<see cref="KernelSelfCheck"/>).</param>
 /// <param name="WarmUp">Runs a representative forward pass so that the first request does not pay for lazy
 /// initialisation; null skips warm-up.</param>
-public sealed record ModelLoader<TModel>(Func<ModelLoadContext, TModel> Load, Action<TModel, ModelLoadContext>? WarmUp = null)
+public sealed record ModelLoader<TModel>(Func<ModelLoadContext, TModel> Load, Func<TModel, IEnumerable<torch.nn.Module>> Modules,
+    Action<TModel, ModelLoadContext>? WarmUp = null)
     where TModel : class;
 
 /// <summary>What a model loader needs, resolved and validated from configuration.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mustafar.Models.KernelChecks;
 using Mustafar.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
@@ -97,7 +98,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
         if (Faults.Active)
             logger.LogWarning("FAULT INJECTION IS ON ({Section}): every request waits {Delay} ms in its batcher's queue before it may run. " +
                 "This is a chaos-testing setting; never use it in production", FaultOptions.Section, Faults.QueueDelayMs);
-        var (loaded, loadTime, warmUpTime, device, dtype) = await Thread.RunUnscopedAsync(() =>
+        var (loaded, loadTime, warmUpTime, device, dtype, kernelCheck) = await Thread.RunUnscopedAsync(() =>
         {
             var context = new ModelLoadContext
             {
@@ -113,21 +114,51 @@ public sealed class ModelRuntime<TModel> where TModel : class
             var started = Stopwatch.GetTimestamp();
             var instance = loader.Load(context) ?? throw new InvalidOperationException("the model loader returned null");
             var loadTime = Stopwatch.GetElapsedTime(started);
+            // Before the warm-up, so that it already takes the routes the check chose.
+            var kernels = KernelSelfCheck.Run(loader.Modules(instance), context.Device, context.DType);
             started = Stopwatch.GetTimestamp();
-            if (loader.WarmUp is { } warmUp)
+            if (loader.WarmUp is { } warmUp && kernels.Passed)
             {
                 using var scope = torch.NewDisposeScope();
                 warmUp(instance, context);
             }
-            return (instance, loadTime, Stopwatch.GetElapsedTime(started), context.Device, context.DType);
+            return (instance, loadTime, Stopwatch.GetElapsedTime(started), context.Device, context.DType, kernels);
         }).ConfigureAwait(false);
         model = loaded;
         DeviceName = device.ToString();
         ComputeDType = TorchDTypes.ToDType(dtype);
+        KernelCheck = kernelCheck;
         Metrics.ModelLoaded(loadTime, warmUpTime);
+        Metrics.KernelSelfChecked(kernelCheck);
+        ReportKernelCheck(kernelCheck);
+        if (!kernelCheck.Passed)
+        {
+            // The model is loaded (GetModelInfo can describe it and the check), but serves nothing.
+            Status.MarkFailed($"{kernelCheck.Summary}: " +
+                string.Join("; ", kernelCheck.Results.Where(r => r.Outcome == KernelCheckOutcome.Failed)));
+            return;
+        }
         logger.LogInformation("Model {Model} loaded on {Device} ({DType}) in {Load:F2} s, warmed up in {WarmUp:F2} s",
             ModelId, DeviceName, Options.DType, loadTime.TotalSeconds, warmUpTime.TotalSeconds);
         Status.MarkReady();
+    }
+
+    /// <summary>The start-up kernel self-check, once the model has loaded.</summary>
+    public KernelCheckReport? KernelCheck { get; private set; }
+
+    private void ReportKernelCheck(KernelCheckReport report)
+    {
+        foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckOutcome.Passed || r.Detail is not null))
+        {
+            var level = result.Outcome switch
+            {
+                KernelCheckOutcome.Failed => LogLevel.Critical,
+                KernelCheckOutcome.WorkaroundEnabled => LogLevel.Warning,
+                _ => LogLevel.Information,
+            };
+            logger.Log(level, "Kernel self-check: {Result}", result);
+        }
+        logger.Log(report.Passed ? LogLevel.Information : LogLevel.Critical, "Model {Model}: {Summary}", ModelId, report.Summary);
     }
 
     /// <summary>Stops every batcher and scheduler, failing what they still hold with <paramref name="reason"/>.</summary>

@@ -5,6 +5,7 @@ using Mustafar.Services.Tests.Host;
 using Mustafar.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
+using Mustafar.Services.Tests.KernelSafety;
 using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
 using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
 
@@ -85,6 +86,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         var info = await clip.Client.GetModelInfoAsync(new GetModelInfoRequest());
         var direct = clip.Direct.Info;
         Assert.Equal("tiny-clip", info.ModelId);
+        KernelSelfCheckAssert.PassedOn(info.KernelSelfCheck, "cpu", "float32", "conv2d", "layer_norm", "linear", "sdpa");
         Assert.Equal((direct.HiddenSize, direct.NumLayers, direct.ImageSize, direct.PatchSize, direct.GridHeight, direct.GridWidth),
             (info.HiddenSize, info.NumLayers, info.ImageSize, info.PatchSize, info.GridHeight, info.GridWidth));
         // A bare CLIP checkpoint takes LLaVA-1.5's settings: penultimate layer, patch tokens, pad to square.

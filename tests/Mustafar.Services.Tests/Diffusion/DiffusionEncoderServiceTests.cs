@@ -8,6 +8,7 @@ using Mustafar.Services.Tests.Host;
 using Mustafar.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
+using Mustafar.Services.Tests.KernelSafety;
 using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
 using LatentMode = Mustafar.Models.Diffusion.LatentMode;
 using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
@@ -133,6 +134,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
     {
         var info = await sd.Client.GetModelInfoAsync(new GetModelInfoRequest());
         var direct = sd.Direct.Info;
+        KernelSelfCheckAssert.PassedOn(info.KernelSelfCheck, "cpu", "float32", "conv2d", "group_norm", "layer_norm", "linear", "sdpa");
         Assert.Equal((DiffusionHostFixture.ModelId, direct.ImageSize, direct.NumTrainTimesteps, direct.MaxPromptTokens),
             (info.ModelId, info.ImageSize, info.NumTrainTimesteps, info.MaxPromptTokens));
         Assert.Equal(direct.Taps.Select(t => (t.Name, t.ModulePath, t.GridHeight, t.GridWidth, t.Channels)),

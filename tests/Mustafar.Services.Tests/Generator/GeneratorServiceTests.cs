@@ -4,6 +4,7 @@ using Mustafar.Generation.V1;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
+using Mustafar.Services.Tests.KernelSafety;
 using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
 using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
 
@@ -75,6 +76,7 @@ public sealed class GeneratorServiceTests(GeneratorHostFixture llava) : IClassFi
     {
         var info = await llava.Client.GetModelInfoAsync(new GetModelInfoRequest());
         var direct = llava.Direct.Info;
+        KernelSelfCheckAssert.PassedOn(info.KernelSelfCheck, "cpu", "float32", "linear", "rms_norm", "sdpa");
         Assert.Equal((GeneratorHostFixture.ModelId, FusionMode.ConcatTokens), (info.ModelId, info.FusionMode));
         Assert.Equal([FusionMode.ConcatTokens], info.SupportedFusionModes);
         Assert.Equal(direct.ExpectedFeatures.Select(s => (s.Name, s.Tokens, s.Channels, s.GridHeight, s.GridWidth)),

@@ -119,6 +119,7 @@ public sealed class TestHost : IAsyncDisposable
             probe.ModelThreads[Environment.CurrentManagedThreadId] = true;
             return TinyMlp.Load(context.ModelPath, context.Device, context.DType);
         },
+        model => [model],
         (model, _) => model.forward(TorchSharp.torch.zeros(1, TinyMlp.Width)));
 
     public Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") => Health.StatusAsync(service);

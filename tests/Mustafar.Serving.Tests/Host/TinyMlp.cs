@@ -31,13 +31,17 @@ public sealed class TinyMlp : nn.Module<Tensor, Tensor>
         return fc2.forward(nn.functional.gelu(fc1.forward(input))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Writes a checkpoint with seeded random weights into <paramref name="folder"/>.</summary>
-    public static void WriteCheckpoint(string folder, long seed)
+    /// <summary>Writes a checkpoint with seeded random weights into <paramref name="folder"/>; the tensor named
+    /// <paramref name="poisoned"/>, if any, is all NaN (a corrupt checkpoint).</summary>
+    public static void WriteCheckpoint(string folder, long seed, string? poisoned = null)
     {
         using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
         torch.manual_seed(seed);
         using var model = new TinyMlp();
-        SafetensorsWriter.Write(Path.Combine(folder, FileName), model.state_dict());
+        var weights = model.state_dict();
+        if (poisoned is not null) weights[poisoned].fill_(double.NaN);
+        SafetensorsWriter.Write(Path.Combine(folder, FileName), weights);
     }
 
     /// <summary>Builds the module and loads it strictly from <paramref name="folder"/>.</summary>

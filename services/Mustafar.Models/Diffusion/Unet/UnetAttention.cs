@@ -2,13 +2,14 @@ using Mustafar.Models.Diffusion.Blocks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mustafar.Models.KernelChecks;
 
 namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' Attention as BasicTransformerBlock builds it: q/k/v without bias (k/v from the text for
 /// cross-attention), scaled dot-product over heads, to_out.0 with bias. The q projection is a tap
 /// ("-Self-Q" for attn1, "-Cross-Q" for attn2).</summary>
-public sealed class UnetAttention : nn.Module
+public sealed class UnetAttention : nn.Module, IAttentionHeads
 {
     private readonly Linear to_q;
     private readonly Linear to_k;
@@ -30,6 +31,10 @@ public sealed class UnetAttention : nn.Module
         _queryPath = path + ".to_q";
         RegisterComponents();
     }
+
+    long IAttentionHeads.Heads => _heads;
+
+    long IAttentionHeads.HeadDim => to_q.out_features / _heads;
 
     /// <param name="hidden">[batch, h*w, dim]</param>
     /// <param name="context">Text states [batch, tokens, context dim] for cross-attention; null for self-attention.</param>
