@@ -17,7 +17,9 @@ namespace Mustafar.Models.Imaging;
 /// <list type="bullet">
 /// <item>empty, unrecognised, unsupported (GIF, BMP, TIFF, ...), truncated or corrupt bytes;</item>
 /// <item>more than <see cref="ImageDecodeOptions.MaxPixels"/> pixels (<see cref="InputTooLargeException"/>),
-/// read from the header before the pixels are decoded, so a decompression bomb costs no memory.</item>
+/// read from the header before the pixels are decoded, so a decompression bomb costs no memory;</item>
+/// <item>a degenerate shape, a long side more than <see cref="ImageDecodeOptions.MaxAspectRatio"/> times the short one, also
+/// from the header.</item>
 /// </list>
 /// PNG text, ICC and other metadata chunks are not decoded at all (ImageSharp would inflate compressed text
 /// without a limit); a PNG's eXIf orientation is read directly from its chunk.
@@ -72,10 +74,20 @@ public static class ImageDecoder
             throw new InvalidInputException(field, $"declares an empty {info.Width}x{info.Height} image");
         if (pixels > options.MaxPixels)
             throw new InputTooLargeException(field, $"is {info.Width}x{info.Height} = {pixels} pixels, more than the limit of {options.MaxPixels}");
+        if (AspectProblem(info.Width, info.Height, options.MaxAspectRatio) is { } aspect) throw new InvalidInputException(field, aspect);
 
         var orientation = format.Name == "PNG" ? PngChunks.ExifOrientation(bytes) : Orientation(info.Metadata.ExifProfile);
         var image = Guard(field, formatName, () => DecodeRgb(encoded, info, options.ApplyExifOrientation ? orientation : 1));
         return new DecodedImage(image, formatName, orientation);
+    }
+
+    /// <summary>Null when long side / short side is within <paramref name="maxRatio"/>, otherwise why not.</summary>
+    private static string? AspectProblem(int width, int height, int maxRatio)
+    {
+        var (shortSide, longSide) = width <= height ? (width, height) : (height, width);
+        return longSide > (long)shortSide * maxRatio
+            ? $"is {width}x{height}: its long side is more than {maxRatio} times its short side, a degenerate aspect ratio"
+            : null;
     }
 
     private static string Formats => string.Join(", ", SupportedFormats.Take(SupportedFormats.Count - 1)) + " or " + SupportedFormats[^1];

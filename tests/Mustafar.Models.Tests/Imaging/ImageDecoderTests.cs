@@ -247,6 +247,28 @@ public sealed class ImageDecoderTests
         Assert.Equal([100, 100, 100, 255, 255, 255, 255, 255, 255], decoded.Image.Pixels);
     }
 
+    [Theory]
+    [InlineData(30_000, 1)]
+    [InlineData(1, 20_000)]
+    [InlineData(1_000_000, 1)]
+    [InlineData(3001, 3)]
+    public void A_degenerate_aspect_ratio_is_refused_from_the_header(int width, int height)
+    {
+        using var strip = new Image<Rgb24>(width, height);
+        var error = Rejects(TestImages.Encode(strip, new PngEncoder()));
+        Assert.Contains($"{width}x{height}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1000 times its short side", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_aspect_ratio_of_a_thousand_is_accepted_and_the_limit_is_an_option()
+    {
+        using var strip = new Image<Rgb24>(3000, 3);
+        var png = TestImages.Encode(strip, new PngEncoder());
+        Assert.Equal(3000, ImageDecoder.Decode(png).Image.Width);
+        Rejects(png, new ImageDecodeOptions { MaxAspectRatio = 999 });
+    }
+
     /// <summary>Inserts a chunk right after IHDR (signature 8 + IHDR 25 bytes).</summary>
     private static byte[] InsertChunk(byte[] png, string type, byte[] data)
     {
