@@ -26,7 +26,9 @@ namespace Mustafar.Models.Imaging;
 /// Conversion to RGB matches PIL's <c>convert('RGB')</c>: alpha is dropped, not composited (a transparent pixel
 /// keeps its stored colour, as in PIL, so transparent areas look however the encoder left them); palette images
 /// take their palette colours; greyscale is replicated to three channels; 16-bit RGB(A) and grey+alpha keep the
-/// high byte (PIL's "RGB;16B" unpacking) and 16-bit greyscale is clipped to 255 (PIL's I -> RGB conversion).
+/// high byte (PIL's "RGB;16B" unpacking), and so does 16-bit greyscale, scaling 0..65535 to 0..255. Pillow
+/// converts 16-bit grey ("I" or "I;16") to 8 bits by clipping at 255, which turns every ordinary 16-bit picture
+/// into a white one; that is a loss no caller wants copied, so this departs from it.
 /// Known differences from PIL: JPEGs are decoded by ImageSharp rather than libjpeg, whose IDCT and chroma
 /// upsampling can differ by a unit or two per pixel; CMYK JPEGs are converted by ImageSharp's colour conversion;
 /// EXIF orientation is applied (see <see cref="ImageDecodeOptions.ApplyExifOrientation"/>); animated files give
@@ -98,7 +100,7 @@ public static class ImageDecoder
         var png = info.Metadata.GetPngMetadata();
         var sixteenBitPng = png.BitDepth == PngBitDepth.Bit16;
         if (sixteenBitPng && png.ColorType == PngColorType.Grayscale)
-            return Convert<L16>(encoded, orientation, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)Math.Min(p.PackedValue, (ushort)255));
+            return Convert<L16>(encoded, orientation, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)(p.PackedValue >> 8));
         if (sixteenBitPng)
             return Convert<Rgba64>(encoded, orientation, static (p, rgb) =>
             {
