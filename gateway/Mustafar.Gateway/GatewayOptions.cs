@@ -49,6 +49,13 @@ public sealed class LimitOptions
     /// <summary>Largest image in pixels (width * height), read from the header before anything decodes it.</summary>
     public long MaxImagePixels { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxImageAspectRatio"/>, the model services' own limit.</summary>
+    public const int DefaultMaxImageAspectRatio = 1000;
+
+    /// <summary>Largest long side / short side of an image, from the header; beyond it the image is refused with
+    /// 400 / INVALID_ARGUMENT (the encoders refuse it too: a 30000x1 strip is no picture for a model).</summary>
+    public int MaxImageAspectRatio { get; set; } = DefaultMaxImageAspectRatio;
+
     /// <summary>Questions answered at once; more are refused with 429 / RESOURCE_EXHAUSTED.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
 

@@ -17,7 +17,8 @@ public static class ImageInspector
 {
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    public static InspectedImage Inspect(ReadOnlySpan<byte> bytes, string field, int maxBytes, long maxPixels)
+    public static InspectedImage Inspect(ReadOnlySpan<byte> bytes, string field, int maxBytes, long maxPixels,
+        int maxAspectRatio = LimitOptions.DefaultMaxImageAspectRatio)
     {
         if (bytes.IsEmpty) throw new InvalidInputException(field, "the image is empty");
         if (bytes.Length > maxBytes)
@@ -29,6 +30,9 @@ public static class ImageInspector
             throw new InvalidInputException(field, $"the {format} header gives an empty size {width}x{height}");
         if ((long)width * height > maxPixels)
             throw new InputTooLargeException(field, $"the image is {width}x{height} = {(long)width * height} pixels; the largest accepted is {maxPixels}");
+        // Checked here too, so that both encoders are not called only to refuse it.
+        if (Math.Max(width, height) > (long)Math.Min(width, height) * maxAspectRatio)
+            throw new InvalidInputException(field, $"the image is {width}x{height}; an image whose long side is more than {maxAspectRatio} times its short side is not accepted");
 
         return new InspectedImage(format, width, height, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }

@@ -31,7 +31,7 @@ public sealed class VqaPipeline(
     {
         var clock = new StageClock(request.ReceivedAt);
         var limits = options.Value.Limits;
-        var image = ImageInspector.Inspect(request.Image.Span, request.ImageField, limits.MaxImageBytes, limits.MaxImagePixels);
+        var image = ImageInspector.Inspect(request.Image.Span, request.ImageField, limits.MaxImageBytes, limits.MaxImagePixels, limits.MaxImageAspectRatio);
         var timings = new StageTimings { DecodeImageMs = clock.ElapsedMs };
 
         var model = await generator.Info.GetAsync(cancellationToken).ConfigureAwait(false);

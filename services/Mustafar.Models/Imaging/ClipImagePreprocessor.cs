@@ -29,17 +29,21 @@ public sealed class ClipImagePreprocessor
         return new PreprocessedImage(Config.Normalization.ToChw(ready), ready.Height, ready.Width, image.Width, image.Height, aspect);
     }
 
-    /// <summary>The uint8 stages (pad, resize, crop) before rescaling and normalising.</summary>
+    /// <summary>The uint8 stages (pad, resize, crop) before rescaling and normalising. Only what the crop keeps
+    /// is resized, and the padded square is never drawn, so the work and memory follow the output size whatever
+    /// the image's aspect ratio (a 20000x1 image padded is a 20000x20000 square: 1.2 GB if drawn).</summary>
     public RgbImage ResizeAndCrop(RgbImage image, ImageAspect aspect)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (aspect == ImageAspect.Pad) image = ImageGeometry.ExpandToSquare(image, Config.PadColor);
-        if (Config.DoResize)
-        {
-            var (width, height) = ResizeTarget(image.Width, image.Height);
-            image = PilResampler.Resize(image, width, height, Config.Resample);
-        }
-        return Config.DoCenterCrop ? ImageGeometry.CenterCrop(image, Config.CropHeight, Config.CropWidth) : image;
+        var canvas = aspect == ImageAspect.Pad ? PaddedImage.Square(image, Config.PadColor) : PaddedImage.Plain(image);
+        var (width, height) = Config.DoResize ? ResizeTarget(canvas.CanvasWidth, canvas.CanvasHeight) : (canvas.CanvasWidth, canvas.CanvasHeight);
+        var window = Config.DoCenterCrop
+            ? PixelWindow.CenterCropOf(width, height, Config.CropWidth, Config.CropHeight)
+            : PixelWindow.Whole(width, height);
+        // An unchanged size is not filtered, so without DoResize this only cuts the window out of the canvas.
+        var resized = PilResampler.Resize(canvas, width, height, window, Config.Resample);
+        // The window already is the crop where the image is large enough; where it is smaller, this pads it.
+        return Config.DoCenterCrop ? ImageGeometry.CenterCrop(resized, Config.CropHeight, Config.CropWidth) : resized;
     }
 
     /// <summary>transformers' <c>get_resize_output_image_size(default_to_square=False)</c>: the short side becomes
@@ -48,8 +52,10 @@ public sealed class ClipImagePreprocessor
     {
         if (Config.ShortestEdge is not { } edge) return (Config.ResizeWidth!.Value, Config.ResizeHeight!.Value);
         var (shortSide, longSide) = width <= height ? (width, height) : (height, width);
-        var newLong = (int)((double)edge * longSide / shortSide);
-        return width <= height ? (edge, newLong) : (newLong, edge);
+        var newLong = Math.Floor((double)edge * longSide / shortSide);
+        if (newLong > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(width), $"resizing {width}x{height} to a shortest edge of {edge} makes a side of {newLong} pixels");
+        return width <= height ? (edge, (int)newLong) : ((int)newLong, edge);
     }
 
     /// <summary>Side lengths of the model input this config produces for a square result, when it is fixed.</summary>

@@ -17,14 +17,18 @@ namespace Mustafar.Models.Imaging;
 /// <list type="bullet">
 /// <item>empty, unrecognised, unsupported (GIF, BMP, TIFF, ...), truncated or corrupt bytes;</item>
 /// <item>more than <see cref="ImageDecodeOptions.MaxPixels"/> pixels (<see cref="InputTooLargeException"/>),
-/// read from the header before the pixels are decoded, so a decompression bomb costs no memory.</item>
+/// read from the header before the pixels are decoded, so a decompression bomb costs no memory;</item>
+/// <item>a degenerate shape, a long side more than <see cref="ImageDecodeOptions.MaxAspectRatio"/> times the short one, also
+/// from the header.</item>
 /// </list>
 /// PNG text, ICC and other metadata chunks are not decoded at all (ImageSharp would inflate compressed text
 /// without a limit); a PNG's eXIf orientation is read directly from its chunk.
 /// Conversion to RGB matches PIL's <c>convert('RGB')</c>: alpha is dropped, not composited (a transparent pixel
 /// keeps its stored colour, as in PIL, so transparent areas look however the encoder left them); palette images
 /// take their palette colours; greyscale is replicated to three channels; 16-bit RGB(A) and grey+alpha keep the
-/// high byte (PIL's "RGB;16B" unpacking) and 16-bit greyscale is clipped to 255 (PIL's I -> RGB conversion).
+/// high byte (PIL's "RGB;16B" unpacking), and so does 16-bit greyscale, scaling 0..65535 to 0..255. Pillow
+/// converts 16-bit grey ("I" or "I;16") to 8 bits by clipping at 255, which turns every ordinary 16-bit picture
+/// into a white one; that is a loss no caller wants copied, so this departs from it.
 /// Known differences from PIL: JPEGs are decoded by ImageSharp rather than libjpeg, whose IDCT and chroma
 /// upsampling can differ by a unit or two per pixel; CMYK JPEGs are converted by ImageSharp's colour conversion;
 /// EXIF orientation is applied (see <see cref="ImageDecodeOptions.ApplyExifOrientation"/>); animated files give
@@ -72,10 +76,20 @@ public static class ImageDecoder
             throw new InvalidInputException(field, $"declares an empty {info.Width}x{info.Height} image");
         if (pixels > options.MaxPixels)
             throw new InputTooLargeException(field, $"is {info.Width}x{info.Height} = {pixels} pixels, more than the limit of {options.MaxPixels}");
+        if (AspectProblem(info.Width, info.Height, options.MaxAspectRatio) is { } aspect) throw new InvalidInputException(field, aspect);
 
         var orientation = format.Name == "PNG" ? PngChunks.ExifOrientation(bytes) : Orientation(info.Metadata.ExifProfile);
         var image = Guard(field, formatName, () => DecodeRgb(encoded, info, options.ApplyExifOrientation ? orientation : 1));
         return new DecodedImage(image, formatName, orientation);
+    }
+
+    /// <summary>Null when long side / short side is within <paramref name="maxRatio"/>, otherwise why not.</summary>
+    private static string? AspectProblem(int width, int height, int maxRatio)
+    {
+        var (shortSide, longSide) = width <= height ? (width, height) : (height, width);
+        return longSide > (long)shortSide * maxRatio
+            ? $"is {width}x{height}: its long side is more than {maxRatio} times its short side, a degenerate aspect ratio"
+            : null;
     }
 
     private static string Formats => string.Join(", ", SupportedFormats.Take(SupportedFormats.Count - 1)) + " or " + SupportedFormats[^1];
@@ -86,7 +100,7 @@ public static class ImageDecoder
         var png = info.Metadata.GetPngMetadata();
         var sixteenBitPng = png.BitDepth == PngBitDepth.Bit16;
         if (sixteenBitPng && png.ColorType == PngColorType.Grayscale)
-            return Convert<L16>(encoded, orientation, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)Math.Min(p.PackedValue, (ushort)255));
+            return Convert<L16>(encoded, orientation, static (p, rgb) => rgb[0] = rgb[1] = rgb[2] = (byte)(p.PackedValue >> 8));
         if (sixteenBitPng)
             return Convert<Rgba64>(encoded, orientation, static (p, rgb) =>
             {

@@ -4,17 +4,14 @@ namespace Mustafar.Models.Imaging;
 public static class ImageGeometry
 {
     /// <summary>
-    /// LLaVA-1.5's <c>expand2square</c>: a square canvas of side max(W, H) filled with <paramref name="background"/>,
-    /// the image pasted at ((side - W) // 2, (side - H) // 2). A square image is returned as is.
+    /// LLaVA-1.5's <c>expand2square</c> drawn: a square canvas of side max(W, H) filled with <paramref name="background"/>,
+    /// the image pasted at ((side - W) // 2, (side - H) // 2). A square image is returned as is. The preprocessing
+    /// resizes a <see cref="PaddedImage"/> instead, which never draws the canvas.
     /// </summary>
     public static RgbImage ExpandToSquare(RgbImage image, Rgb background)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Width == image.Height) return image;
-        var side = Math.Max(image.Width, image.Height);
-        var canvas = RgbImage.Filled(side, side, background);
-        Paste(canvas, image, (side - image.Width) / 2, (side - image.Height) / 2);
-        return canvas;
+        return image.Width == image.Height ? image : PaddedImage.Square(image, background).Draw();
     }
 
     /// <summary>

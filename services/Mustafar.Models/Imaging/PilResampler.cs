@@ -5,155 +5,134 @@ namespace Mustafar.Models.Imaging;
 /// reproduced bit for bit. CLIP and LLaVA preprocess with it, and a model's inputs differ by whole uint8 steps
 /// (1/255/std ≈ 0.015 after normalisation) wherever a resize rounds differently, so "close" is not enough.
 /// What makes it exact: the support grows with the downscale factor (antialiasing); each output pixel's weights
-/// are normalised in double, converted to 22-bit fixed point, accumulated in 32-bit integers from a half-unit
-/// start, shifted and clamped to uint8; the horizontal pass runs first, over only the rows the vertical pass
-/// reads, and its uint8 result feeds the vertical pass. A dimension whose size does not change is not filtered.
+/// are normalised in double, converted to 22-bit fixed point, accumulated as integers from a half-unit start,
+/// shifted and clamped to uint8; the horizontal pass runs first and its uint8 result feeds the vertical pass. A
+/// dimension whose size does not change is not filtered.
+/// <para>Work and memory are bounded by the output, not by the input's shape: only a window of the output is
+/// computed (a centre crop never resizes the columns it throws away), a padded canvas is never drawn (its
+/// background rows all give the same horizontal result, computed once, and only image pixels are read), and the
+/// vertical pass adds each horizontal row into the output sums as soon as it is made, so no intermediate image
+/// exists. Integer sums are associative, so splitting them this way changes no result.</para>
 /// </summary>
 public static class PilResampler
 {
-    /// <summary>Fraction bits of Pillow's fixed-point weights (32 - 8 - 2: 8 bits of pixel, 2 of headroom).</summary>
-    private const int PrecisionBits = 32 - 8 - 2;
-    private const int Half = 1 << (PrecisionBits - 1);
+    private const int Half = 1 << (ResampleWeights.PrecisionBits - 1);
+    private const int C = RgbImage.Channels;
 
-    public static RgbImage Resize(RgbImage source, int width, int height, ResampleFilter filter)
+    public static RgbImage Resize(RgbImage source, int width, int height, ResampleFilter filter) =>
+        Resize(PaddedImage.Plain(source), width, height, PixelWindow.Whole(width, height), filter);
+
+    /// <summary>The <paramref name="window"/> of <paramref name="source"/>'s canvas resized to
+    /// <paramref name="width"/> x <paramref name="height"/>, equal to that part of the full resize.</summary>
+    public static RgbImage Resize(PaddedImage source, int width, int height, PixelWindow window, ResampleFilter filter)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        if (width == source.Width && height == source.Height)
-            return new RgbImage(width, height, (byte[])source.Pixels.Clone());
-
-        var vertical = Weights.Compute(source.Height, height, filter);
-        var image = source;
-        if (width != source.Width)
-        {
-            // Only rows first..last-1 of the source contribute to any output row.
-            var first = vertical.Start(0);
-            var last = vertical.Start(height - 1) + vertical.Count(height - 1);
-            image = Horizontal(source, Weights.Compute(source.Width, width, filter), first, last - first);
-            vertical = vertical.ShiftedBy(-first);
-        }
-        return height != source.Height ? Vertical(image, vertical) : image;
+        window.CheckInside(width, height);
+        var columns = width != source.CanvasWidth
+            ? ResampleWeights.Compute(source.CanvasWidth, width, filter, window.Left, window.Width)
+            : ResampleWeights.Identity(window.Left, window.Width);
+        var rows = height != source.CanvasHeight
+            ? ResampleWeights.Compute(source.CanvasHeight, height, filter, window.Top, window.Height)
+            : ResampleWeights.Identity(window.Top, window.Height);
+        return new Pass(source, columns).Vertical(rows);
     }
 
-    private static RgbImage Horizontal(RgbImage source, Weights weights, int firstRow, int rows)
+    private static byte Clip8(long sum) => (byte)Math.Clamp(sum >> ResampleWeights.PrecisionBits, 0, 255);
+
+    /// <summary>The horizontal pass over one canvas, row by row.</summary>
+    private sealed class Pass
     {
-        const int c = RgbImage.Channels;
-        var output = new RgbImage(weights.OutSize, rows, new byte[weights.OutSize * rows * c]);
-        for (var y = 0; y < rows; y++)
+        private readonly PaddedImage _source;
+        private readonly ResampleWeights _columns;
+        private readonly int _rowBytes;
+
+        /// <summary>The horizontal result of a row of background only.</summary>
+        private readonly byte[] _backgroundRow;
+
+        public Pass(PaddedImage source, ResampleWeights columns)
         {
-            ReadOnlySpan<byte> input = source.Row(y + firstRow);
-            var row = output.Row(y);
-            for (var x = 0; x < weights.OutSize; x++)
-            {
-                var k = weights.Kernel(x);
-                var start = weights.Start(x) * c;
-                int r = Half, g = Half, b = Half;
-                for (var i = 0; i < k.Length; i++)
-                {
-                    var p = start + i * c;
-                    r += input[p] * k[i];
-                    g += input[p + 1] * k[i];
-                    b += input[p + 2] * k[i];
-                }
-                row[x * c] = Clip8(r);
-                row[x * c + 1] = Clip8(g);
-                row[x * c + 2] = Clip8(b);
-            }
-        }
-        return output;
-    }
-
-    private static RgbImage Vertical(RgbImage source, Weights weights)
-    {
-        var rowBytes = source.Width * RgbImage.Channels;
-        var output = new RgbImage(source.Width, weights.OutSize, new byte[rowBytes * weights.OutSize]);
-        var sums = new int[rowBytes];
-        for (var y = 0; y < weights.OutSize; y++)
-        {
-            sums.AsSpan().Fill(Half);
-            var k = weights.Kernel(y);
-            var start = weights.Start(y);
-            // Integer sums: accumulating row by row gives the same result as Pillow's per-pixel loop.
-            for (var i = 0; i < k.Length; i++)
-            {
-                ReadOnlySpan<byte> input = source.Row(start + i);
-                var weight = k[i];
-                for (var j = 0; j < rowBytes; j++) sums[j] += input[j] * weight;
-            }
-            var row = output.Row(y);
-            for (var j = 0; j < rowBytes; j++) row[j] = Clip8(sums[j]);
-        }
-        return output;
-    }
-
-    private static byte Clip8(int sum) => (byte)Math.Clamp(sum >> PrecisionBits, 0, 255);
-
-    /// <summary>For each output index along one axis: the first source index and the fixed-point weights.</summary>
-    private sealed class Weights
-    {
-        private readonly int[] _starts;
-        private readonly int[] _counts;
-        private readonly int[] _fixed;
-        private readonly int _kernelSize;
-
-        public int OutSize => _starts.Length;
-
-        private Weights(int[] starts, int[] counts, int[] fixedWeights, int kernelSize)
-        {
-            _starts = starts;
-            _counts = counts;
-            _fixed = fixedWeights;
-            _kernelSize = kernelSize;
+            (_source, _columns) = (source, columns);
+            _rowBytes = checked(columns.Count * C);
+            _backgroundRow = new byte[_rowBytes];
+            Span<byte> background = [source.Background.R, source.Background.G, source.Background.B];
+            for (var x = 0; x < columns.Count; x++)
+                for (var c = 0; c < C; c++)
+                    _backgroundRow[x * C + c] = Clip8(Half + columns.Sum(x) * background[c]);
         }
 
-        public int Start(int index) => _starts[index];
-        public int Count(int index) => _counts[index];
-        public ReadOnlySpan<int> Kernel(int index) => _fixed.AsSpan(index * _kernelSize, _counts[index]);
-
-        public Weights ShiftedBy(int offset) => new(_starts.Select(s => s + offset).ToArray(), _counts, _fixed, _kernelSize);
-
-        /// <summary>Pillow's precompute_coeffs followed by normalize_coeffs_8bpc, for the box [0, inSize).</summary>
-        public static Weights Compute(int inSize, int outSize, ResampleFilter filter)
+        /// <summary>Each output row is Half + sum of (row weight x horizontal row); the background rows' share is
+        /// their total weight times the one background row, and each image row is made once and added to the
+        /// (few) output rows that read it.</summary>
+        public RgbImage Vertical(ResampleWeights rows)
         {
-            var kernel = ResampleKernels.Kernel(filter);
-            // Pillow receives the box edges as C floats and subtracts them in float.
-            double scale = (float)inSize - 0f;
-            scale /= outSize;
-            var filterScale = Math.Max(scale, 1.0);
-            var support = ResampleKernels.Support(filter) * filterScale;
-            var kernelSize = (int)Math.Ceiling(support) * 2 + 1;
-            if ((long)outSize * kernelSize > int.MaxValue)
-                throw new ArgumentOutOfRangeException(nameof(outSize), $"resizing {inSize} to {outSize} needs too many coefficients");
-
-            var starts = new int[outSize];
-            var counts = new int[outSize];
-            var fixedWeights = new int[outSize * kernelSize];
-            var weights = new double[kernelSize];
-            var inverseScale = 1.0 / filterScale;
-            for (var o = 0; o < outSize; o++)
+            var sums = new long[checked(rows.Count * _rowBytes)];
+            var imageTop = _source.Top;
+            var imageBottom = _source.Top + _source.Image.Height;
+            for (var o = 0; o < rows.Count; o++)
             {
-                var center = 0f + (o + 0.5) * scale;
-                var min = Math.Max((int)(center - support + 0.5), 0);
-                var max = Math.Min((int)(center + support + 0.5), inSize);
-                var count = max - min;
-                var total = 0.0;
-                for (var i = 0; i < count; i++)
-                {
-                    weights[i] = kernel((i + min - center + 0.5) * inverseScale);
-                    total += weights[i];
-                }
-                for (var i = 0; i < count; i++)
-                {
-                    var w = total != 0.0 ? weights[i] / total : weights[i];
-                    fixedWeights[o * kernelSize + i] = w < 0
-                        ? (int)(-0.5 + w * (1 << PrecisionBits))
-                        : (int)(0.5 + w * (1 << PrecisionBits));
-                }
-                starts[o] = min;
-                counts[o] = count;
+                var backgroundWeight = rows.Sum(o) - rows.SumOver(o, imageTop, imageBottom);
+                var sum = sums.AsSpan(o * _rowBytes, _rowBytes);
+                for (var j = 0; j < _rowBytes; j++) sum[j] = Half + backgroundWeight * _backgroundRow[j];
             }
-            return new Weights(starts, counts, fixedWeights, kernelSize);
+
+            var row = new byte[_rowBytes];
+            var (first, last) = (Math.Max(imageTop, rows.Start(0)), Math.Min(imageBottom, rows.End(rows.Count - 1)));
+            int lo = 0, hi = 0;
+            for (var y = first; y < last; y++)
+            {
+                // The outputs that read row y form a run [lo, hi): starts and ends both grow along the outputs.
+                while (lo < rows.Count && rows.End(lo) <= y) lo++;
+                while (hi < rows.Count && rows.Start(hi) <= y) hi++;
+                if (lo >= hi) continue;
+                Horizontal(y, row);
+                for (var o = lo; o < hi; o++)
+                {
+                    long weight = rows.Kernel(o)[y - rows.Start(o)];
+                    if (weight == 0) continue;
+                    var sum = sums.AsSpan(o * _rowBytes, _rowBytes);
+                    for (var j = 0; j < _rowBytes; j++) sum[j] += weight * row[j];
+                }
+            }
+
+            var output = new RgbImage(_columns.Count, rows.Count, new byte[sums.Length]);
+            for (var i = 0; i < sums.Length; i++) output.Pixels[i] = Clip8(sums[i]);
+            return output;
+        }
+
+        /// <summary>The horizontal result of canvas row <paramref name="y"/>, which holds image pixels: columns
+        /// whose support misses the image are background; the others add the image pixels they cover and the
+        /// background times the weight left over.</summary>
+        private void Horizontal(int y, Span<byte> output)
+        {
+            _backgroundRow.CopyTo(output);
+            ReadOnlySpan<byte> input = _source.Image.Row(y - _source.Top);
+            var imageLeft = _source.Left;
+            var imageRight = _source.Left + _source.Image.Width;
+            var background = _source.Background;
+            for (var x = 0; x < _columns.Count; x++)
+            {
+                var start = _columns.Start(x);
+                var from = Math.Max(start, imageLeft);
+                var to = Math.Min(_columns.End(x), imageRight);
+                if (from >= to) continue;
+                var k = _columns.Kernel(x);
+                long r = Half, g = Half, b = Half, inside = 0;
+                for (var i = from; i < to; i++)
+                {
+                    long w = k[i - start];
+                    var p = (i - imageLeft) * C;
+                    r += input[p] * w;
+                    g += input[p + 1] * w;
+                    b += input[p + 2] * w;
+                    inside += w;
+                }
+                var outside = _columns.Sum(x) - inside;
+                output[x * C] = Clip8(r + outside * background.R);
+                output[x * C + 1] = Clip8(g + outside * background.G);
+                output[x * C + 2] = Clip8(b + outside * background.B);
+            }
         }
     }
 }

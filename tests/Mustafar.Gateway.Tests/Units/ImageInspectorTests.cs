@@ -53,4 +53,18 @@ public sealed class ImageInspectorTests
         Assert.Throws<InputTooLargeException>(() => ImageInspector.Inspect(png, "image", 1 << 20, 99));
         ImageInspector.Inspect(png, "image", png.Length, 100);
     }
+
+    [Theory]
+    [InlineData(30_000, 1)]
+    [InlineData(1, 1_000_000)]
+    [InlineData(3001, 3)]
+    public void Refuses_a_degenerate_aspect_ratio_naming_the_field(int width, int height)
+    {
+        var png = TestImages.Png(width, height, 1);
+        var error = Assert.Throws<InvalidInputException>(() => ImageInspector.Inspect(png, "image", 1 << 24, 1L << 30));
+        Assert.Equal("image", error.Field);
+        Assert.Contains($"{width}x{height}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3000, ImageInspector.Inspect(TestImages.Png(3000, 3, 1), "image", 1 << 24, 1L << 30).Width);
+        Assert.Throws<InvalidInputException>(() => ImageInspector.Inspect(TestImages.Png(3000, 3, 1), "image", 1 << 24, 1L << 30, maxAspectRatio: 999));
+    }
 }

@@ -7,6 +7,7 @@ using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
 using Mustafar.Vqa.V1;
+using ClipAspect = Mustafar.Clip.V1.ImageAspect;
 
 namespace Mustafar.IntegrationTests.BadInput;
 
@@ -67,6 +68,9 @@ public static class GrpcCases
         Ask("text, not an image", r => r.Image = ByteString.CopyFrom(MalformedImages.NotAnImage), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         Ask("0 x 0 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.ZeroByZero), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         Ask("zip bomb", r => r.Image = ByteString.CopyFrom(MalformedImages.Bomb(100_000, 100_000)), Outcome.Grpc(StatusCode.ResourceExhausted, "image")),
+        Ask("30000 x 1 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.Strip(30_000, 1)), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        Ask("20000 x 20 PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.Strip(20_000, 20)), Outcome.GrpcOk),
+        Ask("16-bit greyscale PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()), Outcome.GrpcOk),
         new("bomb over the services' pixel cap", f => Ask("", r => r.Image = ByteString.CopyFrom(f.BombOverServiceCap), Outcome.GrpcOk).Send(f),
             Outcome.Grpc(StatusCode.ResourceExhausted, "image")),
         Ask("a 40 MB message (over the receive limit)", r => r.Image = ByteString.CopyFrom(new byte[40 << 20]), Outcome.Grpc(StatusCode.ResourceExhausted)),
@@ -103,6 +107,9 @@ public static class GrpcCases
         return Probes.GrpcAsync(() => f.Clip.EncodeAsync(request, deadline: DeadlineFromNow).ResponseAsync);
     }, expected);
 
+    private static BadInputCase WideClip(int width, int height, ClipAspect aspect, Outcome expected) =>
+        Clip($"{width} x {height} PNG, {aspect}", r => (r.Image, r.Options.Aspect) = (ByteString.CopyFrom(MalformedImages.Strip(width, height)), aspect), expected);
+
     private static IEnumerable<BadInputCase> Clip() =>
     [
         Clip("empty image", r => r.Image = ByteString.Empty, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
@@ -110,6 +117,17 @@ public static class GrpcCases
         Clip("truncated PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.TruncatedPng), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         Clip("zip bomb", r => r.Image = ByteString.CopyFrom(MalformedImages.Bomb(100_000, 100_000)), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         Clip("0 x 0 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.ZeroByZero), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        // Called directly, the encoder refuses a strip past 1000:1 itself; within it, pad and crop both cost the
+        // output only (20000 x 1 padded was a 1.2 GB canvas, 30000 x 1 overflowed, 1000000 x 1 cropped overflowed).
+        WideClip(20_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(1_000_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 20, ClipAspect.Pad, Outcome.GrpcOk),
+        WideClip(20_000, 20, ClipAspect.Crop, Outcome.GrpcOk),
+        WideClip(20, 20_000, ClipAspect.Pad, Outcome.GrpcOk),
+        Clip("16-bit greyscale PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()), Outcome.GrpcOk),
         Clip("select_layer 99", r => r.Options.SelectLayer = 99, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),
         Clip("select_layer int.MinValue", r => r.Options.SelectLayer = int.MinValue, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),
         Clip("unknown select_feature value", r => r.Options.SelectFeature = (FeatureSelect)7, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_feature")),
@@ -129,6 +147,10 @@ public static class GrpcCases
     [
         Diffusion("empty image", r => r.Image = ByteString.Empty, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         Diffusion("zip bomb", r => r.Image = ByteString.CopyFrom(MalformedImages.Bomb(100_000, 100_000)), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        Diffusion("30000 x 1 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.Strip(30_000, 1)), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        Diffusion("1 x 1000000 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.Strip(1, 1_000_000)), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        Diffusion("20 x 20000 PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.Strip(20, 20_000)), Outcome.GrpcOk),
+        Diffusion("16-bit greyscale PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()), Outcome.GrpcOk),
         Diffusion("timestep -1", r => r.Timestep = -1, Outcome.Grpc(StatusCode.InvalidArgument, "timestep")),
         Diffusion("timestep 1000", r => r.Timestep = 1000, Outcome.Grpc(StatusCode.InvalidArgument, "timestep")),
         Diffusion("seed ulong.MaxValue (valid)", r => r.Seed = ulong.MaxValue, Outcome.GrpcOk),

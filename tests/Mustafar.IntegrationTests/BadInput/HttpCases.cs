@@ -78,6 +78,16 @@ public static class HttpCases
         Chat("zip bomb: 100000 x 100000 declared, 300 bytes sent", () => WithImage(MalformedImages.Bomb(100_000, 100_000)), Outcome.Http413(ImageParam)),
         new("bomb within the gateway's pixel cap but over the services'", f => Probes.HttpAsync(f.Http, Probes.Json(WithImage(f.BombOverServiceCap))), Outcome.Http413(ImageParam)),
         Chat("0 x 0 PNG", () => WithImage(MalformedImages.ZeroByZero), Outcome.Http400(ImageParam)),
+        // A strip past 1000:1 is refused from its header by the gateway (the encoders would refuse it too); one
+        // within it is served, padded to a square that is never drawn. 30000 x 1 was 502 upstream_error (overflow).
+        Chat("20000 x 1 PNG (aspect ratio past 1000:1)", () => WithImage(MalformedImages.Strip(20_000, 1)), Outcome.Http400(ImageParam)),
+        Chat("30000 x 1 PNG", () => WithImage(MalformedImages.Strip(30_000, 1)), Outcome.Http400(ImageParam)),
+        Chat("1 x 30000 PNG", () => WithImage(MalformedImages.Strip(1, 30_000)), Outcome.Http400(ImageParam)),
+        Chat("1000000 x 1 PNG", () => WithImage(MalformedImages.Strip(1_000_000, 1)), Outcome.Http400(ImageParam)),
+        Chat("20000 x 20 PNG (1000:1, served)", () => WithImage(MalformedImages.Strip(20_000, 20)), Outcome.HttpOk),
+        Chat("16-bit greyscale PNG (served)", () => WithImage(MalformedImages.SixteenBitGrey()), Outcome.HttpOk),
+        new("30000 x 1 PNG to the form endpoint", f => Probes.HttpAsync(f.Http,
+            Probes.Form(MalformedImages.Strip(30_000, 1), ("question", BadInputFixture.Question), ("max_tokens", "2")), "/v1/vqa"), Outcome.Http400("image")),
         Chat("empty data: URL", () => WithImageUrl("data:image/png;base64,"), Outcome.Http400(ImageParam)),
         Chat("invalid base64", () => WithImageUrl("data:image/png;base64,@@not*base64@@"), Outcome.Http400(ImageParam, "invalid_image_url")),
         Chat("data: URL of a non-image type", () => WithImageUrl("data:text/plain;base64,aGVsbG8="), Outcome.Http400(ImageParam, "invalid_image_url")),

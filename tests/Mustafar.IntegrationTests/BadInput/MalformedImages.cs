@@ -31,4 +31,34 @@ public static class MalformedImages
 
     /// <summary>A PNG whose header says 0 x 0 pixels.</summary>
     public static byte[] ZeroByZero => PngWriter.Rgb(0, 0, []);
+
+    /// <summary>A valid black RGB PNG of any shape: rows of zeros deflate to almost nothing, so a 20000 x 1 strip
+    /// is under 200 bytes and a 1000000 x 1 one a few kilobytes (far under every pixel cap).</summary>
+    public static byte[] Strip(int width, int height)
+    {
+        using var idat = new MemoryStream();
+        using (var deflate = new ZLibStream(idat, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var row = new byte[1 + width * 3]; // filter type 0, then black pixels
+            for (var y = 0; y < height; y++) deflate.Write(row);
+        }
+        return PngWriter.Rgb(width, height, idat.ToArray());
+    }
+
+    /// <summary>A 16-bit greyscale PNG with a gradient from 1000 to 65535 (clipped at 255, as Pillow's conversion
+    /// does, every pixel is white).</summary>
+    public static byte[] SixteenBitGrey(int width = 64, int height = 48)
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L16>(width, height);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                image[x, y] = new SixLabors.ImageSharp.PixelFormats.L16((ushort)(1000 + 64535 * (x + y) / (width + height - 2)));
+        using var png = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, png, new SixLabors.ImageSharp.Formats.Png.PngEncoder
+        {
+            BitDepth = SixLabors.ImageSharp.Formats.Png.PngBitDepth.Bit16,
+            ColorType = SixLabors.ImageSharp.Formats.Png.PngColorType.Grayscale,
+        });
+        return png.ToArray();
+    }
 }

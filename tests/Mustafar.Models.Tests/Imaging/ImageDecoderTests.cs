@@ -237,14 +237,38 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
-    public void Sixteen_bit_grey_is_clipped_to_255_as_pil_does()
+    public void Sixteen_bit_grey_is_scaled_to_eight_bits_not_clipped_to_white()
     {
-        using var deep = new Image<L16>(3, 1);
+        // Pillow clips 16-bit grey at 255, so an ordinary 16-bit picture (values in the thousands) came out white.
+        using var deep = new Image<L16>(4, 1);
         deep[0, 0] = new L16(100);
-        deep[1, 0] = new L16(300);
-        deep[2, 0] = new L16(65535);
+        deep[1, 0] = new L16(0x4000);
+        deep[2, 0] = new L16(0x80FF);
+        deep[3, 0] = new L16(65535);
         var decoded = ImageDecoder.Decode(TestImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Grayscale }));
-        Assert.Equal([100, 100, 100, 255, 255, 255, 255, 255, 255], decoded.Image.Pixels);
+        Assert.Equal([0, 0, 0, 0x40, 0x40, 0x40, 0x80, 0x80, 0x80, 255, 255, 255], decoded.Image.Pixels);
+    }
+
+    [Theory]
+    [InlineData(30_000, 1)]
+    [InlineData(1, 20_000)]
+    [InlineData(1_000_000, 1)]
+    [InlineData(3001, 3)]
+    public void A_degenerate_aspect_ratio_is_refused_from_the_header(int width, int height)
+    {
+        using var strip = new Image<Rgb24>(width, height);
+        var error = Rejects(TestImages.Encode(strip, new PngEncoder()));
+        Assert.Contains($"{width}x{height}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1000 times its short side", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_aspect_ratio_of_a_thousand_is_accepted_and_the_limit_is_an_option()
+    {
+        using var strip = new Image<Rgb24>(3000, 3);
+        var png = TestImages.Encode(strip, new PngEncoder());
+        Assert.Equal(3000, ImageDecoder.Decode(png).Image.Width);
+        Rejects(png, new ImageDecodeOptions { MaxAspectRatio = 999 });
     }
 
     /// <summary>Inserts a chunk right after IHDR (signature 8 + IHDR 25 bytes).</summary>
