@@ -54,6 +54,7 @@ public static class GatewayEndpoints
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(ProxyFailures.WriteGrpcStatusAsync);
+            proxy.Use(HealthyDestinations.KeepHealthyAsync);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -71,6 +71,16 @@ public static class ErrorMapping
         _ => StatusCodes.Status502BadGateway,
     };
 
+    /// <summary>The Retry-After of a 429 or 503: a full queue drains within about a second; a pool without a healthy
+    /// destination gets one back at the next active probe at the earliest (every 5 s by default). Clients such as
+    /// the OpenAI SDKs wait as long as it says before they retry.</summary>
+    public static int? RetryAfterSeconds(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Overloaded => 1,
+        ErrorKind.Unavailable => 5,
+        _ => null,
+    };
+
     /// <summary>The "type" of an OpenAI error object.</summary>
     public static string OpenAiType(ErrorKind kind) => kind switch
     {

@@ -22,6 +22,8 @@ public static class ErrorResponses
         }
         context.Response.StatusCode = error.HttpStatus;
         if (error.Kind == ErrorKind.Unauthenticated) context.Response.Headers.WWWAuthenticate = "Bearer";
+        if (ErrorMapping.RetryAfterSeconds(error.Kind) is { } seconds)
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await context.Response.WriteAsJsonAsync(Body(error), ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
     }
 
