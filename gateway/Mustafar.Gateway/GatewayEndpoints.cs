@@ -50,9 +50,11 @@ public static class GatewayEndpoints
         app.MapGrpcHealthChecksService();
 
         // /mustafar.clip.v1.ClipEncoder/* and the other pools, load-balanced and health-checked; a failed forward of a
-        // gRPC call answers with a gRPC status that names the pool (the standard steps follow, in YARP's order).
+        // gRPC call answers with a gRPC status that names the pool; what is not gRPC is refused before it is forwarded,
+        // and only healthy destinations are picked (the standard steps follow, in YARP's order).
         app.MapReverseProxy(proxy =>
         {
+            proxy.Use(GrpcContentType.RefuseOthersAsync);
             proxy.Use(ProxyFailures.WriteGrpcStatusAsync);
             proxy.Use(HealthyDestinations.KeepHealthyAsync);
             proxy.UseSessionAffinity();

@@ -60,6 +60,13 @@ public static class HttpCases
 
     private static JsonObject WithImage(byte[] image) => GatewayClient.ChatBody(image, BadInputFixture.Question, stream: false, maxTokens: 2);
 
+    private static ByteArrayContent Bytes(int length, string? contentType)
+    {
+        var content = new ByteArrayContent(new byte[length]);
+        if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        return content;
+    }
+
     private static JsonObject WithBypass(JsonObject body)
     {
         body["mustafar"] = new JsonObject { ["bypass_cache"] = true };
@@ -123,6 +130,10 @@ public static class HttpCases
             Outcome.Http(415, null, "invalid_request_error", "invalid_content_type")),
         new("JSON to the form endpoint", f => Probes.HttpAsync(f.Http, Probes.Json(Good()), "/v1/vqa"),
             Outcome.Http(415, null, "invalid_request_error", "invalid_content_type")),
+        .. new[] { "application/json", "text/plain", "application/grpc-web", null }.Select(contentType =>
+            new BadInputCase($"{contentType ?? "no"} Content-Type to a proxied gRPC method, 5 times (never forwarded, never blames the destination)",
+                f => RepeatedAsync(5, () => Probes.HttpAsync(f.GrpcPortHttp, Bytes(256 * 1024, contentType), "/mustafar.clip.v1.ClipEncoder/Encode", http2: true)),
+                Outcome.Http(415, null, "invalid_request_error", "invalid_content_type"))),
         ChatText("malformed JSON", () => """{"max_tokens": tru}""", Outcome.Http400("max_tokens", "invalid_json")),
         ChatText("truncated JSON", () => Good().ToJsonString()[..40], Outcome.Http400(null, "invalid_json")),
         ChatText("empty body", () => "", Outcome.Http400(null, "invalid_json")),
