@@ -46,7 +46,9 @@ public sealed class UnhealthyPoolTests : IAsyncLifetime
         var body = await readyz.Content.ReadAsStringAsync();
         Assert.True(readyz.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, body);
         Assert.Contains("\"cluster\":\"clip\",\"destinations\":1,\"available\":0", body, StringComparison.Ordinal);
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await new Health.HealthClient(_gateway.Grpc).StatusAsync());
+        var health = new Health.HealthClient(_gateway.Grpc);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await health.StatusAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await health.StatusAsync("mustafar.vqa.v1.VisualQuestionAnswering"));
     }
 
     [Fact]
