@@ -32,6 +32,11 @@ public static class GatewayEndpoints
         app.MapGet("/v1/models", (HttpContext context, ModelsEndpoint endpoint) => endpoint.ListAsync(context));
         app.MapGet("/v1/models/{id}", (HttpContext context, string id, ModelsEndpoint endpoint) => endpoint.GetAsync(context, id));
 
+        MethodNotAllowed.Map(app, "/v1/chat/completions", HttpMethods.Post);
+        MethodNotAllowed.Map(app, "/v1/vqa", HttpMethods.Post);
+        MethodNotAllowed.Map(app, "/v1/models", HttpMethods.Get);
+        MethodNotAllowed.Map(app, "/v1/models/{id}", HttpMethods.Get);
+
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapGet("/readyz", (Readiness readiness) =>
         {

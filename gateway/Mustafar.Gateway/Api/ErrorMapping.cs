@@ -62,6 +62,7 @@ public static class ErrorMapping
         ErrorKind.InvalidInput => StatusCodes.Status400BadRequest,
         ErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
         ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ErrorKind.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         ErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         ErrorKind.Overloaded => StatusCodes.Status429TooManyRequests,
@@ -84,7 +85,7 @@ public static class ErrorMapping
     /// <summary>The "type" of an OpenAI error object.</summary>
     public static string OpenAiType(ErrorKind kind) => kind switch
     {
-        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.TooLarge or ErrorKind.UnsupportedMediaType => "invalid_request_error",
+        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.MethodNotAllowed or ErrorKind.TooLarge or ErrorKind.UnsupportedMediaType => "invalid_request_error",
         ErrorKind.Unauthenticated => "authentication_error",
         ErrorKind.Overloaded => "rate_limit_error",
         ErrorKind.Timeout => "timeout_error",
@@ -97,6 +98,7 @@ public static class ErrorMapping
         ErrorKind.InvalidInput or ErrorKind.UnsupportedMediaType => StatusCode.InvalidArgument,
         ErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         ErrorKind.NotFound => StatusCode.NotFound,
+        ErrorKind.MethodNotAllowed => StatusCode.Unimplemented,
         ErrorKind.TooLarge or ErrorKind.Overloaded => StatusCode.ResourceExhausted,
         ErrorKind.Unavailable => StatusCode.Unavailable,
         ErrorKind.Timeout => StatusCode.DeadlineExceeded,
