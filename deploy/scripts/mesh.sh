@@ -113,7 +113,10 @@ up() {
 
   echo "mesh: waiting for readiness (models load and warm up first)"
   cli wait-ready --timeout 600 "http://127.0.0.1:$clip_http/readyz" "http://127.0.0.1:$diff_http/readyz" \
-    "http://127.0.0.1:$gen_http/readyz" "http://127.0.0.1:$gw_http/readyz" || fail_with_logs "the mesh did not become ready"
+    "http://127.0.0.1:$gen_http/readyz" || fail_with_logs "the mesh did not become ready"
+  # Only then the gateway: it takes no requests on a service its probes last found still loading, and says so
+  # until a probe finds it ready (asked earlier, it can say ready before its first probes).
+  cli wait-ready --timeout 120 "http://127.0.0.1:$gw_http/readyz" || fail_with_logs "the gateway did not find the services ready"
 
   cat > "$state/endpoints" <<EOT
 gateway HTTP        http://127.0.0.1:$gw_http   (POST /v1/chat/completions, /v1/vqa, GET /v1/models, /metrics)

@@ -32,6 +32,11 @@ public static class GatewayEndpoints
         app.MapGet("/v1/models", (HttpContext context, ModelsEndpoint endpoint) => endpoint.ListAsync(context));
         app.MapGet("/v1/models/{id}", (HttpContext context, string id, ModelsEndpoint endpoint) => endpoint.GetAsync(context, id));
 
+        MethodNotAllowed.Map(app, "/v1/chat/completions", HttpMethods.Post);
+        MethodNotAllowed.Map(app, "/v1/vqa", HttpMethods.Post);
+        MethodNotAllowed.Map(app, "/v1/models", HttpMethods.Get);
+        MethodNotAllowed.Map(app, "/v1/models/{id}", HttpMethods.Get);
+
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapGet("/readyz", (Readiness readiness) =>
         {
@@ -50,10 +55,13 @@ public static class GatewayEndpoints
         app.MapGrpcHealthChecksService();
 
         // /mustafar.clip.v1.ClipEncoder/* and the other pools, load-balanced and health-checked; a failed forward of a
-        // gRPC call answers with a gRPC status that names the pool (the standard steps follow, in YARP's order).
+        // gRPC call answers with a gRPC status that names the pool; what is not gRPC is refused before it is forwarded,
+        // and only healthy destinations are picked (the standard steps follow, in YARP's order).
         app.MapReverseProxy(proxy =>
         {
+            proxy.Use(GrpcContentType.RefuseOthersAsync);
             proxy.Use(ProxyFailures.WriteGrpcStatusAsync);
+            proxy.Use(HealthyDestinations.KeepHealthyAsync);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -10,6 +10,8 @@ public enum ErrorKind
     Unauthenticated,
     /// <summary>Unknown model (404, NOT_FOUND).</summary>
     NotFound,
+    /// <summary>The path exists but not for this HTTP method (405, with Allow; HTTP only).</summary>
+    MethodNotAllowed,
     /// <summary>A size limit of the gateway or a service (413, RESOURCE_EXHAUSTED).</summary>
     TooLarge,
     /// <summary>The body is not in the media type the endpoint reads (415; HTTP only).</summary>

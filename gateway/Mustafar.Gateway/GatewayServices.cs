@@ -8,6 +8,7 @@ using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Gateway.Routing;
+using Mustafar.Vqa.V1;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -65,8 +66,11 @@ public static class GatewayServices
             grpc.MaxReceiveMessageSize = (int)Math.Min(settings.Limits.MaxRequestBodyBytes, int.MaxValue);
             grpc.MaxSendMessageSize = settings.Limits.MaxGrpcMessageBytes;
         });
-        services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<Readiness>("ready");
+        GatewayReflection.Add(services);
+        // The whole server ("") and the gateway's own service by name, as the model services register theirs; both
+        // are the gateway's readiness.
+        services.AddGrpcHealthChecks(health => health.Services.Map(VisualQuestionAnswering.Descriptor.FullName, _ => true))
+            .AddCheck<Readiness>("ready");
 
         services.AddRateLimiter(limiter =>
         {

@@ -27,7 +27,9 @@ public sealed class GatewaySettings
         Set($"{c}:HttpRequest:VersionPolicy", "RequestVersionExact");
         Set($"{c}:HealthCheck:Active:Enabled", "true");
         Set($"{c}:HealthCheck:Active:Interval", probeInterval ?? TimeSpan.FromSeconds(1));
-        Set($"{c}:HealthCheck:Active:Timeout", TimeSpan.FromSeconds(1));
+        // A probe that times out takes the destination out (a pool never hands out unhealthy destinations), so the
+        // timeout is generous for a loaded test machine; a stopped or unready server fails its probe at once anyway.
+        Set($"{c}:HealthCheck:Active:Timeout", TimeSpan.FromSeconds(5));
         Set($"{c}:HealthCheck:Active:Policy", "ConsecutiveFailures");
         Set($"{c}:HealthCheck:Active:Path", "/readyz");
         Set($"{c}:HealthCheck:Passive:Enabled", "true");

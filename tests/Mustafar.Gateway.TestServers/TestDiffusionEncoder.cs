@@ -26,6 +26,9 @@ public sealed class TestDiffusionEncoder : DiffusionEncoder.DiffusionEncoderBase
     public int GuidedCalls => Volatile.Read(ref _guided);
     public CallGate Gate { get; } = new();
 
+    /// <summary>Refuses every image as a real encoder refuses one it cannot decode (INVALID_ARGUMENT naming "image").</summary>
+    public bool RejectImages { get; set; }
+
     private static readonly TapInfo[] Taps =
     [
         new() { Name = SmallTap, ModulePath = "up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_q", GridHeight = 2, GridWidth = 2, Channels = Channels },
@@ -61,6 +64,8 @@ public sealed class TestDiffusionEncoder : DiffusionEncoder.DiffusionEncoderBase
         else if (variant == FeatureVariant.Unconditional) Interlocked.Increment(ref _unconditional);
         else Interlocked.Increment(ref _guided);
         await Gate.PassAsync(context.CancellationToken).ConfigureAwait(false);
+        if (RejectImages)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "image: not a PNG, JPEG or WebP image"), new Metadata { { ErrorTrailers.Field, "image" } });
         if (variant == FeatureVariant.Conditional && request.Prompt.Length == 0)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "prompt: the CONDITIONAL variant needs a prompt"));
         var timestep = request.HasTimestep ? request.Timestep : 50;

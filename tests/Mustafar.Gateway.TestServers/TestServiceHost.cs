@@ -13,7 +13,7 @@ namespace Mustafar.Gateway.TestServers;
 /// Hosts one test gRPC service the way the real model services are hosted: gRPC over h2c on one loopback port,
 /// and HTTP/1 <c>/healthz</c> and <c>/readyz</c> on another (what the gateway's destination Address and Health point
 /// at). <see cref="Ready"/> switches /readyz between 200 and 503; <see cref="Files"/> serves static bytes (for
-/// remote-image tests).
+/// remote-image tests), also behind a redirect (/redirect/{name}).
 /// </summary>
 public sealed class TestServiceHost : IAsyncDisposable
 {
@@ -57,6 +57,7 @@ public sealed class TestServiceHost : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Ok());
         app.MapGet("/readyz", () => host.Ready ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/files/{name}", (string name) => host.Files.TryGetValue(name, out var bytes) ? Results.Bytes(bytes, "image/png") : Results.NotFound());
+        app.MapGet("/redirect/{name}", (string name) => Results.Redirect($"/files/{name}"));
         await app.StartAsync().ConfigureAwait(false);
         return host;
     }

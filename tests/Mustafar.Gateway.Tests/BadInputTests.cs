@@ -210,5 +210,46 @@ public sealed class BadInputTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         using var missing = await ChatApi.PostAsync(gateway.Http, ChatApi.Request($"{Mesh.GeneratorHost.HealthAddress}/files/missing.png", "Q?"));
         var error = await ChatApi.ErrorAsync(missing, (int)HttpStatusCode.BadRequest);
         Assert.Equal("image_fetch_failed", error.GetProperty("code").GetString());
+        Assert.Equal("fetching the image failed: HTTP 404", error.GetProperty("message").GetString()); // nothing about redirects
+
+        using var redirected = await ChatApi.PostAsync(gateway.Http, ChatApi.Request($"{Mesh.GeneratorHost.HealthAddress}/redirect/photo.png", "Q?"));
+        error = await ChatApi.ErrorAsync(redirected, (int)HttpStatusCode.BadRequest);
+        Assert.Equal("fetching the image failed: HTTP 302 (redirects are not followed)", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_zero_max_completion_tokens_names_max_completion_tokens()
+    {
+        var body = ChatApi.Request(Image, "Q?");
+        body.Remove("max_tokens");
+        body["max_completion_tokens"] = 0;
+        await ExpectErrorAsync(body, 400, "max_completion_tokens", "invalid_value");
+    }
+
+    [Fact]
+    public async Task A_form_integer_past_its_range_is_out_of_range_not_not_an_integer()
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(TestImages.Unique()), "image", "a.png" },
+            { new StringContent("Q?"), "question" },
+            { new StringContent("2147483648"), "max_tokens" },
+        };
+        var error = await ChatApi.ErrorAsync(await Mesh.Gateway.Http.PostAsync("/v1/vqa", form), 400);
+        Assert.Equal("max_tokens", error.GetProperty("param").GetString());
+        Assert.Equal("2147483648 is out of range: an integer from -2147483648 to 2147483647", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/chat/completions", "POST")]
+    [InlineData("PUT", "/v1/vqa", "POST")]
+    [InlineData("POST", "/v1/models", "GET")]
+    [InlineData("DELETE", "/v1/models/some-model", "GET")]
+    public async Task A_known_path_with_the_wrong_method_is_405_with_allow(string method, string path, string allowed)
+    {
+        using var response = await Mesh.Gateway.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(allowed, string.Join(",", response.Content.Headers.Allow));
+        var error = await ChatApi.ErrorAsync(response, 405);
+        Assert.Equal("method_not_allowed", error.GetProperty("code").GetString());
     }
 }

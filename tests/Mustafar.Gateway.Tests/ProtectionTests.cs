@@ -68,6 +68,7 @@ public sealed class ProtectionTests(MeshFixture fixture) : IClassFixture<MeshFix
             {
                 var error = await ChatApi.ErrorAsync(second, 429);
                 Assert.Equal("rate_limit_error", error.GetProperty("type").GetString());
+                Assert.NotNull(second.Headers.RetryAfter?.Delta);
             }
             var grpc = await Assert.ThrowsAsync<RpcException>(async () =>
             {

@@ -35,4 +35,47 @@ public sealed class ProxyFailureTests : IAsyncLifetime
         var info = await new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(_mesh.Gateway.Grpc).GetModelInfoAsync(new Mustafar.Clip.V1.GetModelInfoRequest());
         Assert.False(string.IsNullOrEmpty(info.ModelId));
     }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("text/plain")]
+    [InlineData("application/grpc-web")]
+    [InlineData(null)]
+    public async Task A_wrong_content_type_on_a_proxied_route_is_always_415_and_never_reaches_or_marks_the_destination(string? contentType)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_mesh.Gateway.GrpcPort}") };
+        var calls0 = _mesh.ClipEncodeCalls;
+        var outcomes = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            // A body the destination would still be receiving when it refused the call.
+            using var content = new ByteArrayContent(new byte[256 * 1024]);
+            if (contentType is not null) content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/mustafar.clip.v1.ClipEncoder/Encode")
+            {
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = content,
+            };
+            try
+            {
+                using var response = await http.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                var grpcStatus = response.Headers.TryGetValues("grpc-status", out var status) ? "grpc-status " + status.First() : "";
+                outcomes.Add($"{(int)response.StatusCode} {grpcStatus} {body}");
+            }
+            catch (HttpRequestException error)
+            {
+                outcomes.Add($"{error.GetType().Name}: {error.Message}");
+            }
+        }
+
+        Assert.All(outcomes, o => Assert.StartsWith("415 ", o, StringComparison.Ordinal));
+        Assert.All(outcomes, o => Assert.Contains("\"code\":\"invalid_content_type\"", o, StringComparison.Ordinal));
+        Assert.Equal(calls0, _mesh.ClipEncodeCalls);
+        var proxy = (Yarp.ReverseProxy.IProxyStateLookup)_mesh.Gateway.Services.GetService(typeof(Yarp.ReverseProxy.IProxyStateLookup))!;
+        Assert.True(proxy.TryGetCluster("clip", out var clip));
+        Assert.All(clip.DestinationsState.AllDestinations, d => Assert.NotEqual(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, d.Health.Passive));
+        await A_reachable_destination_on_a_proxied_route_still_answers();
+    }
 }

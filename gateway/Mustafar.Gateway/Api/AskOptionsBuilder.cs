@@ -43,12 +43,14 @@ public static class AskOptionsBuilder
     /// <summary>OpenAI's sampling fields. The generator checks ranges against its model; the gateway refuses only
     /// what can never be valid.</summary>
     /// <param name="seedField">The name of the seed field in the caller's API.</param>
-    public static SamplingParams Sampling(int? maxTokens, float? temperature, float? topP, long? seed, IEnumerable<string> stop, string seedField = "seed")
+    /// <param name="maxTokensField">The field the caller sent the token limit in (OpenAI has two names for it).</param>
+    public static SamplingParams Sampling(int? maxTokens, float? temperature, float? topP, long? seed, IEnumerable<string> stop,
+        string seedField = "seed", string maxTokensField = "max_tokens")
     {
         var sampling = new SamplingParams();
         if (maxTokens is { } max)
         {
-            if (max < 1) throw new InvalidInputException("max_tokens", $"{max} is not a positive number of tokens");
+            if (max < 1) throw new InvalidInputException(maxTokensField, $"{max} is not a positive number of tokens");
             sampling.MaxNewTokens = max;
         }
         if (temperature is { } temp)

@@ -24,7 +24,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             JsonInput.RequireJson(context.Request);
             var request = await ReadAsync(context, scope.Token).ConfigureAwait(false);
             var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
-                request.Seed, ReadStop(request.Stop));
+                request.Seed, ReadStop(request.Stop), maxTokensField: request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
             var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
                 AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
             var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);

@@ -62,6 +62,7 @@ public static class ErrorMapping
         ErrorKind.InvalidInput => StatusCodes.Status400BadRequest,
         ErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
         ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ErrorKind.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         ErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         ErrorKind.Overloaded => StatusCodes.Status429TooManyRequests,
@@ -71,10 +72,20 @@ public static class ErrorMapping
         _ => StatusCodes.Status502BadGateway,
     };
 
+    /// <summary>The Retry-After of a 429 or 503: a full queue drains within about a second; a pool without a healthy
+    /// destination gets one back at the next active probe at the earliest (every 5 s by default). Clients such as
+    /// the OpenAI SDKs wait as long as it says before they retry.</summary>
+    public static int? RetryAfterSeconds(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Overloaded => 1,
+        ErrorKind.Unavailable => 5,
+        _ => null,
+    };
+
     /// <summary>The "type" of an OpenAI error object.</summary>
     public static string OpenAiType(ErrorKind kind) => kind switch
     {
-        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.TooLarge or ErrorKind.UnsupportedMediaType => "invalid_request_error",
+        ErrorKind.InvalidInput or ErrorKind.NotFound or ErrorKind.MethodNotAllowed or ErrorKind.TooLarge or ErrorKind.UnsupportedMediaType => "invalid_request_error",
         ErrorKind.Unauthenticated => "authentication_error",
         ErrorKind.Overloaded => "rate_limit_error",
         ErrorKind.Timeout => "timeout_error",
@@ -87,6 +98,7 @@ public static class ErrorMapping
         ErrorKind.InvalidInput or ErrorKind.UnsupportedMediaType => StatusCode.InvalidArgument,
         ErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         ErrorKind.NotFound => StatusCode.NotFound,
+        ErrorKind.MethodNotAllowed => StatusCode.Unimplemented,
         ErrorKind.TooLarge or ErrorKind.Overloaded => StatusCode.ResourceExhausted,
         ErrorKind.Unavailable => StatusCode.Unavailable,
         ErrorKind.Timeout => StatusCode.DeadlineExceeded,

@@ -20,8 +20,16 @@ public static class ErrorResponses
             WriteGrpcStatus(context, ErrorMapping.GrpcStatus(error.Kind), ErrorMapping.GrpcMessage(error));
             return;
         }
+        await WriteHttpAsync(context, error).ConfigureAwait(false);
+    }
+
+    /// <summary>The error as HTTP status and JSON, also for a request that claims to be gRPC.</summary>
+    public static async Task WriteHttpAsync(HttpContext context, GatewayError error)
+    {
         context.Response.StatusCode = error.HttpStatus;
         if (error.Kind == ErrorKind.Unauthenticated) context.Response.Headers.WWWAuthenticate = "Bearer";
+        if (ErrorMapping.RetryAfterSeconds(error.Kind) is { } seconds)
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await context.Response.WriteAsJsonAsync(Body(error), ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
     }
 

@@ -58,7 +58,11 @@ public sealed class ImageUrls(IHttpClientFactory httpClients, IOptions<GatewayOp
             var client = httpClients.CreateClient(HttpClientName);
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
-                throw new GatewayException(ErrorKind.InvalidInput, $"fetching the image failed: HTTP {(int)response.StatusCode} (redirects are not followed)", field, "image_fetch_failed");
+            {
+                // Only a redirect is refused for what it is; any other status is the image server's answer.
+                var why = (int)response.StatusCode is >= 300 and < 400 ? " (redirects are not followed)" : "";
+                throw new GatewayException(ErrorKind.InvalidInput, $"fetching the image failed: HTTP {(int)response.StatusCode}{why}", field, "image_fetch_failed");
+            }
             var max = settings.Limits.MaxImageBytes;
             if (response.Content.Headers.ContentLength > max)
                 throw new InputTooLargeException(field, $"the remote image has {response.Content.Headers.ContentLength} bytes; the largest accepted is {max}");

@@ -2,14 +2,16 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
+using Mustafar.Gateway.Routing;
 using Mustafar.Generation.V1;
 using Yarp.ReverseProxy;
 
 namespace Mustafar.Gateway.Api;
 
 /// <summary>
-/// Whether the gateway can answer questions now: the generator and CLIP pools have an available destination, and
-/// so does the diffusion pool unless the generator is known to be CLIP-only. Redis is not required (the cache is
+/// Whether the gateway can answer questions now: the generator and CLIP pools have a healthy destination
+/// (<see cref="HealthyDestinations"/>, what the pipeline and the proxied routes pick from), and so does the diffusion
+/// pool unless the generator is known to be CLIP-only. Redis is not required (the cache is
 /// optional by design), but its state is reported. Serves /readyz and the gRPC health service.
 /// </summary>
 public sealed class Readiness(IProxyStateLookup proxyState, IOptions<GatewayOptions> options, GeneratorClient generator, RedisConnection redis) : IHealthCheck
@@ -29,7 +31,7 @@ public sealed class Readiness(IProxyStateLookup proxyState, IOptions<GatewayOpti
 
     private PoolState State(string cluster, bool required) =>
         proxyState.TryGetCluster(cluster, out var state)
-            ? new PoolState(cluster, state.DestinationsState.AllDestinations.Count, state.DestinationsState.AvailableDestinations.Count, required)
+            ? new PoolState(cluster, state.DestinationsState.AllDestinations.Count, HealthyDestinations.Of(state).Count, required)
             : new PoolState(cluster, 0, 0, required);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

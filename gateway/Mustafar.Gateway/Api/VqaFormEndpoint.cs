@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
@@ -87,14 +88,23 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
 
     private static string? Text(IFormCollection form, string name) => form.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;
 
-    private static int? Int(IFormCollection form, string name) => Parse(form, name, "an integer",
-        (string s, out int v) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v));
+    private static int? Int(IFormCollection form, string name) => Integer<int>(form, name);
 
-    private static long? Long(IFormCollection form, string name) => Parse(form, name, "an integer",
-        (string s, out long v) => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v));
+    private static long? Long(IFormCollection form, string name) => Integer<long>(form, name);
 
-    private static ulong? ULong(IFormCollection form, string name) => Parse(form, name, "an integer from 0 to 18446744073709551615",
-        (string s, out ulong v) => ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v));
+    private static ulong? ULong(IFormCollection form, string name) => Integer<ulong>(form, name);
+
+    /// <summary>An integer field: a value that is not an integer and one that is an integer out of the type's range
+    /// are different mistakes and say so ("2147483648" is an integer, just too large).</summary>
+    private static T? Integer<T>(IFormCollection form, string name) where T : struct, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        if (Text(form, name) is not { } text) return null;
+        if (!BigInteger.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            throw new InvalidInputException(name, $"'{text}' is not an integer");
+        if (value < BigInteger.CreateChecked(T.MinValue) || value > BigInteger.CreateChecked(T.MaxValue))
+            throw new InvalidInputException(name, $"{text} is out of range: an integer from {T.MinValue} to {T.MaxValue}");
+        return T.CreateChecked(value);
+    }
 
     private static bool? Bool(IFormCollection form, string name) => Parse(form, name, "true, false, 1 or 0",
         (string s, out bool v) =>

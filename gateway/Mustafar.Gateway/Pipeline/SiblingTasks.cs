@@ -1,25 +1,30 @@
+using System.Runtime.ExceptionServices;
+
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>Awaiting sibling tasks so that the first failure cancels the others and is the one reported (not the
 /// cancellations it caused).</summary>
 public static class SiblingTasks
 {
+    /// <summary>Waits for every task; the first to fail, in time, cancels <paramref name="siblings"/> and is the
+    /// failure thrown. A sibling cancelled because of it fails after it (a gRPC call as CANCELLED, which the APIs
+    /// report as the deadline passing), so neither the order of <paramref name="tasks"/> nor the order of the
+    /// faults' continuations may decide which failure the caller sees: every failure seen before the cancel is a
+    /// real one, every failure after it is ignored.</summary>
     public static async Task WhenAllOrFirstFailure(CancellationTokenSource siblings, params Task?[] tasks)
     {
-        var running = tasks.OfType<Task>().ToArray();
-        foreach (var task in running)
-            _ = task.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), siblings,
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        try
+        var pending = tasks.OfType<Task>().ToList();
+        Exception? first = null;
+        while (pending.Count > 0)
         {
-            await Task.WhenAll(running).ConfigureAwait(false);
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (first is not null || !done.IsFaulted) continue;
+            first = done.Exception!.InnerException!;
+            CancelQuietly(siblings);
         }
-        catch
-        {
-            var firstFault = running.FirstOrDefault(t => t.IsFaulted)?.Exception?.InnerException;
-            if (firstFault is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFault);
-            throw;
-        }
+        if (first is not null) ExceptionDispatchInfo.Throw(first);
+        foreach (var task in tasks.OfType<Task>()) await task.ConfigureAwait(false); // a cancelled one throws here
     }
 
     private static void CancelQuietly(CancellationTokenSource source)

@@ -11,8 +11,8 @@ namespace Mustafar.Gateway.Routing;
 
 /// <summary>
 /// The pipeline's way into the pools: the same YARP clusters, health state and load-balancing policy as the
-/// proxied routes. A destination is picked among YARP's available (healthy or not yet probed) destinations by the
-/// cluster's policy; a destination that fails with UNAVAILABLE (refused connection, service not ready) is reported
+/// proxied routes. A destination is picked among the pool's healthy (or not yet probed) destinations
+/// (<see cref="HealthyDestinations"/>) by the cluster's policy; a destination that fails with UNAVAILABLE (refused connection, service not ready) is reported
 /// to YARP's passive health state, so both the proxy and the pipeline avoid it until its reactivation period ends.
 /// </summary>
 public sealed class UpstreamPools(
@@ -27,16 +27,17 @@ public sealed class UpstreamPools(
         policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Picks a destination of <paramref name="pool"/> other than <paramref name="exclude"/>.</summary>
-    /// <exception cref="GatewayException">UNAVAILABLE: the pool is unknown or has no available destination.</exception>
+    /// <exception cref="GatewayException">UNAVAILABLE: the pool is unknown or has no healthy destination.</exception>
     public UpstreamLease Lease(string pool, HttpContext? context, DestinationState? exclude = null)
     {
         if (!proxyState.TryGetCluster(pool, out var cluster))
             throw new GatewayException(ErrorKind.Unavailable, $"the {pool} pool is not configured (no YARP cluster '{pool}')", code: "no_destination");
-        var available = cluster.DestinationsState.AvailableDestinations;
-        IReadOnlyList<DestinationState> candidates = exclude is null ? available : available.Where(d => !ReferenceEquals(d, exclude)).ToList();
+        var healthy = HealthyDestinations.Of(cluster);
+        IReadOnlyList<DestinationState> candidates = exclude is null ? healthy : healthy.Where(d => !ReferenceEquals(d, exclude)).ToList();
         if (candidates.Count == 0)
             throw new GatewayException(ErrorKind.Unavailable,
-                exclude is null ? $"the {pool} pool has no healthy destination" : $"the {pool} pool has no other healthy destination to retry on",
+                exclude is null ? $"the {pool} pool has no healthy destination ({HealthyDestinations.Describe(cluster)}); retry later"
+                    : $"the {pool} pool has no other healthy destination to retry on",
                 code: "no_destination");
 
         var destination = candidates.Count == 1 ? candidates[0] : Policy(cluster).PickDestination(context ?? new DefaultHttpContext(), cluster, candidates) ?? candidates[0];
@@ -86,7 +87,11 @@ public sealed class UpstreamPools(
             }
             catch (GatewayException) when (firstError is not null)
             {
-                throw firstError; // nothing to retry on: report what the one destination said
+                // Nothing to retry on: report what the one destination said, and which pool and destination it is
+                // (the gRPC client's own words, "Error connecting to subchannel.", name neither).
+                throw new GatewayException(ErrorKind.Unavailable,
+                    $"the {pool} pool's destination {failed!.DestinationId} is unavailable ({firstError.Status.Detail}) and the pool has no other healthy destination; retry later",
+                    code: "service_unavailable", inner: firstError);
             }
 
             try

@@ -26,6 +26,9 @@ public sealed class BadInputFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>Plain HTTP to the gateway's gRPC port (h2c), for requests no gRPC client would send.</summary>
+    public HttpClient GrpcPortHttp { get; private set; } = null!;
+
     public VisualQuestionAnswering.VisualQuestionAnsweringClient Vqa { get; private set; } = null!;
 
     /// <summary>The gateway's gRPC port for hand-made messages (bytes no generated client would send).</summary>
@@ -47,6 +50,7 @@ public sealed class BadInputFixture : IAsyncLifetime
     {
         _mesh = await LocalMesh.StartAsync();
         Http = new HttpClient { BaseAddress = Mesh.GatewayHttp, Timeout = TimeSpan.FromMinutes(2) };
+        GrpcPortHttp = new HttpClient { BaseAddress = Mesh.GatewayGrpc, Timeout = TimeSpan.FromMinutes(2) };
         var gateway = Mesh.Channel(Mesh.GatewayGrpc);
         Vqa = new VisualQuestionAnswering.VisualQuestionAnsweringClient(gateway);
         GatewayInvoker = gateway.CreateCallInvoker();
@@ -106,6 +110,7 @@ public sealed class BadInputFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
+        GrpcPortHttp?.Dispose();
         if (_mesh is not null) await _mesh.DisposeAsync();
     }
 }

@@ -8,7 +8,8 @@ namespace Mustafar.IntegrationTests.BadInput;
 /// <list type="bullet">
 /// <item>Unknown JSON fields are ignored, at the top level and inside "mustafar", as OpenAI does (clients send fields
 /// newer than the server knows); so are unknown multipart fields.</item>
-/// <item>A body that is not declared as JSON is 415, also when the Content-Type is missing.</item>
+/// <item>A body that is not declared as JSON is 415, also when the Content-Type is missing; so is anything but gRPC
+/// on a proxied gRPC route. A known path asked with another method is 405.</item>
 /// <item>A size limit, the gateway's or a service's (pixels, characters, tokens of the context window) is 413
 /// "too_large"; the param names the caller's field.</item>
 /// <item>Errors that the services raise name the caller's field: OpenAI's names ("max_tokens", "top_p"), the
@@ -60,6 +61,39 @@ public static class HttpCases
 
     private static JsonObject WithImage(byte[] image) => GatewayClient.ChatBody(image, BadInputFixture.Question, stream: false, maxTokens: 2);
 
+    private static ByteArrayContent Bytes(int length, string? contentType)
+    {
+        var content = new ByteArrayContent(new byte[length]);
+        if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        return content;
+    }
+
+    private static JsonObject WithBypass(JsonObject body)
+    {
+        body["mustafar"] = new JsonObject { ["bypass_cache"] = true };
+        return body;
+    }
+
+    /// <summary>Sends a request <paramref name="times"/> times, one after the other, for answers that depend on a race.</summary>
+    private static async Task<Outcome> RepeatedAsync(int times, Func<Task<Outcome>> send)
+    {
+        var outcomes = new List<Outcome>();
+        for (var i = 0; i < times; i++) outcomes.Add(await send());
+        return Unanimous(outcomes);
+    }
+
+    /// <summary>Sends a request <paramref name="times"/> times at once (the encoders answer in varying order).</summary>
+    private static async Task<Outcome> ConcurrentAsync(int times, Func<Task<Outcome>> send) =>
+        Unanimous(await Task.WhenAll(Enumerable.Range(0, times).Select(_ => send())));
+
+    /// <summary>The one outcome every try got, or an outcome that lists the different ones (and matches no case).</summary>
+    private static Outcome Unanimous(IReadOnlyCollection<Outcome> outcomes)
+    {
+        var distinct = outcomes.Distinct().ToList();
+        return distinct.Count == 1 ? distinct[0]
+            : new Outcome($"different answers to the same request: {string.Join("; ", distinct.Select(o => $"{o} x{outcomes.Count(x => x == o)}"))}");
+    }
+
     private static JsonObject WithImageUrl(string url)
     {
         var body = Good();
@@ -72,6 +106,8 @@ public static class HttpCases
     private static IEnumerable<BadInputCase> Images() =>
     [
         Chat("truncated PNG", () => WithImage(MalformedImages.TruncatedPng), Outcome.Http400(ImageParam)),
+        new("truncated PNG, cache bypassed, 16 at once (both encoders reject it in parallel; the cancelled one is not the answer)",
+            f => ConcurrentAsync(16, () => Probes.HttpAsync(f.Http, Probes.Json(WithBypass(WithImage(MalformedImages.TruncatedPng))))), Outcome.Http400(ImageParam)),
         Chat("PNG cut inside its header", () => WithImage(MalformedImages.TruncatedHeader), Outcome.Http400(ImageParam)),
         Chat("JPEG marker then noise", () => WithImage(MalformedImages.BrokenJpeg), Outcome.Http400(ImageParam)),
         Chat("text, not an image", () => WithImage(MalformedImages.NotAnImage), Outcome.Http400(ImageParam)),
@@ -115,6 +151,12 @@ public static class HttpCases
             Outcome.Http(415, null, "invalid_request_error", "invalid_content_type")),
         new("JSON to the form endpoint", f => Probes.HttpAsync(f.Http, Probes.Json(Good()), "/v1/vqa"),
             Outcome.Http(415, null, "invalid_request_error", "invalid_content_type")),
+        .. new[] { "application/json", "text/plain", "application/grpc-web", null }.Select(contentType =>
+            new BadInputCase($"{contentType ?? "no"} Content-Type to a proxied gRPC method, 5 times (never forwarded, never blames the destination)",
+                f => RepeatedAsync(5, () => Probes.HttpAsync(f.GrpcPortHttp, Bytes(256 * 1024, contentType), "/mustafar.clip.v1.ClipEncoder/Encode", http2: true)),
+                Outcome.Http(415, null, "invalid_request_error", "invalid_content_type"))),
+        new("GET /v1/chat/completions", f => Probes.HttpAsync(f.Http, null, method: HttpMethod.Get), Outcome.Http(405, null, "invalid_request_error", "method_not_allowed")),
+        new("PUT /v1/vqa", f => Probes.HttpAsync(f.Http, Probes.Json("{}"), "/v1/vqa", method: HttpMethod.Put), Outcome.Http(405, null, "invalid_request_error", "method_not_allowed")),
         ChatText("malformed JSON", () => """{"max_tokens": tru}""", Outcome.Http400("max_tokens", "invalid_json")),
         ChatText("truncated JSON", () => Good().ToJsonString()[..40], Outcome.Http400(null, "invalid_json")),
         ChatText("empty body", () => "", Outcome.Http400(null, "invalid_json")),
@@ -146,6 +188,7 @@ public static class HttpCases
         Chat("max_tokens 2^40", () => With("max_tokens", 1L << 40), Outcome.Http400("max_tokens", "invalid_json")),
         Chat("max_tokens 1.5", () => With("max_tokens", 1.5), Outcome.Http400("max_tokens", "invalid_json")),
         Chat("max_tokens \"5\"", () => With("max_tokens", "5"), Outcome.Http400("max_tokens", "invalid_json")),
+        Chat("max_completion_tokens 0", () => With("max_completion_tokens", 0), Outcome.Http400("max_completion_tokens")),
         Chat("max_completion_tokens 10^9", () => With("max_completion_tokens", 1_000_000_000), Outcome.Http400("max_completion_tokens")),
         Chat("temperature -1", () => With("temperature", -1), Outcome.Http400("temperature")),
         Chat("temperature 10^9", () => With("temperature", 1e9), Outcome.Http400("temperature")),
@@ -172,6 +215,7 @@ public static class HttpCases
         Form("form sampling_seed -5", [("sampling_seed", "-5")], Outcome.Http400("sampling_seed")),
         Form("form top_k -1", [("top_k", "-1")], Outcome.Http400("top_k")),
         Form("form timestep 10^6", [("timestep", "1000000")], Outcome.Http400("timestep")),
+        Form("form max_tokens 2^31 (an integer out of range)", [("max_tokens", "2147483648")], Outcome.Http400("max_tokens")),
         Form("form max_tokens abc", [("max_tokens", "abc")], Outcome.Http400("max_tokens")),
         Form("form guidance_scale 1000", [("guidance_scale", "1000")], Outcome.Http400("guidance_scale")),
         Form("form temperature NaN", [("temperature", "NaN")], Outcome.Http400("temperature")),

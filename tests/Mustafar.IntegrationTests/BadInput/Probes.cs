@@ -18,9 +18,13 @@ public static class Probes
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    public static async Task<Outcome> HttpAsync(HttpClient http, HttpContent content, string path = ChatPath, bool expectContinue = false)
+    /// <param name="http2">Send over HTTP/2 (h2c), as to the gateway's gRPC port.</param>
+    /// <param name="method">POST unless given (then <paramref name="content"/> may be null).</param>
+    public static async Task<Outcome> HttpAsync(HttpClient http, HttpContent? content, string path = ChatPath, bool expectContinue = false, bool http2 = false,
+        HttpMethod? method = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Post, path) { Content = content };
+        if (http2) (request.Version, request.VersionPolicy) = (System.Net.HttpVersion.Version20, HttpVersionPolicy.RequestVersionExact);
         // A client uploading a huge body asks first, so that a refusal arrives before the upload.
         if (expectContinue) request.Headers.ExpectContinue = true;
         using var response = await http.SendAsync(request);

@@ -132,6 +132,9 @@ public sealed class LocalMesh : IAsyncDisposable
         {
             foreach (var process in mesh.Processes) process.Start();
             await Task.WhenAll(mesh.Processes.Select(p => p.WaitReadyAsync(options.ReadyTimeout)));
+            // The gateway can say ready before its first probes (not yet probed counts as healthy), then see the
+            // services still loading; the mesh is ready once the gateway has found every one of them ready.
+            await GatewayReadiness.WaitForAllAvailableAsync(mesh.GatewayHttp, options.ReadyTimeout);
         }
         catch
         {
