@@ -79,7 +79,7 @@ internal static class KernelProbes
         var rows = Math.Min(ConvOutputSlice, conv.Weight.shape[0]);
         var weight = conv.Weight.detach()[TensorIndex.Slice(0, rows)];
         var bias = conv.Bias?.detach()[TensorIndex.Slice(0, rows)];
-        var side = Math.Max(4, conv.KernelSize + 3);
+        var side = Math.Max(4, conv.KernelSize + 1);
         var shape = new[] { 2, conv.InChannels, side, side };
         var (exact, input) = Input(shape, device, dtype, generator);
         var convShape = conv.Shape(device.type, dtype);
