@@ -8,6 +8,7 @@ using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Gateway.Routing;
+using Mustafar.Tensors.Grpc;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -64,7 +65,7 @@ public static class GatewayServices
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(settings.Limits.MaxRequestBodyBytes, int.MaxValue);
             grpc.MaxSendMessageSize = settings.Limits.MaxGrpcMessageBytes;
-        });
+        }).RefuseMalformedRequests();
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<Readiness>("ready");
 
