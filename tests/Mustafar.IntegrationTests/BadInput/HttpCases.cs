@@ -30,6 +30,7 @@ public static class HttpCases
         ["http-body"] = Bodies,
         ["http-numbers"] = Numbers,
         ["http-text"] = Text,
+        ["http-openai-fields"] = OpenAiFields,
     };
 
     private static BadInputCase Chat(string name, Func<JsonObject> body, Outcome expected) =>
@@ -114,7 +115,7 @@ public static class HttpCases
         Chat("n = 2", () => With("n", 2), Outcome.Http400("n")),
         Chat("unknown fields everywhere (ignored)", () =>
         {
-            var body = With("logprobs", true);
+            var body = With("user", "alice");
             body["frobnicate"] = new JsonObject { ["x"] = 1 };
             body["mustafar"]!["future_option"] = "x";
             body["messages"]![0]!["name"] = "alice";
@@ -126,6 +127,40 @@ public static class HttpCases
             var form = new MultipartFormDataContent { { new StringContent("Q?"), "question" } };
             return Probes.HttpAsync(f.Http, form, "/v1/vqa");
         }, Outcome.Http400("image", "missing_image")),
+    ];
+
+    private static BadInputCase Unsupported(string field, JsonNode value) =>
+        Chat($"{field} {value.ToJsonString()}", () => With(field, value), Outcome.Http400(field, "unsupported_parameter"));
+
+    /// <summary>OpenAI fields the gateway does not implement: each is refused naming it, unless its value asks for
+    /// nothing; stream_options belongs to streams.</summary>
+    private static IEnumerable<BadInputCase> OpenAiFields() =>
+    [
+        Unsupported("response_format", new JsonObject { ["type"] = "json_object" }),
+        Unsupported("response_format", new JsonObject { ["type"] = "json_schema", ["json_schema"] = new JsonObject { ["name"] = "x" } }),
+        Unsupported("logprobs", true),
+        Unsupported("top_logprobs", 3),
+        Unsupported("tools", new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "f" } })),
+        Unsupported("tool_choice", "auto"),
+        Unsupported("tool_choice", "required"),
+        Unsupported("frequency_penalty", 0.5),
+        Unsupported("presence_penalty", -1),
+        Unsupported("logit_bias", new JsonObject { ["50256"] = -100 }),
+        Chat("every unsupported field at its no-op value (accepted)", () =>
+        {
+            var body = With("response_format", new JsonObject { ["type"] = "text" });
+            (body["logprobs"], body["top_logprobs"], body["tools"], body["tool_choice"]) = (false, 0, new JsonArray(), "none");
+            (body["frequency_penalty"], body["presence_penalty"], body["logit_bias"]) = (0, 0.0, new JsonObject());
+            return body;
+        }, Outcome.HttpOk),
+        Chat("the unsupported fields as null (accepted)", () =>
+        {
+            var body = Good();
+            foreach (var field in (string[])["response_format", "logprobs", "top_logprobs", "tools", "tool_choice", "frequency_penalty", "presence_penalty", "logit_bias"])
+                body[field] = null;
+            return body;
+        }, Outcome.HttpOk),
+        Chat("stream_options without stream", () => With("stream_options", new JsonObject { ["include_usage"] = true }), Outcome.Http400("stream_options")),
     ];
 
     private static IEnumerable<BadInputCase> Numbers() =>
