@@ -49,6 +49,14 @@ public sealed class LimitOptions
     /// <summary>Largest image in pixels (width * height), read from the header before anything decodes it.</summary>
     public long MaxImagePixels { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Most messages in one chat request, and content parts in all its messages; counted before the request
+    /// is parsed into objects, and more is 413.</summary>
+    public int MaxMessages { get; set; } = 256;
+    public int MaxContentParts { get; set; } = 1024;
+
+    /// <summary>Requests with bodies at least this large return their memory when answered (LargeBodyMemory).</summary>
+    public long ReturnMemoryAfterBodyBytes { get; set; } = 4L * 1024 * 1024;
+
     /// <summary>Questions answered at once; more are refused with 429 / RESOURCE_EXHAUSTED.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
 

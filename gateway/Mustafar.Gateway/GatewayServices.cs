@@ -57,6 +57,7 @@ public static class GatewayServices
         services.AddSingleton<ImageUrls>();
         services.AddSingleton<ChatRequestMapper>();
         services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddSingleton<LargeBodyMemory>();
         services.AddSingleton<VqaFormEndpoint>();
         services.AddSingleton<ModelsEndpoint>();
         services.AddSingleton<Readiness>();

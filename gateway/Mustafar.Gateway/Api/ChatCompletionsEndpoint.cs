@@ -12,17 +12,18 @@ namespace Mustafar.Gateway.Api;
 /// <summary>POST /v1/chat/completions, OpenAI-compatible: one JSON answer, or with "stream": true SSE
 /// "chat.completion.chunk" events ending with "data: [DONE]".</summary>
 public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMapper mapper, IOptions<GatewayOptions> options,
-    GatewayMetrics metrics, ILogger<ChatCompletionsEndpoint> logger)
+    GatewayMetrics metrics, LargeBodyMemory largeBodies, ILogger<ChatCompletionsEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
+        using var largeBody = largeBodies.Track();
         using var scope = new RequestScope(context, options.Value, metrics, "http_chat", DateTime.MaxValue);
         var streaming = false;
         try
         {
             HttpFailures.LimitBody(context, options.Value.Limits.MaxRequestBodyBytes);
             JsonInput.RequireJson(context.Request);
-            var request = await ReadAsync(context, scope.Token).ConfigureAwait(false);
+            var request = await ReadAsync(context, options.Value.Limits, largeBody, scope.Token).ConfigureAwait(false);
             UnsupportedFields.Refuse(request);
             if (request.StreamOptions is not null && !request.Stream)
                 throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
@@ -66,11 +67,17 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     private sealed record Completion(string Id, long Created, string Model);
 
-    private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The body read whole and checked (size, UTF-8, counts) before the serializer builds the request from it.</summary>
+    private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, LimitOptions limits, LargeBodyMemory.Scope largeBody,
+        CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        largeBody.Observe(body.Length);
+        Utf8Body.Require(body.Span);
+        ChatBodyCounts.Check(body.Span, limits);
         try
         {
-            return await JsonSerializer.DeserializeAsync<ChatCompletionRequest>(context.Request.Body, ApiJson.Options, cancellationToken).ConfigureAwait(false)
+            return JsonSerializer.Deserialize<ChatCompletionRequest>(body.Span, ApiJson.Options)
                 ?? throw new InvalidInputException("body", "the body is empty");
         }
         catch (JsonException error)

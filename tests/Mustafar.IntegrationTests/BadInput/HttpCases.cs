@@ -40,6 +40,21 @@ public static class HttpCases
     private static BadInputCase ChatText(string name, Func<string> body, Outcome expected) =>
         new(name, f => Probes.HttpAsync(f.Http, Probes.Json(body())), expected);
 
+    /// <summary>A case whose JSON is sent as raw bytes (for bytes that are not UTF-8).</summary>
+    private static BadInputCase ChatBytes(string name, Func<byte[]> body, Outcome expected) => new(name, f =>
+    {
+        var content = new ByteArrayContent(body());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return Probes.HttpAsync(f.Http, content);
+    }, expected);
+
+    /// <summary>The JSON of <paramref name="body"/> with <paramref name="marker"/> replaced by raw bytes.</summary>
+    private static byte[] WithRawBytes(JsonObject body, string marker, byte[] bytes)
+    {
+        var parts = body.ToJsonString().Split(marker);
+        return [.. System.Text.Encoding.UTF8.GetBytes(parts[0]), .. bytes, .. System.Text.Encoding.UTF8.GetBytes(parts[1])];
+    }
+
     private static BadInputCase Form(string name, (string, string)[] fields, Outcome expected) =>
         new(name, f => Probes.HttpAsync(f.Http, Probes.Form(SampleImages.StillLife, [("question", BadInputFixture.Question), ("max_tokens", "2"), .. fields]), "/v1/vqa"), expected);
 
@@ -111,6 +126,10 @@ public static class HttpCases
         ChatText("empty body", () => "", Outcome.Http400(null, "invalid_json")),
         ChatText("a JSON array", () => "[]", Outcome.Http400(null, "invalid_json")),
         ChatText("messages is an object", () => """{"messages": {}}""", Outcome.Http400("messages", "invalid_json")),
+        ChatText("100000 tiny messages", () => "{\"messages\": [" + string.Join(",", Enumerable.Repeat("{\"role\":\"user\",\"content\":\"x\"}", 100_000)) + "]}",
+            Outcome.Http413("messages")),
+        ChatText("a message of 100000 tiny content parts", () => "{\"messages\": [{\"role\":\"user\",\"content\":[" +
+            string.Join(",", Enumerable.Repeat("{\"type\":\"text\",\"text\":\"x\"}", 100_000)) + "]}]}", Outcome.Http413("messages")),
         Chat("no messages", () => With("messages", new JsonArray()), Outcome.Http400("messages")),
         Chat("n = 2", () => With("n", 2), Outcome.Http400("n")),
         Chat("unknown fields everywhere (ignored)", () =>
@@ -212,6 +231,9 @@ public static class HttpCases
         ChatText("lone surrogate in stop", () => LoneSurrogate(With("stop", new JsonArray("ok", "LONE")), "LONE"), Outcome.Http400("stop[1]")),
         ChatText("lone surrogate in mustafar.custom_prompt", () => LoneSurrogate(WithOption("custom_prompt", "LONE"), "LONE"),
             Outcome.Http400("mustafar.custom_prompt", "invalid_json")),
+        ChatBytes("raw invalid UTF-8 in the question", () => WithRawBytes(WithQuestion("What RAW is it?"), "RAW", [0xC3, 0x28]),
+            Outcome.Http400(TextParam, "invalid_utf8")),
+        ChatBytes("a raw Latin-1 byte in stop", () => WithRawBytes(With("stop", "caf\u00E9RAW"), "RAW", [0xE9]), Outcome.Http400("stop", "invalid_utf8")),
         Chat("NUL characters in the question", () => WithQuestion("What\0is\0on the table?"), Outcome.HttpOk),
         Chat("RTL override, zero-width and combining characters", () => WithQuestion("\u202Eelbat\u202C \u200B\u200D\u2060 e\u0301\u0302\u0303\u0304 \u05E9\u05DC\u05D5\u05DD \u0645\u0631\u062D\u0628\u0627 👍🏽?"), Outcome.HttpOk),
         Chat("only combining marks", () => WithQuestion(string.Concat(Enumerable.Repeat("\u0301", 50))), Outcome.HttpOk),
