@@ -56,6 +56,14 @@ public sealed class LimitOptions
     /// 400 / INVALID_ARGUMENT (the encoders refuse it too: a 30000x1 strip is no picture for a model).</summary>
     public int MaxImageAspectRatio { get; set; } = DefaultMaxImageAspectRatio;
 
+    /// <summary>Most messages in one chat request, and content parts in all its messages; counted before the request
+    /// is parsed into objects, and more is 413.</summary>
+    public int MaxMessages { get; set; } = 256;
+    public int MaxContentParts { get; set; } = 1024;
+
+    /// <summary>Requests with bodies at least this large return their memory when answered (LargeBodyMemory).</summary>
+    public long ReturnMemoryAfterBodyBytes { get; set; } = 4L * 1024 * 1024;
+
     /// <summary>Questions answered at once; more are refused with 429 / RESOURCE_EXHAUSTED.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
 

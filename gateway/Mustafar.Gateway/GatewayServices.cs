@@ -9,6 +9,7 @@ using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Gateway.Routing;
 using Mustafar.Vqa.V1;
+using Mustafar.Tensors.Grpc;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -57,6 +58,7 @@ public static class GatewayServices
         services.AddSingleton<ImageUrls>();
         services.AddSingleton<ChatRequestMapper>();
         services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddSingleton<LargeBodyMemory>();
         services.AddSingleton<VqaFormEndpoint>();
         services.AddSingleton<ModelsEndpoint>();
         services.AddSingleton<Readiness>();
@@ -65,7 +67,7 @@ public static class GatewayServices
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(settings.Limits.MaxRequestBodyBytes, int.MaxValue);
             grpc.MaxSendMessageSize = settings.Limits.MaxGrpcMessageBytes;
-        });
+        }).RefuseMalformedRequests();
         GatewayReflection.Add(services);
         // The whole server ("") and the gateway's own service by name, as the model services register theirs; both
         // are the gateway's readiness.

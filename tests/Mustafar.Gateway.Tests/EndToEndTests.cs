@@ -77,10 +77,11 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
     }
 
     [Fact]
-    public async Task Sse_stream_carries_the_same_answer_in_chunks_and_ends_with_done()
+    public async Task Sse_stream_carries_the_same_answer_in_chunks_and_ends_with_the_usage_asked_for_and_done()
     {
         var image = TestImages.Unique();
         var body = ChatApi.Request(TestImages.DataUrl(image), "How many dogs?", new JsonObject { ["guidance_scale"] = 2.0 }, stream: true);
+        body["stream_options"] = new JsonObject { ["include_usage"] = true };
 
         using var response = await ChatApi.PostAsync(Mesh.Gateway.Http, body);
         var text = await response.Content.ReadAsStringAsync();
@@ -94,13 +95,35 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         var chunks = events[..^1].Select(e => JsonDocument.Parse(e).RootElement).ToList();
         Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", c.GetProperty("object").GetString()));
         Assert.Equal("assistant", chunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
-        var streamed = string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta"))
+        var streamed = string.Concat(chunks[..^1].Select(c => c.GetProperty("choices")[0].GetProperty("delta"))
             .Where(d => d.TryGetProperty("content", out _)).Select(d => d.GetProperty("content").GetString()));
         Assert.Equal(await DirectAnswerAsync(image, "How many dogs?", 2f, 6), streamed);
-        var final = chunks[^1];
+
+        // As OpenAI documents include_usage: "usage": null in every chunk but the last, which has no choices.
+        Assert.All(chunks[..^1], c => Assert.Equal(JsonValueKind.Null, c.GetProperty("usage").ValueKind));
+        var final = chunks[^2];
         Assert.Equal("length", final.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal(6, final.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         Assert.True(final.GetProperty("mustafar").GetProperty("timings").GetProperty("time_to_first_token_ms").GetDouble() > 0);
+        var usage = chunks[^1];
+        Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
+        Assert.Equal(6, usage.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(false)]
+    public async Task Sse_stream_without_include_usage_has_no_usage(bool? includeUsage)
+    {
+        var body = ChatApi.Request(TestImages.DataUrl(TestImages.Unique()), "How many dogs?", stream: true);
+        if (includeUsage is { } include) body["stream_options"] = new JsonObject { ["include_usage"] = include };
+
+        using var response = await ChatApi.PostAsync(Mesh.Gateway.Http, body);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.IsSuccessStatusCode, text);
+        var chunks = ChatApi.SseEvents(text)[..^1].Select(e => JsonDocument.Parse(e).RootElement).ToList();
+        Assert.All(chunks, c => Assert.False(c.TryGetProperty("usage", out _), c.ToString()));
+        Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
     }
 
     [Fact]

@@ -1,5 +1,9 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.TestServers;
+using Mustafar.Tensors;
+using StackExchange.Redis;
 
 namespace Mustafar.Gateway.Tests;
 
@@ -107,6 +111,40 @@ public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshF
         }
         Assert.Equal(clip0 + 1, Mesh.ClipEncodeCalls);
     }
+
+    [Fact]
+    public async Task A_well_formed_cached_value_of_the_wrong_size_is_a_miss_that_is_counted_deleted_and_recomputed()
+    {
+        var png = TestImages.Unique();
+        var image = TestImages.DataUrl(png);
+        var first = await AskAsync(image, "What is on the mat?");
+        Assert.Equal(("miss", "miss", "miss"), Statuses(first));
+
+        // What a buggy or foreign writer could leave: the right header and dtype, one token instead of the
+        // generator's count, under the very key the gateway reads.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Mesh.Redis!.Configuration + ",allowAdmin=true");
+        var sha = Convert.ToHexStringLower(SHA256.HashData(png));
+        var key = await redis.GetServers()[0].KeysAsync(pattern: $"*:clip:*{sha}*").SingleAsync();
+        var good = FeatureCacheFormat.TryDecode((byte[])(await redis.GetDatabase().StringGetAsync(key))!)!;
+        var view = TensorView.Open(good, "cached");
+        var wrong = TensorCodec.FromFloat32(new float[view.Shape[1]], [1, view.Shape[1]], view.DType);
+        await redis.GetDatabase().StringSetAsync(key, FeatureCacheFormat.Encode(wrong));
+        var invalid0 = await InvalidCountAsync();
+        var clip0 = Mesh.ClipEncodeCalls;
+
+        var again = await AskAsync(image, "What is on the mat?");
+        Assert.Equal(("miss", "hit", "hit"), Statuses(again));
+        Assert.Equal(ChatApi.Answer(first), ChatApi.Answer(again));
+        Assert.Equal(clip0 + 1, Mesh.ClipEncodeCalls);
+        Assert.Equal(invalid0 + 1, await InvalidCountAsync());
+        Assert.Equal(good, FeatureCacheFormat.TryDecode((byte[])(await redis.GetDatabase().StringGetAsync(key))!)); // replaced
+
+        var third = await AskAsync(image, "What is on the mat?");
+        Assert.Equal(("hit", "hit", "hit"), Statuses(third));
+    }
+
+    private async Task<double> InvalidCountAsync() =>
+        Mustafar.Testing.PrometheusText.Value(await Mesh.Gateway.Http.GetStringAsync("/metrics"), "mustafar_gateway_cache_invalid_total", "feature=\"clip\"");
 
     private static (string Clip, string Conditional, string Unconditional) Statuses(System.Text.Json.JsonElement completion) =>
         (ChatApi.Cache(completion, "clip"), ChatApi.Cache(completion, "diffusion_conditional"), ChatApi.Cache(completion, "diffusion_unconditional"));

@@ -32,6 +32,7 @@ public static class AskCommand
             }),
         };
         if (line.Optional("seed") is { } seed) body["seed"] = long.Parse(seed, CultureInfo.InvariantCulture);
+        if (stream) body["stream_options"] = new JsonObject { ["include_usage"] = true };
 
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         using var request = new HttpRequestMessage(HttpMethod.Post, gateway + "/v1/chat/completions") { Content = JsonContent.Create(body) };
@@ -56,10 +57,12 @@ public static class AskCommand
         return $"data:{mime};base64,{Convert.ToBase64String(File.ReadAllBytes(path))}";
     }
 
-    /// <summary>Prints each SSE delta as it arrives; returns the last chunk that carried the usage and metadata.</summary>
+    /// <summary>Prints each SSE delta as it arrives; returns the chunk with the metadata, with the usage (which comes in
+    /// a chunk of its own) added.</summary>
     private static async Task<JsonNode?> PrintStreamAsync(HttpResponseMessage response)
     {
         JsonNode? last = null;
+        JsonNode? usage = null;
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(), Encoding.UTF8);
         while (await reader.ReadLineAsync() is { } line)
         {
@@ -68,9 +71,12 @@ public static class AskCommand
             if (data == "[DONE]") break;
             var chunk = JsonNode.Parse(data);
             if (chunk?["error"] is { } error) throw new InvalidOperationException($"the stream ended with an error: {error.ToJsonString()}");
+            if (chunk?["usage"] is JsonObject counted) usage = counted.DeepClone();
+            if (chunk?["choices"] is JsonArray { Count: 0 }) continue; // the usage chunk
             if (chunk?["choices"]?[0]?["delta"]?["content"]?.GetValue<string>() is { } text) Console.Write(text);
-            if (chunk?["usage"] is not null || chunk?["mustafar"] is not null) last = chunk;
+            if (chunk?["mustafar"] is not null) last = chunk;
         }
+        if (last is JsonObject final && usage is not null) final["usage"] = usage;
         return last;
     }
 

@@ -2,8 +2,9 @@ using System.Text.Json;
 
 namespace Mustafar.Gateway.Api;
 
-/// <summary>The body of POST /v1/chat/completions: OpenAI's fields the gateway understands (others are ignored,
-/// as OpenAI clients send many), plus the "mustafar" extension object.</summary>
+/// <summary>The body of POST /v1/chat/completions: OpenAI's fields the gateway understands, the ones it refuses
+/// (<see cref="UnsupportedFields"/>), plus the "mustafar" extension object. Other fields are ignored, as OpenAI
+/// ignores them.</summary>
 public sealed class ChatCompletionRequest
 {
     public string? Model { get; set; }
@@ -17,7 +18,26 @@ public sealed class ChatCompletionRequest
     /// <summary>A string or an array of strings.</summary>
     public JsonElement Stop { get; set; }
     public int? N { get; set; }
+    public StreamOptions? StreamOptions { get; set; }
     public MustafarOptions? Mustafar { get; set; }
+
+    // Refused unless they ask for nothing (UnsupportedFields); raw JSON so that any value can be judged there.
+    public JsonElement ResponseFormat { get; set; }
+    public JsonElement Logprobs { get; set; }
+    public JsonElement TopLogprobs { get; set; }
+    public JsonElement Tools { get; set; }
+    public JsonElement ToolChoice { get; set; }
+    public JsonElement FrequencyPenalty { get; set; }
+    public JsonElement PresencePenalty { get; set; }
+    public JsonElement LogitBias { get; set; }
+}
+
+/// <summary>"stream_options": only with "stream": true.</summary>
+public sealed class StreamOptions
+{
+    /// <summary>True: one more chunk before [DONE], with "choices": [] and the usage (every other chunk has
+    /// "usage": null). False or absent: no usage in the stream.</summary>
+    public bool IncludeUsage { get; set; }
 }
 
 /// <summary>One message: content is a string or an array of parts ({"type": "text"} / {"type": "image_url"}).</summary>

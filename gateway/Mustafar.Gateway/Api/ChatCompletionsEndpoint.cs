@@ -12,17 +12,21 @@ namespace Mustafar.Gateway.Api;
 /// <summary>POST /v1/chat/completions, OpenAI-compatible: one JSON answer, or with "stream": true SSE
 /// "chat.completion.chunk" events ending with "data: [DONE]".</summary>
 public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMapper mapper, IOptions<GatewayOptions> options,
-    GatewayMetrics metrics, ILogger<ChatCompletionsEndpoint> logger)
+    GatewayMetrics metrics, LargeBodyMemory largeBodies, ILogger<ChatCompletionsEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
+        using var largeBody = largeBodies.Track();
         using var scope = new RequestScope(context, options.Value, metrics, "http_chat", DateTime.MaxValue);
         var streaming = false;
         try
         {
             HttpFailures.LimitBody(context, options.Value.Limits.MaxRequestBodyBytes);
             JsonInput.RequireJson(context.Request);
-            var request = await ReadAsync(context, scope.Token).ConfigureAwait(false);
+            var request = await ReadAsync(context, options.Value.Limits, largeBody, scope.Token).ConfigureAwait(false);
+            UnsupportedFields.Refuse(request);
+            if (request.StreamOptions is not null && !request.Stream)
+                throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
             var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
                 request.Seed, ReadStop(request.Stop), maxTokensField: request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
             var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
@@ -48,7 +52,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             if (request.Stream)
             {
                 streaming = true;
-                await StreamAsync(context, run, completion, scope.Token).ConfigureAwait(false);
+                await StreamAsync(context, run, completion, request.StreamOptions?.IncludeUsage == true, scope.Token).ConfigureAwait(false);
             }
             else
             {
@@ -63,11 +67,17 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     private sealed record Completion(string Id, long Created, string Model);
 
-    private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The body read whole and checked (size, UTF-8, counts) before the serializer builds the request from it.</summary>
+    private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, LimitOptions limits, LargeBodyMemory.Scope largeBody,
+        CancellationToken cancellationToken)
     {
+        var body = await JsonBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        largeBody.Observe(body.Length);
+        Utf8Body.Require(body.Span);
+        ChatBodyCounts.Check(body.Span, limits);
         try
         {
-            return await JsonSerializer.DeserializeAsync<ChatCompletionRequest>(context.Request.Body, ApiJson.Options, cancellationToken).ConfigureAwait(false)
+            return JsonSerializer.Deserialize<ChatCompletionRequest>(body.Span, ApiJson.Options)
                 ?? throw new InvalidInputException("body", "the body is empty");
         }
         catch (JsonException error)
@@ -85,7 +95,10 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         _ => throw new InvalidInputException("stop", "must be a string or an array of strings"),
     };
 
-    private static async Task StreamAsync(HttpContext context, VqaRun run, Completion completion, CancellationToken cancellationToken)
+    /// <summary>As OpenAI streams: the role, the content deltas, a chunk with the finish reason (and Mustafar's
+    /// metadata); with <paramref name="includeUsage"/> one more with "choices": [] and the usage, and "usage": null
+    /// in all the others.</summary>
+    private static async Task StreamAsync(HttpContext context, VqaRun run, Completion completion, bool includeUsage, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -94,39 +107,45 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         AnswerMetadata.WriteHeaders(response.Headers, run.Summary);
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        await WriteEventAsync(response, Chunk(completion, new { role = "assistant", content = "" }, null), cancellationToken).ConfigureAwait(false);
+        await WriteEventAsync(response, Chunk(completion, Choice(new { role = "assistant", content = "" }, null), includeUsage), cancellationToken).ConfigureAwait(false);
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (message.EventCase == AskResponse.EventOneofCase.Delta)
             {
-                await WriteEventAsync(response, Chunk(completion, new { content = message.Delta.Text }, null), cancellationToken).ConfigureAwait(false);
+                await WriteEventAsync(response, Chunk(completion, Choice(new { content = message.Delta.Text }, null), includeUsage), cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var done = message.Done;
-            var final = new
-            {
-                id = completion.Id,
-                @object = "chat.completion.chunk",
-                created = completion.Created,
-                model = completion.Model,
-                choices = new[] { new { index = 0, delta = new { }, finish_reason = AnswerMetadata.FinishReason(done.FinishReason) } },
-                usage = Usage(done),
-                mustafar = AnswerMetadata.Json(done),
-            };
+            var final = Chunk(completion, Choice(new { }, AnswerMetadata.FinishReason(done.FinishReason)), includeUsage);
+            final["mustafar"] = AnswerMetadata.Json(done);
             await WriteEventAsync(response, final, cancellationToken).ConfigureAwait(false);
+            if (includeUsage)
+            {
+                var usage = Chunk(completion, [], includeUsage);
+                usage["usage"] = Usage(done);
+                await WriteEventAsync(response, usage, cancellationToken).ConfigureAwait(false);
+            }
         }
         await response.WriteAsync("data: [DONE]\n\n", cancellationToken).ConfigureAwait(false);
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static object Chunk(Completion completion, object delta, string? finishReason) => new
+    private static object[] Choice(object delta, string? finishReason) => [new { index = 0, delta, finish_reason = finishReason }];
+
+    /// <summary>A chunk's fields in OpenAI's order (a dictionary, so that the final chunks can add theirs).</summary>
+    private static Dictionary<string, object?> Chunk(Completion completion, object[] choices, bool includeUsage)
     {
-        id = completion.Id,
-        @object = "chat.completion.chunk",
-        created = completion.Created,
-        model = completion.Model,
-        choices = new[] { new { index = 0, delta, finish_reason = finishReason } },
-    };
+        var chunk = new Dictionary<string, object?>
+        {
+            ["id"] = completion.Id,
+            ["object"] = "chat.completion.chunk",
+            ["created"] = completion.Created,
+            ["model"] = completion.Model,
+            ["choices"] = choices,
+        };
+        if (includeUsage) chunk["usage"] = null;
+        return chunk;
+    }
 
     private static async Task WriteEventAsync(HttpResponse response, object payload, CancellationToken cancellationToken)
     {

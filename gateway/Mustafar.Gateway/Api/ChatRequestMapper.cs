@@ -27,7 +27,7 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         if (!string.IsNullOrEmpty(systemPrompt) && !messages.Any(m => m.Role is "system" or "developer"))
             conversation.Add(new ChatMessage { Role = Role.System, Content = systemPrompt });
 
-        (int Message, string Field, string Url)? image = null;
+        (int Message, string Field, JsonElement Url)? image = null;
         var firstUser = -1;
         for (var i = 0; i < messages.Count; i++)
         {
@@ -72,7 +72,7 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
     };
 
     /// <summary>Appends the text parts to <paramref name="text"/> and yields the image parts' URLs with their fields.</summary>
-    private static IEnumerable<(string Field, string Url)> ReadContent(JsonElement content, string field, StringBuilder text)
+    private static IEnumerable<(string Field, JsonElement Url)> ReadContent(JsonElement content, string field, StringBuilder text)
     {
         switch (content.ValueKind)
         {
@@ -111,17 +111,19 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         }
     }
 
-    private static string ReadImageUrl(JsonElement part, string field)
+    /// <summary>The URL's JSON string, not yet a .NET string: a data: URL is decoded from its UTF-8 bytes
+    /// (<see cref="ImageUrls"/>), never turned into a string twice the size of the body first.</summary>
+    private static JsonElement ReadImageUrl(JsonElement part, string field)
     {
         if (!part.TryGetProperty("image_url", out var imageUrl))
             throw new InvalidInputException(field, "is required");
         // OpenAI's shape is {"url": "..."}; a bare string is accepted too.
         var url = imageUrl.ValueKind switch
         {
-            JsonValueKind.String => JsonInput.Text(imageUrl, field),
-            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => JsonInput.Text(u, field + ".url"),
-            _ => null,
+            JsonValueKind.String => imageUrl,
+            JsonValueKind.Object when imageUrl.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u,
+            _ => default,
         };
-        return string.IsNullOrEmpty(url) ? throw new InvalidInputException(field + ".url", "is required") : url;
+        return url.ValueKind != JsonValueKind.String || url.ValueEquals(""u8) ? throw new InvalidInputException(field + ".url", "is required") : url;
     }
 }

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mustafar.Tensors;
 
@@ -14,9 +17,37 @@ public sealed class ImageUrls(IHttpClientFactory httpClients, IOptions<GatewayOp
 {
     public const string HttpClientName = "remote-images";
 
-    public async Task<byte[]> LoadAsync(string url, string field, CancellationToken cancellationToken)
+    /// <param name="url">A JSON string. A data: URL is decoded from the body's own UTF-8 bytes (unescaped first only
+    /// when the client escaped characters, as .NET's serializer does with '+'), into an array of the image's exact
+    /// size: the image is decoded once, and never held as a UTF-16 string twice the size of its base64.</param>
+    public Task<byte[]> LoadAsync(JsonElement url, string field, CancellationToken cancellationToken)
     {
-        if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return DecodeDataUrl(url, field);
+        var raw = JsonMarshal.GetRawUtf8Value(url)[1..^1]; // inside the quotes
+        if (raw.Length >= 5 && Ascii.EqualsIgnoreCase(raw[..5], "data:"u8))
+            return Task.FromResult(DataUrls.Decode(Unescaped(url, raw, field), field, options.Value.Limits.MaxImageBytes));
+        return LoadAsync(JsonInput.Text(url, field), field, cancellationToken);
+    }
+
+    private static ReadOnlySpan<byte> Unescaped(JsonElement url, ReadOnlySpan<byte> raw, string field)
+    {
+        if (!raw.Contains((byte)'\\')) return raw;
+        var quoted = JsonMarshal.GetRawUtf8Value(url);
+        var reader = new Utf8JsonReader(quoted);
+        reader.Read();
+        var unescaped = GC.AllocateUninitializedArray<byte>(raw.Length);
+        try
+        {
+            return unescaped.AsSpan(0, reader.CopyString(unescaped));
+        }
+        catch (InvalidOperationException)
+        {
+            throw JsonInput.UnpairedSurrogate(field);
+        }
+    }
+
+    private async Task<byte[]> LoadAsync(string url, string field, CancellationToken cancellationToken)
+    {
+        if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return DataUrls.Decode(System.Text.Encoding.UTF8.GetBytes(url), field, options.Value.Limits.MaxImageBytes);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new GatewayException(ErrorKind.InvalidInput, "must be a base64 data: URL or an http(s) URL", field, "invalid_image_url");
         var allowed = options.Value.RemoteImages.AllowedHosts;
@@ -24,28 +55,6 @@ public sealed class ImageUrls(IHttpClientFactory httpClients, IOptions<GatewayOp
             throw new GatewayException(ErrorKind.InvalidInput,
                 $"remote image URLs are not allowed from '{uri.Host}'; send the image as a base64 data: URL", field, "remote_image_not_allowed");
         return await FetchAsync(uri, field, cancellationToken).ConfigureAwait(false);
-    }
-
-    private byte[] DecodeDataUrl(string url, string field)
-    {
-        var comma = url.IndexOf(',', StringComparison.Ordinal);
-        if (comma < 0)
-            throw new GatewayException(ErrorKind.InvalidInput, "malformed data: URL (no comma before the data)", field, "invalid_image_url");
-        var header = url.AsSpan(5, comma - 5);
-        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
-            throw new GatewayException(ErrorKind.InvalidInput, "data: URLs must be base64 (data:image/png;base64,...)", field, "invalid_image_url");
-        var mediaType = header[..^";base64".Length];
-        if (!mediaType.IsEmpty && !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
-            throw new GatewayException(ErrorKind.InvalidInput, $"the media type '{mediaType}' is not an image type", field, "invalid_image_url");
-
-        var data = url.AsSpan(comma + 1);
-        var maxBytes = options.Value.Limits.MaxImageBytes;
-        if ((long)data.Length / 4 * 3 > maxBytes + 3L)
-            throw new InputTooLargeException(field, $"the image is larger than the {maxBytes} bytes accepted");
-        var bytes = new byte[data.Length / 4 * 3 + 3];
-        if (!Convert.TryFromBase64Chars(data, bytes, out var written))
-            throw new GatewayException(ErrorKind.InvalidInput, "the data: URL is not valid base64", field, "invalid_image_url");
-        return bytes.AsSpan(0, written).ToArray();
     }
 
     private async Task<byte[]> FetchAsync(Uri uri, string field, CancellationToken cancellationToken)

@@ -49,7 +49,10 @@ public static class JsonInput
         }
         catch (InvalidOperationException)
         {
-            throw new InvalidInputException(field, "is not well-formed UTF-16: it has an unpaired surrogate escape (\\ud800-\\udfff)");
+            throw UnpairedSurrogate(field);
         }
     }
+
+    public static InvalidInputException UnpairedSurrogate(string field) =>
+        new(field, "is not well-formed UTF-16: it has an unpaired surrogate escape (\\ud800-\\udfff)");
 }

@@ -15,10 +15,13 @@ namespace Mustafar.Gateway.Api;
 /// max_tokens, temperature, top_p, top_k, sampling_seed. Answers
 /// <c>{"answer", "model", "finish_reason", "usage", "mustafar"}</c>.
 /// </summary>
-public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<VqaFormEndpoint> logger)
+public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOptions> options, GatewayMetrics metrics, LargeBodyMemory largeBodies,
+    ILogger<VqaFormEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
+        using var largeBody = largeBodies.Track();
+        largeBody.Observe(context.Request.ContentLength);
         using var scope = new RequestScope(context, options.Value, metrics, "http_vqa", DateTime.MaxValue);
         try
         {

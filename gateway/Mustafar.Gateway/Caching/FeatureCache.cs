@@ -26,8 +26,9 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
     private CacheOptions Options => options.Value.Cache;
 
     /// <param name="feature">Metric label: clip, diffusion_conditional or diffusion_unconditional.</param>
+    /// <param name="expected">What a value must be to be served from the cache or stored in it.</param>
     /// <param name="bypass">Neither read nor write (the request asked so).</param>
-    public async Task<CachedFeature> GetOrComputeAsync(string feature, string key, bool bypass,
+    public async Task<CachedFeature> GetOrComputeAsync(string feature, string key, ExpectedFeature expected, bool bypass,
         Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
     {
         CachedFeature result;
@@ -37,21 +38,29 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         }
         else
         {
-            (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(key, compute, token), cancellationToken,
+            (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(feature, key, expected, compute, token), cancellationToken,
                 () => metrics.CacheShared.WithLabels(feature).Inc()).ConfigureAwait(false);
         }
         metrics.CacheLookups.WithLabels(feature, StatusLabel(result.Status)).Inc();
         return result;
     }
 
-    private async Task<CachedFeature> LookupOrComputeAsync(string key, Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
+    private async Task<CachedFeature> LookupOrComputeAsync(string feature, string key, ExpectedFeature expected,
+        Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
     {
         var (cached, readFailed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
-        if (cached is not null) return new CachedFeature(cached, CacheStatus.Hit);
+        if (cached is not null)
+        {
+            if (expected.Accepts(cached)) return new CachedFeature(cached, CacheStatus.Hit);
+            // Well-formed but not what the key promises: a miss, deleted now so that it is gone even if the
+            // computation below fails, and overwritten by the computed value.
+            metrics.CacheInvalid.WithLabels(feature).Inc();
+            await TryDeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
 
         var computed = await compute(cancellationToken).ConfigureAwait(false);
         if (readFailed) return new CachedFeature(computed.Tensor, CacheStatus.Error);
-        var written = await TryWriteAsync(key, computed, cancellationToken).ConfigureAwait(false);
+        var written = await TryWriteAsync(key, computed, expected, cancellationToken).ConfigureAwait(false);
         return new CachedFeature(computed.Tensor, written ? CacheStatus.Miss : CacheStatus.Error);
     }
 
@@ -77,12 +86,31 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         }
     }
 
+    private async Task TryDeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        if (redis.Database is not { } database) return; // the write after the computation reports the outage
+        try
+        {
+            await database.KeyDeleteAsync(key).WaitAsync(Options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is TimeoutException or RedisException)
+        {
+            Fail("delete", error.Message);
+        }
+    }
+
     /// <returns>False when the write failed (a skipped write is not a failure).</returns>
-    private async Task<bool> TryWriteAsync(string key, ComputedFeature computed, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(string key, ComputedFeature computed, ExpectedFeature expected, CancellationToken cancellationToken)
     {
         if (!computed.Storable)
         {
             metrics.CacheSkipped.WithLabels("model_changed").Inc();
+            return true;
+        }
+        if (!expected.Accepts(computed.Tensor))
+        {
+            // The request fails on it (FeatureShape says why); storing it would fail every later one too.
+            metrics.CacheSkipped.WithLabels("unexpected_shape").Inc();
             return true;
         }
         var bytes = FeatureCacheFormat.Encode(computed.Tensor);

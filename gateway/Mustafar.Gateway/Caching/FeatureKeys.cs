@@ -1,41 +1,41 @@
 using System.Globalization;
 using Mustafar.Clip.V1;
 using Mustafar.Diffusion.V1;
-using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
 
 namespace Mustafar.Gateway.Caching;
 
 /// <summary>Everything that changes a CLIP feature tensor.</summary>
 /// <param name="SelectLayer">Hidden-state index, normalised to be non-negative.</param>
 /// <param name="ImageSize">Side of the model input in pixels.</param>
-public sealed record ClipFeatureSettings(string ModelId, int SelectLayer, FeatureSelect Select, ImageAspect Aspect, int ImageSize, DType DType);
+/// <param name="Value">The value's shape and dtype.</param>
+public sealed record ClipFeatureSettings(string ModelId, int SelectLayer, FeatureSelect Select, ImageAspect Aspect, int ImageSize, ExpectedFeature Value);
 
 /// <summary>Everything that changes one diffusion half (conditional or unconditional). The guidance scale is not
 /// here: the halves do not depend on it, the gateway combines them.</summary>
 /// <param name="Prompt">The conditioning prompt; empty for the unconditional half, which is shared by every question.</param>
+/// <param name="Value">The value's shape and dtype.</param>
 public sealed record DiffusionHalfSettings(string ModelId, int Timestep, ulong Seed, string Tap, FeatureVariant Variant,
-    string Prompt, int ImageSize, LatentMode LatentMode, DType DType)
+    string Prompt, int ImageSize, LatentMode LatentMode, ExpectedFeature Value)
 {
     // Computed on read, not stored: a stored hash would go stale in a copy made with "with { Prompt = ... }".
     public string PromptSha256 => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Prompt)));
 }
 
 /// <summary>
-/// Content-addressed cache keys: the image's SHA-256 plus every setting that changes the features, and the
-/// value format version. Free-text parts (model ids, tap names) are percent-encoded so that no value can forge a
+/// Content-addressed cache keys: the image's SHA-256 plus every setting that changes the features, the value's
+/// shape and dtype, and the value format version. Free-text parts (model ids, tap names) are percent-encoded so that no value can forge a
 /// separator. The prompt enters as its SHA-256, so keys stay short and never echo user text.
 /// </summary>
 public static class FeatureKeys
 {
     public static string Clip(string prefix, string imageSha256, ClipFeatureSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"{prefix}v{FeatureCacheFormat.Version}:clip:{E(s.ModelId)}:{imageSha256}:layer={s.SelectLayer}:select={Name(s.Select)}:aspect={Name(s.Aspect)}:size={s.ImageSize}:dtype={DTypes.Name(s.DType)}");
+        $"{prefix}v{FeatureCacheFormat.Version}:clip:{E(s.ModelId)}:{imageSha256}:layer={s.SelectLayer}:select={Name(s.Select)}:aspect={Name(s.Aspect)}:size={s.ImageSize}:{s.Value.KeyPart}");
 
     public static string Diffusion(string prefix, string imageSha256, DiffusionHalfSettings s)
     {
         var half = s.Variant == FeatureVariant.Unconditional ? "uncond" : $"cond:prompt={s.PromptSha256}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{prefix}v{FeatureCacheFormat.Version}:sd:{E(s.ModelId)}:{imageSha256}:t={s.Timestep}:seed={s.Seed}:tap={E(s.Tap)}:{half}:size={s.ImageSize}:latent={Name(s.LatentMode)}:dtype={DTypes.Name(s.DType)}");
+            $"{prefix}v{FeatureCacheFormat.Version}:sd:{E(s.ModelId)}:{imageSha256}:t={s.Timestep}:seed={s.Seed}:tap={E(s.Tap)}:{half}:size={s.ImageSize}:latent={Name(s.LatentMode)}:{s.Value.KeyPart}");
     }
 
     private static string E(string text) => Uri.EscapeDataString(text);

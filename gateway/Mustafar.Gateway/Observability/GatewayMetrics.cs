@@ -25,10 +25,12 @@ public sealed class GatewayMetrics
             "Feature cache results by feature (clip, diffusion_conditional, diffusion_unconditional) and result (hit, miss, bypass, error).",
             "feature", "result");
         CacheErrors = factory.CreateCounter("mustafar_gateway_cache_errors_total",
-            "Redis operations that failed or timed out (get, set), or were skipped because Redis is not connected (unavailable).",
+            "Redis operations that failed or timed out (get, set, delete), or were skipped because Redis is not connected (unavailable).",
             "operation");
         CacheSkipped = factory.CreateCounter("mustafar_gateway_cache_skipped_total",
-            "Features not stored, by reason (too_large, model_changed).", "reason");
+            "Features not stored, or values not read, by reason (too_large, model_changed, unexpected_shape, unreadable_value).", "reason");
+        CacheInvalid = factory.CreateCounter("mustafar_gateway_cache_invalid_total",
+            "Cached values of another shape or dtype than their key names, by feature: read as misses, deleted and recomputed.", "feature");
         CacheShared = factory.CreateCounter("mustafar_gateway_cache_shared_total",
             "Feature requests that joined an identical computation already in flight (single-flight), by feature.", "feature");
         UpstreamCalls = factory.CreateCounter("mustafar_gateway_upstream_calls_total",
@@ -49,6 +51,7 @@ public sealed class GatewayMetrics
     public Counter CacheLookups { get; }
     public Counter CacheErrors { get; }
     public Counter CacheSkipped { get; }
+    public Counter CacheInvalid { get; }
     public Counter CacheShared { get; }
     public Counter UpstreamCalls { get; }
     public Counter UpstreamRetries { get; }

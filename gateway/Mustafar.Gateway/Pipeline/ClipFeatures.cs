@@ -25,7 +25,7 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
             OutputDtype = dtype,
         };
 
-        var feature = await cache.GetOrComputeAsync("clip", key, request.Options.BypassCache, async token =>
+        var feature = await cache.GetOrComputeAsync("clip", key, settings.Value, request.Options.BypassCache, async token =>
         {
             var response = await clip.EncodeAsync(request.Image, encodeOptions, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
             var asKeyed = response.ModelId == settings.ModelId && response.SelectLayer == settings.SelectLayer && response.SelectFeature == settings.Select;
@@ -45,6 +45,6 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
                 $"the generator expects CLIP hidden state {spec.ClipSelectLayer}, but the CLIP model '{info.ModelId}' has only {info.NumLayers} layers");
         var aspect = info.DefaultAspect == ImageAspect.Unspecified ? ImageAspect.Pad : info.DefaultAspect;
         var select = spec.ClipKeepCls ? FeatureSelect.ClsPatch : FeatureSelect.Patch;
-        return new ClipFeatureSettings(info.ModelId, layer, select, aspect, info.ImageSize, dtype);
+        return new ClipFeatureSettings(info.ModelId, layer, select, aspect, info.ImageSize, ExpectedFeature.Of(spec, dtype));
     }
 }

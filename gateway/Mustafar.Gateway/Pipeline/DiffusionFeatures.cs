@@ -27,10 +27,10 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
 
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var unconditional = conditioning.NeedsUnconditional
-            ? HalfAsync(FeatureVariant.Unconditional, "", conditioning, info, dtype, image, request, failFast)
+            ? HalfAsync(FeatureVariant.Unconditional, "", conditioning, info, spec, dtype, image, request, failFast)
             : null;
         var conditional = conditioning.NeedsConditional
-            ? HalfAsync(FeatureVariant.Conditional, conditioning.Prompt, conditioning, info, dtype, image, request, failFast)
+            ? HalfAsync(FeatureVariant.Conditional, conditioning.Prompt, conditioning, info, spec, dtype, image, request, failFast)
             : null;
         await SiblingTasks.WhenAllOrFirstFailure(failFast, unconditional, conditional).ConfigureAwait(false);
 
@@ -48,10 +48,10 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
     }
 
     private Task<CachedFeature> HalfAsync(FeatureVariant variant, string prompt, DiffusionConditioning conditioning, ModelInfo info,
-        DType dtype, InspectedImage image, VqaRequest request, CancellationTokenSource failFast)
+        FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request, CancellationTokenSource failFast)
     {
         var settings = new DiffusionHalfSettings(info.ModelId, conditioning.Timestep, conditioning.Seed, conditioning.Tap,
-            variant, prompt, info.ImageSize, LatentMode.Mean, dtype);
+            variant, prompt, info.ImageSize, LatentMode.Mean, ExpectedFeature.Of(spec, dtype));
         var key = FeatureKeys.Diffusion(options.Value.Cache.KeyPrefix, image.Sha256, settings);
         var label = variant == FeatureVariant.Conditional ? "diffusion_conditional" : "diffusion_unconditional";
         var encode = new EncodeRequest
@@ -69,7 +69,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         };
         encode.Taps.Add(settings.Tap);
 
-        return cache.GetOrComputeAsync(label, key, request.Options.BypassCache, async token =>
+        return cache.GetOrComputeAsync(label, key, settings.Value, request.Options.BypassCache, async token =>
         {
             var response = await diffusion.EncodeAsync(encode, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
             var tap = response.Features.FirstOrDefault(f => f.Tap == settings.Tap)

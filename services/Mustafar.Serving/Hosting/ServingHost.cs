@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mustafar.Tensors.Grpc;
 using Prometheus;
 
 namespace Mustafar.Serving;
@@ -103,6 +104,7 @@ public static class ServingHost
         services.AddSingleton<ServingInterceptor>();
         services.AddSingleton<TService>();
         services.AddGrpc(grpc => grpc.EnableDetailedErrors = false)
+            .RefuseMalformedRequests()
             .AddServiceOptions<TService>(grpc => grpc.Interceptors.Add<ServingInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
         {

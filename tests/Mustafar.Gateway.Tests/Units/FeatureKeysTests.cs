@@ -9,8 +9,8 @@ namespace Mustafar.Gateway.Tests.Units;
 public sealed class FeatureKeysTests
 {
     private const string Image = "ab12";
-    private static readonly ClipFeatureSettings Clip = new("openai/clip-vit-large-patch14-336", 23, FeatureSelect.Patch, ImageAspect.Pad, 336, DType.Float16);
-    private static readonly DiffusionHalfSettings Conditional = new("sd-2.1", 50, 42, "U-L1-R1-B0-Cross-Q", FeatureVariant.Conditional, "What is it?", 512, LatentMode.Mean, DType.Float16);
+    private static readonly ClipFeatureSettings Clip = new("openai/clip-vit-large-patch14-336", 23, FeatureSelect.Patch, ImageAspect.Pad, 336, new ExpectedFeature(576, 1024, DType.Float16));
+    private static readonly DiffusionHalfSettings Conditional = new("sd-2.1", 50, 42, "U-L1-R1-B0-Cross-Q", FeatureVariant.Conditional, "What is it?", 512, LatentMode.Mean, new ExpectedFeature(256, 1280, DType.Float16));
 
     [Fact]
     public void Every_clip_setting_changes_the_key()
@@ -19,7 +19,8 @@ public sealed class FeatureKeysTests
         ClipFeatureSettings[] variants =
         [
             Clip with { ModelId = "other" }, Clip with { SelectLayer = 22 }, Clip with { Select = FeatureSelect.ClsPatch },
-            Clip with { Aspect = ImageAspect.Crop }, Clip with { ImageSize = 224 }, Clip with { DType = DType.Float32 },
+            Clip with { Aspect = ImageAspect.Crop }, Clip with { ImageSize = 224 }, Clip with { Value = Clip.Value with { DType = DType.Float32 } },
+            Clip with { Value = Clip.Value with { Tokens = 577 } }, Clip with { Value = Clip.Value with { Channels = 768 } },
         ];
         Assert.All(variants, v => Assert.NotEqual(key, FeatureKeys.Clip("m:", Image, v)));
         Assert.NotEqual(key, FeatureKeys.Clip("m:", "cd34", Clip));
@@ -37,7 +38,8 @@ public sealed class FeatureKeysTests
         [
             Conditional with { ModelId = "other" }, Conditional with { Timestep = 51 }, Conditional with { Seed = 43 },
             Conditional with { Tap = "U-L1-R0-B0-Cross-Q" }, Conditional with { Prompt = "What is that?" }, Conditional with { ImageSize = 768 },
-            Conditional with { LatentMode = LatentMode.Sample }, Conditional with { DType = DType.Bfloat16 },
+            Conditional with { LatentMode = LatentMode.Sample }, Conditional with { Value = Conditional.Value with { DType = DType.Bfloat16 } },
+            Conditional with { Value = Conditional.Value with { Tokens = 1024 } }, Conditional with { Value = Conditional.Value with { Channels = 640 } },
             Conditional with { Variant = FeatureVariant.Unconditional, Prompt = "" },
         ];
         Assert.All(variants, v => Assert.NotEqual(key, FeatureKeys.Diffusion("m:", Image, v)));

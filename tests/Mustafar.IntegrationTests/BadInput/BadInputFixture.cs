@@ -38,7 +38,13 @@ public sealed class BadInputFixture : IAsyncLifetime
 
     public DiffusionEncoder.DiffusionEncoderClient Diffusion { get; private set; } = null!;
 
+    /// <summary>The diffusion encoder's gRPC port for hand-made messages.</summary>
+    public CallInvoker DiffusionInvoker { get; private set; } = null!;
+
     public Generator.GeneratorClient Generator { get; private set; } = null!;
+
+    /// <summary>The generator's gRPC port for hand-made messages.</summary>
+    public CallInvoker GeneratorInvoker { get; private set; } = null!;
 
     public Generation.V1.ModelInfo GeneratorInfo { get; private set; } = null!;
 
@@ -55,8 +61,12 @@ public sealed class BadInputFixture : IAsyncLifetime
         Vqa = new VisualQuestionAnswering.VisualQuestionAnsweringClient(gateway);
         GatewayInvoker = gateway.CreateCallInvoker();
         Clip = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.ClipGrpc[0]));
-        Diffusion = new DiffusionEncoder.DiffusionEncoderClient(Mesh.Channel(Mesh.DiffusionGrpc));
-        Generator = new Generator.GeneratorClient(Mesh.Channel(Mesh.GeneratorGrpc));
+        var diffusion = Mesh.Channel(Mesh.DiffusionGrpc);
+        Diffusion = new DiffusionEncoder.DiffusionEncoderClient(diffusion);
+        DiffusionInvoker = diffusion.CreateCallInvoker();
+        var generator = Mesh.Channel(Mesh.GeneratorGrpc);
+        Generator = new Generator.GeneratorClient(generator);
+        GeneratorInvoker = generator.CreateCallInvoker();
         GeneratorInfo = await Generator.GetModelInfoAsync(new Generation.V1.GetModelInfoRequest());
         var side = (int)Math.Sqrt((await Clip.GetModelInfoAsync(new Clip.V1.GetModelInfoRequest())).MaxImagePixels) + 1;
         BombOverServiceCap = MalformedImages.Bomb(side, side);

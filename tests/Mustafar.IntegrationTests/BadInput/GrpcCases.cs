@@ -17,9 +17,8 @@ namespace Mustafar.IntegrationTests.BadInput;
 /// path of the request that was sent ("options.sampling.top_p" for Ask). Decisions they pin down: a size limit is
 /// RESOURCE_EXHAUSTED from the gateway (a service reports INVALID_ARGUMENT with the too-large trailer, which the
 /// gateway turns into RESOURCE_EXHAUSTED / 413); unknown proto fields are ignored. A message that is not valid
-/// protobuf (invalid UTF-8 in a string, a length past the end) never reaches the service: grpc-dotnet fails to
-/// deserialize it and answers UNKNOWN "Exception was thrown by handler." (the gRPC spec's code for an unparsable
-/// request is INTERNAL; neither names a field, and nothing leaks).
+/// protobuf never reaches the service's handler, and is INVALID_ARGUMENT: invalid UTF-8 in a string names that
+/// string's field (in any service, since the check is in each host's deserializer); a length past the end names none.
 /// </summary>
 public static class GrpcCases
 {
@@ -48,6 +47,14 @@ public static class GrpcCases
 
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
     private static readonly Method<byte[], byte[]> RawAskMethod = new(MethodType.ServerStreaming, "mustafar.vqa.v1.VisualQuestionAnswering", "Ask", Bytes, Bytes);
+    private static readonly Method<byte[], byte[]> RawDiffusionMethod = new(MethodType.Unary, "mustafar.diffusion.v1.DiffusionEncoder", "Encode", Bytes, Bytes);
+    private static readonly Method<byte[], byte[]> RawGenerateMethod = new(MethodType.ServerStreaming, "mustafar.generation.v1.Generator", "Generate", Bytes, Bytes);
+
+    /// <summary>A length-delimited field (wire type 2) with a length under 128: its tag, length and bytes.</summary>
+    private static byte[] LengthDelimited(int field, params byte[] value) => [(byte)(field << 3 | 2), (byte)value.Length, .. value];
+
+    /// <summary>"W" then a lead byte of a two-byte sequence followed by an ASCII byte: not UTF-8.</summary>
+    private static readonly byte[] InvalidUtf8 = [0x57, 0xC3, 0x28];
 
     /// <summary>An Ask request as bytes: what no generated client would send.</summary>
     private static BadInputCase RawAsk(string name, Func<byte[]> message, Outcome expected) => new(name, f => Probes.GrpcAsync(async () =>
@@ -96,8 +103,10 @@ public static class GrpcCases
         Ask("question of 100000 characters", r => r.Question = new string('x', 100_000), Outcome.Grpc(StatusCode.ResourceExhausted, "question")),
         Ask("NUL, RTL override, zero-width and combining characters", r => r.Question = "What\0is \u202Eelbat\u202C\u200B e\u0301\u0302 👍🏽?", Outcome.GrpcOk),
         RawAsk("an unknown field (ignored)", () => GoodAskThen(0x98, 0x06, 0x01), Outcome.GrpcOk),
-        RawAsk("invalid UTF-8 in the question", () => GoodAskThen(0x12, 0x03, 0x57, 0xC3, 0x28), Outcome.Grpc(StatusCode.Unknown)),
-        RawAsk("a field with a length past the end", () => GoodAskThen(0x12, 0x7F, 0x57), Outcome.Grpc(StatusCode.Unknown)),
+        RawAsk("invalid UTF-8 in the question", () => GoodAskThen(LengthDelimited(2, InvalidUtf8)), Outcome.Grpc(StatusCode.InvalidArgument, "question")),
+        RawAsk("invalid UTF-8 in options.diffusion_tap", () => GoodAskThen(LengthDelimited(3, LengthDelimited(7, InvalidUtf8))),
+            Outcome.Grpc(StatusCode.InvalidArgument, "options.diffusion_tap")),
+        RawAsk("a field with a length past the end", () => GoodAskThen(0x12, 0x7F, 0x57), Outcome.Grpc(StatusCode.InvalidArgument)),
     ];
 
     private static BadInputCase Clip(string name, Action<Clip.V1.EncodeRequest> change, Outcome expected) => new(name, f =>
@@ -164,7 +173,24 @@ public static class GrpcCases
         Diffusion("conditional variant without a prompt", r => (r.Variant, r.Prompt) = (FeatureVariant.Conditional, ""), Outcome.Grpc(StatusCode.InvalidArgument, "prompt")),
         Diffusion("prompt past the text encoder's 77 tokens", r => r.Prompt = string.Concat(Enumerable.Repeat("cat ", 200)), Outcome.Grpc(StatusCode.InvalidArgument, "prompt")),
         Diffusion("prompt of 40000 characters", r => (r.Prompt, r.TruncatePrompt) = (new string('w', 40_000), true), Outcome.Grpc(StatusCode.InvalidArgument, "prompt")),
+        RawDiffusion("invalid UTF-8 in the prompt", LengthDelimited(2, InvalidUtf8), "prompt"),
+        RawDiffusion("invalid UTF-8 in a tap name", LengthDelimited(6, InvalidUtf8), "taps[0]"),
     ];
+
+    /// <summary>A good diffusion request followed by <paramref name="tail"/>.</summary>
+    private static BadInputCase RawDiffusion(string name, byte[] tail, string field) => new(name, f => Probes.GrpcAsync(async () =>
+    {
+        var good = new Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Prompt = BadInputFixture.Question };
+        await f.DiffusionInvoker.AsyncUnaryCall(RawDiffusionMethod, null, new CallOptions(deadline: DeadlineFromNow), [.. good.ToByteArray(), .. tail]);
+    }), Outcome.Grpc(StatusCode.InvalidArgument, field));
+
+    /// <summary>A good generation followed by <paramref name="tail"/>.</summary>
+    private static BadInputCase RawGenerate(string name, byte[] tail, string field) => new(name, f => Probes.GrpcAsync(async () =>
+    {
+        using var call = f.GeneratorInvoker.AsyncServerStreamingCall(RawGenerateMethod, null, new CallOptions(deadline: DeadlineFromNow),
+            [.. GoodGenerate(f.GeneratorInfo).ToByteArray(), .. tail]);
+        await Probes.ReadToEndAsync(call.ResponseStream);
+    }), Outcome.Grpc(StatusCode.InvalidArgument, field));
 
     /// <summary>A valid generation: zero features of the expected shapes (float32), one user turn, two tokens.</summary>
     private static GenerateRequest GoodGenerate(Generation.V1.ModelInfo info)
@@ -222,6 +248,8 @@ public static class GrpcCases
             Generate("max_new_tokens -1", (r, _) => r.Sampling.MaxNewTokens = -1, StatusCode.InvalidArgument, "sampling.max_new_tokens"),
             Generate("repetition_penalty 0", (r, _) => r.Sampling.RepetitionPenalty = 0, StatusCode.InvalidArgument, "sampling.repetition_penalty"),
             Generate("float16 features (valid)", (_, t) => (t.Dtype, t.Data) = (DType.Float16, ByteString.CopyFrom(new byte[t.Data.Length / 2])), StatusCode.OK),
+            RawGenerate("invalid UTF-8 in a message's content (a second message)", LengthDelimited(2, [0x08, 0x02, .. LengthDelimited(2, InvalidUtf8)]), "messages[1].content"),
+            RawGenerate("invalid UTF-8 in the request id", LengthDelimited(5, InvalidUtf8), "request_id"),
         ];
     }
 }

@@ -31,6 +31,7 @@ public static class HttpCases
         ["http-body"] = Bodies,
         ["http-numbers"] = Numbers,
         ["http-text"] = Text,
+        ["http-openai-fields"] = OpenAiFields,
     };
 
     private static BadInputCase Chat(string name, Func<JsonObject> body, Outcome expected) =>
@@ -39,6 +40,21 @@ public static class HttpCases
     /// <summary>A case whose JSON is edited as text (for what a JSON writer would never produce).</summary>
     private static BadInputCase ChatText(string name, Func<string> body, Outcome expected) =>
         new(name, f => Probes.HttpAsync(f.Http, Probes.Json(body())), expected);
+
+    /// <summary>A case whose JSON is sent as raw bytes (for bytes that are not UTF-8).</summary>
+    private static BadInputCase ChatBytes(string name, Func<byte[]> body, Outcome expected) => new(name, f =>
+    {
+        var content = new ByteArrayContent(body());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return Probes.HttpAsync(f.Http, content);
+    }, expected);
+
+    /// <summary>The JSON of <paramref name="body"/> with <paramref name="marker"/> replaced by raw bytes.</summary>
+    private static byte[] WithRawBytes(JsonObject body, string marker, byte[] bytes)
+    {
+        var parts = body.ToJsonString().Split(marker);
+        return [.. System.Text.Encoding.UTF8.GetBytes(parts[0]), .. bytes, .. System.Text.Encoding.UTF8.GetBytes(parts[1])];
+    }
 
     private static BadInputCase Form(string name, (string, string)[] fields, Outcome expected) =>
         new(name, f => Probes.HttpAsync(f.Http, Probes.Form(SampleImages.StillLife, [("question", BadInputFixture.Question), ("max_tokens", "2"), .. fields]), "/v1/vqa"), expected);
@@ -162,11 +178,15 @@ public static class HttpCases
         ChatText("empty body", () => "", Outcome.Http400(null, "invalid_json")),
         ChatText("a JSON array", () => "[]", Outcome.Http400(null, "invalid_json")),
         ChatText("messages is an object", () => """{"messages": {}}""", Outcome.Http400("messages", "invalid_json")),
+        ChatText("100000 tiny messages", () => "{\"messages\": [" + string.Join(",", Enumerable.Repeat("{\"role\":\"user\",\"content\":\"x\"}", 100_000)) + "]}",
+            Outcome.Http413("messages")),
+        ChatText("a message of 100000 tiny content parts", () => "{\"messages\": [{\"role\":\"user\",\"content\":[" +
+            string.Join(",", Enumerable.Repeat("{\"type\":\"text\",\"text\":\"x\"}", 100_000)) + "]}]}", Outcome.Http413("messages")),
         Chat("no messages", () => With("messages", new JsonArray()), Outcome.Http400("messages")),
         Chat("n = 2", () => With("n", 2), Outcome.Http400("n")),
         Chat("unknown fields everywhere (ignored)", () =>
         {
-            var body = With("logprobs", true);
+            var body = With("user", "alice");
             body["frobnicate"] = new JsonObject { ["x"] = 1 };
             body["mustafar"]!["future_option"] = "x";
             body["messages"]![0]!["name"] = "alice";
@@ -178,6 +198,40 @@ public static class HttpCases
             var form = new MultipartFormDataContent { { new StringContent("Q?"), "question" } };
             return Probes.HttpAsync(f.Http, form, "/v1/vqa");
         }, Outcome.Http400("image", "missing_image")),
+    ];
+
+    private static BadInputCase Unsupported(string field, JsonNode value) =>
+        Chat($"{field} {value.ToJsonString()}", () => With(field, value), Outcome.Http400(field, "unsupported_parameter"));
+
+    /// <summary>OpenAI fields the gateway does not implement: each is refused naming it, unless its value asks for
+    /// nothing; stream_options belongs to streams.</summary>
+    private static IEnumerable<BadInputCase> OpenAiFields() =>
+    [
+        Unsupported("response_format", new JsonObject { ["type"] = "json_object" }),
+        Unsupported("response_format", new JsonObject { ["type"] = "json_schema", ["json_schema"] = new JsonObject { ["name"] = "x" } }),
+        Unsupported("logprobs", true),
+        Unsupported("top_logprobs", 3),
+        Unsupported("tools", new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "f" } })),
+        Unsupported("tool_choice", "auto"),
+        Unsupported("tool_choice", "required"),
+        Unsupported("frequency_penalty", 0.5),
+        Unsupported("presence_penalty", -1),
+        Unsupported("logit_bias", new JsonObject { ["50256"] = -100 }),
+        Chat("every unsupported field at its no-op value (accepted)", () =>
+        {
+            var body = With("response_format", new JsonObject { ["type"] = "text" });
+            (body["logprobs"], body["top_logprobs"], body["tools"], body["tool_choice"]) = (false, 0, new JsonArray(), "none");
+            (body["frequency_penalty"], body["presence_penalty"], body["logit_bias"]) = (0, 0.0, new JsonObject());
+            return body;
+        }, Outcome.HttpOk),
+        Chat("the unsupported fields as null (accepted)", () =>
+        {
+            var body = Good();
+            foreach (var field in (string[])["response_format", "logprobs", "top_logprobs", "tools", "tool_choice", "frequency_penalty", "presence_penalty", "logit_bias"])
+                body[field] = null;
+            return body;
+        }, Outcome.HttpOk),
+        Chat("stream_options without stream", () => With("stream_options", new JsonObject { ["include_usage"] = true }), Outcome.Http400("stream_options")),
     ];
 
     private static IEnumerable<BadInputCase> Numbers() =>
@@ -231,6 +285,9 @@ public static class HttpCases
         ChatText("lone surrogate in stop", () => LoneSurrogate(With("stop", new JsonArray("ok", "LONE")), "LONE"), Outcome.Http400("stop[1]")),
         ChatText("lone surrogate in mustafar.custom_prompt", () => LoneSurrogate(WithOption("custom_prompt", "LONE"), "LONE"),
             Outcome.Http400("mustafar.custom_prompt", "invalid_json")),
+        ChatBytes("raw invalid UTF-8 in the question", () => WithRawBytes(WithQuestion("What RAW is it?"), "RAW", [0xC3, 0x28]),
+            Outcome.Http400(TextParam, "invalid_utf8")),
+        ChatBytes("a raw Latin-1 byte in stop", () => WithRawBytes(With("stop", "caf\u00E9RAW"), "RAW", [0xE9]), Outcome.Http400("stop", "invalid_utf8")),
         Chat("NUL characters in the question", () => WithQuestion("What\0is\0on the table?"), Outcome.HttpOk),
         Chat("RTL override, zero-width and combining characters", () => WithQuestion("\u202Eelbat\u202C \u200B\u200D\u2060 e\u0301\u0302\u0303\u0304 \u05E9\u05DC\u05D5\u05DD \u0645\u0631\u062D\u0628\u0627 👍🏽?"), Outcome.HttpOk),
         Chat("only combining marks", () => WithQuestion(string.Concat(Enumerable.Repeat("\u0301", 50))), Outcome.HttpOk),

@@ -31,7 +31,7 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
         return new Answer(json["choices"]![0]!["message"]!["content"]!.GetValue<string>(), json, response);
     }
 
-    /// <summary>A streaming completion: the deltas joined, and the last chunk (usage and metadata).</summary>
+    /// <summary>A streaming completion: the deltas joined, and the last chunk with a choice (finish reason and metadata).</summary>
     public async Task<Answer> ChatStreamAsync(JsonNode body)
     {
         var response = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(body) },
@@ -48,6 +48,7 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
             if (data == "[DONE]") { sawDone = true; break; }
             var chunk = JsonNode.Parse(data)!;
             if (chunk["error"] is not null) throw new HttpRequestException($"stream error: {data}");
+            if (chunk["choices"] is JsonArray { Count: 0 }) continue; // the usage (stream_options.include_usage)
             text.Append(chunk["choices"]?[0]?["delta"]?["content"]?.GetValue<string>());
             last = chunk;
         }

@@ -171,11 +171,11 @@ def ask_http(args):
     if args.seed is not None:
         mustafar["seed"] = args.seed
     body = http_api.chat_body(args.image_bytes, args.question, args.max_tokens, mustafar)
-    answer, chunks, last, headers = http_api.stream_chat(args.gateway_http, body, args.timeout)
+    answer, chunks, last, usage, headers = http_api.stream_chat(args.gateway_http, body, args.timeout)
     check(last is not None and last["choices"][0]["finish_reason"] is not None, "the last chunk has no finish_reason")
     models = http_api.list_models(args.gateway_http, args.timeout)
     return {"answer": answer, "chunks": chunks, "finish_reason": last["choices"][0]["finish_reason"],
-            "usage": last.get("usage"), "mustafar": last.get("mustafar"), "model": last.get("model"),
+            "usage": usage, "mustafar": last.get("mustafar"), "model": last.get("model"),
             "models": [m["id"] for m in models.get("data", [])],
             "headers": {k: v for k, v in headers.items() if k.lower().startswith("x-mustafar")}}
 

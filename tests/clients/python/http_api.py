@@ -45,6 +45,7 @@ def chat_body(image, question, max_tokens, mustafar=None):
     """A chat completion request for one image and one question, greedy, streamed."""
     body = {
         "stream": True,
+        "stream_options": {"include_usage": True},
         "max_tokens": max_tokens,
         "temperature": 0,
         "messages": [{"role": "user", "content": [
@@ -59,7 +60,8 @@ def chat_body(image, question, max_tokens, mustafar=None):
 
 def stream_chat(base_url, body, timeout):
     """POSTs a streaming chat completion and reads its SSE events until "data: [DONE]". Returns the joined
-    content deltas, the number of chunks, the last chunk (finish reason, usage, "mustafar" metadata) and the
+    content deltas, the number of chunks, the last chunk with a choice (finish reason, "mustafar" metadata), the
+    usage (the chunk with "choices": [] that stream_options.include_usage asks for; None without it) and the
     response headers. An error event in the stream raises HttpApiError with status 200."""
     connection = _connection(base_url, timeout)
     try:
@@ -72,7 +74,7 @@ def stream_chat(base_url, body, timeout):
         content_type = response.getheader("Content-Type", "")
         if not content_type.startswith("text/event-stream"):
             raise HttpApiError(response.status, f"expected text/event-stream, got {content_type!r}")
-        text, chunks, last, done = [], 0, None, False
+        text, chunks, last, usage, done = [], 0, None, None, False
         while True:
             line = response.readline()
             if not line:
@@ -88,11 +90,15 @@ def stream_chat(base_url, body, timeout):
             if "error" in chunk:
                 raise HttpApiError(200, chunk)
             chunks += 1
-            for choice in chunk.get("choices", []):
+            if chunk.get("usage") is not None:
+                usage = chunk["usage"]
+            if not chunk.get("choices"):
+                continue
+            for choice in chunk["choices"]:
                 text.append(choice.get("delta", {}).get("content") or "")
             last = chunk
         if not done:
             raise HttpApiError(200, "the event stream ended without data: [DONE]")
-        return "".join(text), chunks, last, dict(response.getheaders())
+        return "".join(text), chunks, last, usage, dict(response.getheaders())
     finally:
         connection.close()

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace Mustafar.Load.Requests;
 
 /// <summary>POST /v1/chat/completions, as one JSON answer or as SSE. An SSE stream counts as a success only when it
-/// ends with a final chunk (finish_reason, usage, metadata) and "data: [DONE]"; an error event is the error it
+/// ends with a final chunk (finish_reason, metadata), one with the usage and "data: [DONE]"; an error event is the error it
 /// names, and a stream cut short is "incomplete": never a truncated answer that looks like success.</summary>
 public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
 {
@@ -27,10 +27,18 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
 
     private JsonObject Body(RequestPlan plan, bool stream) => Body(plan.Image, plan.Question, stream, maxTokens);
 
-    /// <summary>A greedy chat completion request: the question and the image (a PNG data URL) in one user turn.</summary>
-    public static JsonObject Body(byte[] image, string question, bool stream, int maxTokens) => new()
+    /// <summary>A greedy chat completion request: the question and the image (a PNG data URL) in one user turn. A
+    /// stream asks for its usage (OpenAI's stream_options.include_usage), which the load report counts.</summary>
+    public static JsonObject Body(byte[] image, string question, bool stream, int maxTokens)
     {
-        ["stream"] = stream,
+        var body = Body(image, question, maxTokens);
+        body["stream"] = stream;
+        if (stream) body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        return body;
+    }
+
+    private static JsonObject Body(byte[] image, string question, int maxTokens) => new()
+    {
         ["max_tokens"] = maxTokens,
         ["temperature"] = 0,
         ["messages"] = new JsonArray(new JsonObject
@@ -63,6 +71,7 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
     {
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
         JsonNode? final = null;
+        JsonNode? usage = null;
         SendResult? error = null;
         var sawToken = false;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -74,7 +83,7 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
                 if (error is not null) return error;
                 return final is null
                     ? SendResult.Incomplete("the stream ended with [DONE] but without a final chunk (finish_reason)")
-                    : SendResult.Success(ReadCache(final["mustafar"]), final["usage"]?["completion_tokens"]?.GetValue<int>() ?? 0);
+                    : SendResult.Success(ReadCache(final["mustafar"]), usage?["completion_tokens"]?.GetValue<int>() ?? 0);
             }
             var chunk = TryParse(data);
             if (chunk is null) return SendResult.Incomplete($"an SSE event that is not JSON: {Shorten(data)}");
@@ -84,6 +93,8 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
                 error = new SendResult($"sse {type}", problem["message"]?.GetValue<string>(), type is "service_unavailable_error" or "rate_limit_error");
                 continue;
             }
+            if (chunk["usage"] is JsonObject counted) usage = counted;
+            if (chunk["choices"] is JsonArray { Count: 0 }) continue; // the usage chunk, after the final one
             if (!sawToken && chunk["choices"]?[0]?["delta"]?["content"]?.GetValue<string>() is { Length: > 0 })
             {
                 sawToken = true;
