@@ -40,6 +40,7 @@ public static class EvalCommand
             {
                 using var client = AnswerClients.Create(target);
                 var outcome = await runner.RunAsync(benchmark, name, client, target.Settings, cancel.Token);
+                Console.Error.WriteLine($"mustafar: [{name}] asked {outcome.Asked}, {benchmark.Items.Count - outcome.Asked} answered already in --out");
                 ReportFailures(outcome);
                 outcomes.Add(outcome);
             }
