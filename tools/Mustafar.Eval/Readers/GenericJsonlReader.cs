@@ -11,7 +11,7 @@ public static class GenericJsonlReader
 {
     public static Benchmark Read(ReaderOptions options)
     {
-        var images = options.Images ?? Path.GetDirectoryName(Path.GetFullPath(options.Path))!;
+        var images = ImageFolder.Of(options, options.Path);
         var items = new List<EvalItem>();
         var number = 0;
         foreach (var line in File.ReadLines(options.Path))

@@ -11,7 +11,7 @@ public static class GqaReader
 {
     public static Benchmark Read(ReaderOptions options)
     {
-        var images = options.Images ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Path))!, "images");
+        var images = ImageFolder.Of(options, options.Path, "images");
         var questions = JsonNode.Parse(File.ReadAllText(options.Path)) as JsonObject ?? throw new InvalidDataException($"{options.Path}: not a JSON object keyed by question id");
         var items = new List<EvalItem>(questions.Count);
         foreach (var (id, question) in questions)

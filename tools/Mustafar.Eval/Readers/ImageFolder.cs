@@ -4,6 +4,10 @@ namespace Mustafar.Eval.Readers;
 /// starts rather than after hours of asking.</summary>
 public static class ImageFolder
 {
+    /// <summary>--images when given, else <paramref name="subfolder"/> of the folder the benchmark file lies in.</summary>
+    public static string Of(ReaderOptions options, string file, string subfolder = "") =>
+        options.Images ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, subfolder);
+
     public static string Resolve(string folder, string name, params string[] extensions)
     {
         var direct = Path.Combine(folder, name);

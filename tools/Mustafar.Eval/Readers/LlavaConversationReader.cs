@@ -13,7 +13,7 @@ public static class LlavaConversationReader
 {
     public static Benchmark Read(ReaderOptions options)
     {
-        var images = options.Images ?? Path.GetDirectoryName(Path.GetFullPath(options.Path))!;
+        var images = ImageFolder.Of(options, options.Path);
         var list = JsonNode.Parse(File.ReadAllText(options.Path)) as JsonArray ?? throw new InvalidDataException($"{options.Path}: not a JSON list");
         var items = new List<EvalItem>(list.Count);
         for (var i = 0; i < list.Count; i++)

@@ -16,7 +16,7 @@ public static partial class MmvpReader
     public static Benchmark Read(ReaderOptions options)
     {
         var csv = File.Exists(options.Path) ? options.Path : Path.Combine(options.Path, "Questions.csv");
-        var images = options.Images ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(csv))!, "MMVP Images");
+        var images = ImageFolder.Of(options, csv, "MMVP Images");
         var items = new List<EvalItem>();
         foreach (var row in CsvRows.Read(File.ReadAllText(csv)))
         {
