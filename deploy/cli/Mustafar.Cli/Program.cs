@@ -8,6 +8,7 @@ try
         "demo-models" => DemoModels.Run(CommandLine.Parse(args[1..])),
         "wait-ready" => await Readiness.RunAsync(CommandLine.Parse(args[1..])),
         "ask" => await AskCommand.RunAsync(CommandLine.Parse(args[1..])),
+        "eval" => await EvalCommand.RunAsync(CommandLine.Parse(args[1..])),
         "free-ports" => FreePorts.Run(CommandLine.Parse(args[1..])),
         _ => Usage(),
     };
@@ -27,6 +28,6 @@ static int Usage()
           ask --url GATEWAY --image FILE --question TEXT [--max-tokens N] [--no-stream] [--json]
                                                              ask the gateway's /v1/chat/completions and print the answer
           free-ports N                                       print N free loopback TCP ports
-        """);
+        """ + "\n" + EvalCommand.Usage);
     return 2;
 }

@@ -15,10 +15,12 @@ public static class HostBinaries
     public static string Generator => Path("services", "Mustafar.Generator");
     public static string Gateway => Path("gateway", "Mustafar.Gateway");
     public static string LoadTool => Path("tests/load", "Mustafar.Load");
+    /// <summary>The `mustafar` command (its assembly is named after the command, not the project).</summary>
+    public static string Cli => Path("deploy/cli", "Mustafar.Cli", "mustafar");
 
-    private static string Path(string area, string project)
+    private static string Path(string area, string project, string? assembly = null)
     {
-        var dll = System.IO.Path.Combine(RepoPaths.Root, area, project, "bin", Configuration, "net10.0", project + ".dll");
+        var dll = System.IO.Path.Combine(RepoPaths.Root, area, project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is not built; build the solution in {Configuration} first");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Mustafar.IntegrationTests.Mesh;
@@ -13,27 +12,11 @@ public static class LoadToolProcess
     public static async Task<Result> RunAsync(IEnumerable<string> arguments, TimeSpan limit)
     {
         var json = Path.Combine(Path.GetTempPath(), $"mustafar-load-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(HostBinaries.LoadTool);
-        foreach (var argument in arguments.Concat(["--json", json])) start.ArgumentList.Add(argument);
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the load tool ran past {limit}:\n{await stdout}{await stderr}");
-        }
-        try
-        {
+            var run = await ToolProcess.RunAsync(HostBinaries.LoadTool, arguments.Concat(["--json", json]), limit);
             var report = File.Exists(json) ? JsonNode.Parse(await File.ReadAllTextAsync(json)) : null;
-            return new Result(process.ExitCode, await stdout + await stderr, report);
+            return new Result(run.ExitCode, run.Output, report);
         }
         finally
         {
