@@ -126,9 +126,9 @@ public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshF
         var sha = Convert.ToHexStringLower(SHA256.HashData(png));
         var key = await redis.GetServers()[0].KeysAsync(pattern: $"*:clip:*{sha}*").SingleAsync();
         var good = FeatureCacheFormat.TryDecode((byte[])(await redis.GetDatabase().StringGetAsync(key))!)!;
-        var view = TensorView.Open(good, "cached");
+        var view = TensorView.Open(good.Tensor, "cached");
         var wrong = TensorCodec.FromFloat32(new float[view.Shape[1]], [1, view.Shape[1]], view.DType);
-        await redis.GetDatabase().StringSetAsync(key, FeatureCacheFormat.Encode(wrong));
+        await redis.GetDatabase().StringSetAsync(key, FeatureCacheFormat.Encode(new FeatureValue(wrong)));
         var invalid0 = await InvalidCountAsync();
         var clip0 = Mesh.ClipEncodeCalls;
 

@@ -28,6 +28,7 @@ public static class AnswerMetadata
                 seed = result.Seed,
                 guidance_scale = result.GuidanceScale,
                 tap = result.DiffusionTap,
+                prompt_truncated = result.DiffusionPromptTruncated,
             }
             : null,
         timings = new

@@ -8,10 +8,13 @@ namespace Mustafar.Gateway.Caching;
 
 /// <summary>A feature computed by an encoder. <paramref name="Storable"/> is false when the answer came from another
 /// model than the key names (a rolling update), so it must not be cached under that key.</summary>
-public sealed record ComputedFeature(Tensor Tensor, bool Storable = true);
+public sealed record ComputedFeature(FeatureValue Value, bool Storable = true);
 
 /// <summary>A feature and where it came from.</summary>
-public sealed record CachedFeature(Tensor Tensor, CacheStatus Status);
+public sealed record CachedFeature(FeatureValue Value, CacheStatus Status)
+{
+    public Tensor Tensor => Value.Tensor;
+}
 
 /// <summary>
 /// The Redis feature cache: read, else compute and store, with concurrent misses of one key computed once.
@@ -34,7 +37,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         CachedFeature result;
         if (bypass || !Options.Enabled)
         {
-            result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Tensor, CacheStatus.Bypass);
+            result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Value, CacheStatus.Bypass);
         }
         else
         {
@@ -51,7 +54,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         var (cached, readFailed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null)
         {
-            if (expected.Accepts(cached)) return new CachedFeature(cached, CacheStatus.Hit);
+            if (expected.Accepts(cached.Tensor)) return new CachedFeature(cached, CacheStatus.Hit);
             // Well-formed but not what the key promises: a miss, deleted now so that it is gone even if the
             // computation below fails, and overwritten by the computed value.
             metrics.CacheInvalid.WithLabels(feature).Inc();
@@ -59,12 +62,12 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         }
 
         var computed = await compute(cancellationToken).ConfigureAwait(false);
-        if (readFailed) return new CachedFeature(computed.Tensor, CacheStatus.Error);
+        if (readFailed) return new CachedFeature(computed.Value, CacheStatus.Error);
         var written = await TryWriteAsync(key, computed, expected, cancellationToken).ConfigureAwait(false);
-        return new CachedFeature(computed.Tensor, written ? CacheStatus.Miss : CacheStatus.Error);
+        return new CachedFeature(computed.Value, written ? CacheStatus.Miss : CacheStatus.Error);
     }
 
-    private async Task<(Tensor? Value, bool Failed)> TryReadAsync(string key, CancellationToken cancellationToken)
+    private async Task<(FeatureValue? Value, bool Failed)> TryReadAsync(string key, CancellationToken cancellationToken)
     {
         if (redis.Database is not { } database)
         {
@@ -75,9 +78,9 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         {
             var value = await database.StringGetAsync(key).WaitAsync(Options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             if (value.IsNull) return (null, false);
-            var tensor = FeatureCacheFormat.TryDecode(((byte[])value!).AsSpan());
-            if (tensor is null) metrics.CacheSkipped.WithLabels("unreadable_value").Inc(); // another format: recomputed and overwritten
-            return (tensor, false);
+            var decoded = FeatureCacheFormat.TryDecode(((byte[])value!).AsSpan());
+            if (decoded is null) metrics.CacheSkipped.WithLabels("unreadable_value").Inc(); // another format: recomputed and overwritten
+            return (decoded, false);
         }
         catch (Exception error) when (error is TimeoutException or RedisException)
         {
@@ -107,13 +110,13 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
             metrics.CacheSkipped.WithLabels("model_changed").Inc();
             return true;
         }
-        if (!expected.Accepts(computed.Tensor))
+        if (!expected.Accepts(computed.Value.Tensor))
         {
             // The request fails on it (FeatureShape says why); storing it would fail every later one too.
             metrics.CacheSkipped.WithLabels("unexpected_shape").Inc();
             return true;
         }
-        var bytes = FeatureCacheFormat.Encode(computed.Tensor);
+        var bytes = FeatureCacheFormat.Encode(computed.Value);
         if (bytes.Length > Options.MaxValueBytes)
         {
             metrics.CacheSkipped.WithLabels("too_large").Inc();

@@ -30,7 +30,7 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
             var response = await clip.EncodeAsync(request.Image, encodeOptions, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
             var asKeyed = response.ModelId == settings.ModelId && response.SelectLayer == settings.SelectLayer && response.SelectFeature == settings.Select;
             if (!asKeyed) clip.Info.Invalidate(); // the pool runs another model now; learn it before the next request
-            return new ComputedFeature(response.Features, asKeyed);
+            return new ComputedFeature(new FeatureValue(response.Features), asKeyed);
         }, cancellationToken).ConfigureAwait(false);
         return (FeatureShape.Expect(feature.Tensor, spec, dtype), feature.Status);
     }

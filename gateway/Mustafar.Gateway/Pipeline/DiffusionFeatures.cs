@@ -10,7 +10,9 @@ using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>The diffusion feature for one image and question.</summary>
-public sealed record DiffusionOutcome(Tensor Tensor, DiffusionConditioning Conditioning, CacheStatus Conditional, CacheStatus Unconditional);
+/// <param name="PromptTruncated">The conditional half's prompt was cut to the text encoder's context.</param>
+public sealed record DiffusionOutcome(Tensor Tensor, DiffusionConditioning Conditioning, CacheStatus Conditional, CacheStatus Unconditional,
+    bool PromptTruncated);
 
 /// <summary>
 /// The diffusion feature the generator expects: the conditional (prompt) and unconditional halves, each from the
@@ -44,7 +46,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             _ => throw new InvalidOperationException("no diffusion half was requested"),
         };
         return new DiffusionOutcome(FeatureShape.Expect(tensor, spec, dtype), conditioning,
-            c?.Status ?? CacheStatus.NotUsed, u?.Status ?? CacheStatus.NotUsed);
+            c?.Status ?? CacheStatus.NotUsed, u?.Status ?? CacheStatus.NotUsed, c?.Value.PromptTruncated ?? false);
     }
 
     private Task<CachedFeature> HalfAsync(FeatureVariant variant, string prompt, DiffusionConditioning conditioning, ModelInfo info,
@@ -78,7 +80,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             var asKeyed = echoed is not null && echoed.ModelId == settings.ModelId && echoed.Timestep == settings.Timestep
                 && echoed.Seed == settings.Seed && echoed.Variant == variant;
             if (!asKeyed) diffusion.Info.Invalidate();
-            return new ComputedFeature(tap.Features, asKeyed);
+            return new ComputedFeature(new FeatureValue(tap.Features, echoed?.PromptTruncated ?? false), asKeyed);
         }, failFast.Token);
     }
 }

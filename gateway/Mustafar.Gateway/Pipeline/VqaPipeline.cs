@@ -88,6 +88,7 @@ public sealed class VqaPipeline(
             summary.Seed = outcome.Conditioning.Seed;
             summary.GuidanceScale = outcome.Conditioning.GuidanceScale;
             summary.DiffusionTap = outcome.Conditioning.Tap;
+            summary.DiffusionPromptTruncated = outcome.PromptTruncated;
             timings.DiffusionMs = ms;
         }
 

@@ -54,13 +54,18 @@ public sealed class FeatureKeysTests
     public void Cache_values_round_trip_and_other_versions_read_as_misses()
     {
         var tensor = TensorCodec.FromFloat32([1f, -2f, 3.5f, 0f], [2, 2], DType.Float16);
-        var bytes = FeatureCacheFormat.Encode(tensor);
-        Assert.Equal(tensor, FeatureCacheFormat.TryDecode(bytes));
+        var bytes = FeatureCacheFormat.Encode(new FeatureValue(tensor));
+        Assert.Equal(new FeatureValue(tensor), FeatureCacheFormat.TryDecode(bytes));
+        Assert.Equal(new FeatureValue(tensor, PromptTruncated: true),
+            FeatureCacheFormat.TryDecode(FeatureCacheFormat.Encode(new FeatureValue(tensor, PromptTruncated: true))));
 
         var otherVersion = (byte[])bytes.Clone();
         otherVersion[3] = (byte)(FeatureCacheFormat.Version + 1);
         Assert.Null(FeatureCacheFormat.TryDecode(otherVersion));
         Assert.Null(FeatureCacheFormat.TryDecode("MFC"u8));
-        Assert.Null(FeatureCacheFormat.TryDecode([.. "MFC"u8, FeatureCacheFormat.Version, 0xFF, 0xFF, 0xFF]));
+        Assert.Null(FeatureCacheFormat.TryDecode([.. "MFC"u8, FeatureCacheFormat.Version, 0, 0xFF, 0xFF, 0xFF]));
+        var unknownFlag = (byte[])bytes.Clone();
+        unknownFlag[4] = 0x80;
+        Assert.Null(FeatureCacheFormat.TryDecode(unknownFlag));
     }
 }

@@ -136,6 +136,39 @@ public sealed class RealServicesEndToEndTests(MeshFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_question_longer_than_the_text_encoders_context_is_flagged_as_truncated_on_a_miss_and_on_a_hit()
+    {
+        var image = SampleImages.Variant(2001);
+        using var client = new GatewayClient(Mesh.GatewayHttp);
+        var options = new JsonObject { ["guidance_scale"] = 4 };
+        // Far past CLIP's 77 tokens (about one token per word here).
+        var longQuestion = "Describe " + string.Join(" ", Enumerable.Repeat("the small red cup", 40)) + "?";
+
+        var miss = await client.ChatAsync(GatewayClient.ChatBody(image, longQuestion, stream: false, mustafar: options.DeepClone().AsObject()));
+        var hit = await client.ChatAsync(GatewayClient.ChatBody(image, longQuestion, stream: false, mustafar: options.DeepClone().AsObject()));
+        var shortOne = await client.ChatAsync(GatewayClient.ChatBody(image, "What is it?", stream: false, mustafar: options.DeepClone().AsObject()));
+
+        Assert.Equal("miss", miss.Body["mustafar"]!["cache"]!["diffusion_conditional"]!.GetValue<string>());
+        Assert.Equal("hit", hit.Body["mustafar"]!["cache"]!["diffusion_conditional"]!.GetValue<string>());
+        Assert.True(miss.Body["mustafar"]!["diffusion"]!["prompt_truncated"]!.GetValue<bool>());
+        Assert.True(hit.Body["mustafar"]!["diffusion"]!["prompt_truncated"]!.GetValue<bool>());
+        Assert.False(shortOne.Body["mustafar"]!["diffusion"]!["prompt_truncated"]!.GetValue<bool>());
+
+        var vqa = new VisualQuestionAnswering.VisualQuestionAnsweringClient(Mesh.Channel(Mesh.GatewayGrpc));
+        using var call = vqa.Ask(new AskRequest
+        {
+            Image = ByteString.CopyFrom(image),
+            Question = longQuestion,
+            Options = new AskOptions { GuidanceScale = 4, Sampling = new SamplingParams { MaxNewTokens = 2, Temperature = 0 } },
+        });
+        AskResult? done = null;
+        await foreach (var message in call.ResponseStream.ReadAllAsync())
+            if (message.EventCase == AskResponse.EventOneofCase.Done) done = message.Done;
+        Assert.True(done!.DiffusionPromptTruncated);
+        Assert.Equal(CacheStatus.Hit, done.DiffusionConditionalCache);
+    }
+
+    [Fact]
     public async Task The_encoder_pools_are_reachable_through_the_gateways_yarp_routes()
     {
         var viaGateway = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.GatewayGrpc));
