@@ -15,6 +15,10 @@ public sealed class SynthStatsTests
         Assert.All(stats.Categories, c => Assert.Equal(40, c.Items));
         var count = stats.Categories.Single(c => c.Category == QuestionCategories.Count);
         Assert.Equal(count.Answers.Max(a => a.Items) / 40.0, count.MajorityChance);
+        // Position questions offer left/right or top/bottom: the best constant answer is one per pair.
+        var position = stats.Categories.Single(c => c.Category == QuestionCategories.Position).Answers.ToDictionary(a => a.Answer, a => a.Items);
+        Assert.Equal((Math.Max(position["left"], position["right"]) + Math.Max(position["top"], position["bottom"])) / 40.0,
+            stats.Categories.Single(c => c.Category == QuestionCategories.Position).MajorityChance);
         Assert.Equal(stats.Categories.Average(c => c.UniformChance), stats.UniformChance, 12);
         Assert.Contains("overall", stats.ToText(), StringComparison.Ordinal);
     }

@@ -17,18 +17,18 @@ public static class QuestionCategories
     /// <summary>Count answers are digit words: a scene has at most four shapes.</summary>
     public static IReadOnlyList<string> NumberWords { get; } = ["zero", "one", "two", "three", "four"];
 
-    /// <summary>Every answer a question of the category can have. A position question offers two of the four
-    /// (left/right or top/bottom), so its chance is 1/2, not 1/4.</summary>
-    public static IReadOnlyList<string> Answers(string category) => category switch
+    /// <summary>The answer sets a question of the category offers: one set per type, except position, whose
+    /// questions offer left/right or top/bottom. A guess chooses within one set, so chance is 1 over its size.</summary>
+    public static IReadOnlyList<IReadOnlyList<string>> OptionSets(string category) => category switch
     {
-        Colour => [.. ShapeColours.All.Select(c => c.Word())],
-        Shape => [.. ShapeKinds.All.Select(k => k.Word())],
-        Count => NumberWords,
-        Position => ["left", "right", "top", "bottom"],
-        Relation => ["yes", "no"],
+        Colour => [[.. ShapeColours.All.Select(c => c.Word())]],
+        Shape => [[.. ShapeKinds.All.Select(k => k.Word())]],
+        Count => [NumberWords],
+        Position => [["left", "right"], ["top", "bottom"]],
+        Relation => [["yes", "no"]],
         _ => throw new ArgumentException($"unknown question category '{category}'", nameof(category)),
     };
 
-    /// <summary>How many answers a guess chooses among: the options one question offers.</summary>
-    public static int OptionsPerQuestion(string category) => category == Position ? 2 : Answers(category).Count;
+    /// <summary>Every answer a question of the category can have.</summary>
+    public static IReadOnlyList<string> Answers(string category) => [.. OptionSets(category).SelectMany(set => set)];
 }

@@ -33,9 +33,11 @@ public static class QuestionComposer
         return new(QuestionCategories.Shape, $"What shape is the {shape.Colour.Word()} object?", shape.Kind.Word());
     }
 
+    /// <summary>Half the time a kind the scene shows, half the time any kind: a uniform kind alone would make "zero"
+    /// the answer of almost half the count questions.</summary>
     private static SynthQuestion Count(Scene scene, SplitMix64 random)
     {
-        var kind = random.Pick(ShapeKinds.All);
+        var kind = random.Next(0, 2) == 0 ? random.Pick(scene.Shapes).Kind : random.Pick(ShapeKinds.All);
         var count = scene.Shapes.Count(s => s.Kind == kind);
         return new(QuestionCategories.Count, $"How many {kind.Word()}s are there?", QuestionCategories.NumberWords[count]);
     }

@@ -18,9 +18,11 @@ public sealed record SynthStats(SynthOptions Options, IReadOnlyList<CategoryStat
     public static SynthStats Of(SynthOptions options, IReadOnlyList<SynthItem> items) => new(options, [.. QuestionCategories.All.Select(category =>
     {
         var answers = items.Where(i => i.Question.Category == category).Select(i => i.Question.Answer).ToList();
-        var counts = QuestionCategories.Answers(category).Select(a => (a, answers.Count(x => x == a))).ToList();
-        return new CategoryStats(category, answers.Count, counts, 1.0 / QuestionCategories.OptionsPerQuestion(category),
-            answers.Count == 0 ? 0 : (double)counts.Max(c => c.Item2) / answers.Count);
+        var sets = QuestionCategories.OptionSets(category);
+        var counts = sets.SelectMany(set => set).Select(a => (a, answers.Count(x => x == a))).ToList();
+        // The best constant answer per option set (for position: one for left/right, one for top/bottom questions).
+        var majority = sets.Sum(set => set.Max(a => answers.Count(x => x == a)));
+        return new CategoryStats(category, answers.Count, counts, 1.0 / sets[0].Count, answers.Count == 0 ? 0 : (double)majority / answers.Count);
     })]);
 
     public byte[] ToJson() => SynthJson.Write(json =>
@@ -54,7 +56,7 @@ public sealed record SynthStats(SynthOptions Options, IReadOnlyList<CategoryStat
         text.Append(CultureInfo.InvariantCulture, $"Synthetic shapes VQA, split '{Options.Split}': seed {Options.Seed}, {Items} items, {Options.ImageSize}x{Options.ImageSize} images.\n");
         text.Append("Files: SPLIT.json (LLaVA conversations, one question per image, with \"category\"), SPLIT.scenes.json (what each image shows),\n");
         text.Append("images/SPLIT-NNNNNN.png. Chance: 'uniform' guesses uniformly among the options one question offers;\n");
-        text.Append("'majority' always gives this split's most frequent answer of the type.\n\n");
+        text.Append("'majority' always gives this split's most frequent answer among a question's options.\n\n");
         text.Append("category   items  uniform %  majority %  answers\n");
         foreach (var c in Categories)
             text.Append(CultureInfo.InvariantCulture,
