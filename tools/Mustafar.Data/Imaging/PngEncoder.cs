@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Mustafar.Data.Imaging;
 
@@ -50,7 +51,10 @@ public static class PngEncoder
         png.Write(word);
         png.Write(type);
         png.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Compute(type, data));
+        var crc = new Crc32();
+        crc.Append(type);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(word, crc.GetCurrentHashAsUInt32());
         png.Write(word);
     }
 }
