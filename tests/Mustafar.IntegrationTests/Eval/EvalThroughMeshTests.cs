@@ -73,6 +73,39 @@ public sealed class EvalThroughMeshTests(MeshFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task The_synthetic_held_out_split_is_generated_and_evaluated_per_question_type_through_the_mesh()
+    {
+        var data = Path.Combine(_folder, "shapes");
+        var synth = await ToolProcess.RunAsync(HostBinaries.Cli,
+            ["data", "synth", "--seed", "2", "--count", "10", "--out", data, "--split", "test"], TimeSpan.FromMinutes(2));
+        Assert.True(synth.ExitCode == 0, $"exit code {synth.ExitCode}\n{synth.Output}");
+
+        var output = Path.Combine(_folder, "shapes-answers.jsonl");
+        var eval = await ToolProcess.RunAsync(HostBinaries.Cli,
+        [
+            "eval", "--format", "llava", "--data", Path.Combine(data, "test.json"), "--url", Mesh.GatewayHttp.ToString(),
+            "--concurrency", "2", "--max-tokens", "3", "--out", output,
+        ], TimeSpan.FromMinutes(4));
+
+        Assert.True(eval.ExitCode == 0, $"exit code {eval.ExitCode}\n{eval.Output}\n{Mesh.Logs}");
+        var rows = eval.Stdout.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(r => r.Length == 3).ToList();
+        // Question types take turns, so 10 items are 2 of each of the five types.
+        foreach (var category in new[] { "colour", "shape", "count", "position", "relation" })
+            Assert.Contains(rows, r => r[0] == category && r[1] == "2");
+        Assert.Contains(rows, r => r[0] == "overall" && r[1] == "10");
+        var logged = File.ReadAllLines(output).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal(10, logged.Count);
+        // Each line has the synthetic answer key (a one-word answer of its type), the model's answer and a verdict.
+        Assert.All(logged, l =>
+        {
+            Assert.Matches("^[a-z]+$", l["expected"]!.GetValue<string>());
+            Assert.NotNull(l["answer"]!.GetValue<string>());
+            Assert.Contains(l["category"]!.GetValue<string>(), new[] { "colour", "shape", "count", "position", "relation" });
+            Assert.True(l["correct"]!.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False);
+        });
+    }
+
+    [Fact]
     public async Task Variants_through_grpc_ask_are_compared_item_by_item()
     {
         var benchmark = GenericJsonlReader.Read(new ReaderOptions(WriteSet()));
