@@ -52,7 +52,7 @@ for variant in threads1 nonuniform; do
     nonuniform) MUSTAFAR_REFERENCE_DIR="$repo_root/tests/fixtures/reference-nonuniform" dotnet test "$models" -c Release --no-build -nologo \
         ${filter:+--filter "$filter"} --results-directory "$results/$variant" --logger "trx" --logger "console;verbosity=minimal" "${args[@]}" 2>&1 | tee -a "$log" ;;
   esac
-  variant_status=${PIPESTATUS[0]}
+  variant_status=${PIPESTATUS[0]:-1}
   set -e
   [ "$variant_status" -ne 0 ] && status=$variant_status
 done
@@ -63,5 +63,7 @@ grep -E '^(Passed|Failed)!' "$log" | sed -E 's/ - Mustafar/  Mustafar/' || true
 awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
+# An unset status (a pipeline that could not run, such as a full disk) is a failure, never a pass.
+status=${status:-1}
 if [ "$status" -ne 0 ]; then echo "TESTS FAILED (dotnet test exit code $status)"; exit "$status"; fi
 echo "ALL TESTS PASSED"
