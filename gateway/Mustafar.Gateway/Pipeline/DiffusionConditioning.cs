@@ -37,10 +37,8 @@ public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt,
 
         var seed = options.HasSeed ? options.Seed : defaults.Seed ?? info.DefaultSeed;
 
-        var scale = options.HasGuidanceScale ? options.GuidanceScale
-            : defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale);
-        if (!(scale >= 0 && scale <= FeatureGuidance.MaxScale))
-            throw new InvalidInputException("guidance_scale", $"{scale} is outside 0..{FeatureGuidance.MaxScale}");
+        var scale = Mustafar.Tensors.GuidanceScale.Check(options.HasGuidanceScale ? options.GuidanceScale
+            : defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale));
 
         return new DiffusionConditioning(mode, prompt, timestep, seed, scale, ResolveTap(options.DiffusionTap, info, spec));
     }

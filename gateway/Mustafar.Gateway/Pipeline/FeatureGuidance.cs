@@ -11,11 +11,6 @@ namespace Mustafar.Gateway.Pipeline;
 /// </summary>
 public static class FeatureGuidance
 {
-    /// <summary>The largest guidance scale accepted, as the diffusion service's (StableDiffusionFeatureExtractor): an
-    /// order of magnitude above the paper's largest (s = 7). Far larger scales only amplify f_c - f_u until the
-    /// features, and then the language model's activations, overflow float32 into an answer of garbage.</summary>
-    public const float MaxScale = 100f;
-
     public static Tensor Combine(Tensor unconditional, Tensor conditional, float scale, DType outputDType)
     {
         var u = TensorView.Open(unconditional, "diffusion.unconditional");

@@ -26,11 +26,6 @@ namespace Mustafar.Models.Diffusion;
 /// </summary>
 public sealed class StableDiffusionFeatureExtractor : IDisposable
 {
-    /// <summary>The largest feature-guidance scale accepted: an order of magnitude above the paper's largest (s = 7).
-    /// Far larger scales only amplify f_c - f_u until the features overflow float32 (the gateway, which combines
-    /// cached halves itself, has the same bound).</summary>
-    public const float MaxGuidanceScale = 100f;
-
     private static readonly PixelNormalization MinusOneToOne = new(1.0 / 255, [0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f]);
 
     private readonly DiffusionFeatureOptions _options;
@@ -134,9 +129,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         var timestep = request.Timestep ?? Info.DefaultTimestep;
         if (timestep < 0 || timestep >= Info.NumTrainTimesteps)
             throw new InvalidInputException("timestep", $"{timestep} is outside [0, {Info.NumTrainTimesteps - 1}]");
-        var scale = request.GuidanceScale ?? Info.DefaultGuidanceScale;
-        if (!(scale >= 0 && scale <= MaxGuidanceScale))
-            throw new InvalidInputException("guidance_scale", $"{scale} is outside [0, {MaxGuidanceScale}]");
+        var scale = GuidanceScale.Check(request.GuidanceScale ?? Info.DefaultGuidanceScale);
         if (!Enum.IsDefined(request.Variant)) throw new InvalidInputException("variant", $"{request.Variant} is not a feature variant");
         if (!Enum.IsDefined(request.LatentMode)) throw new InvalidInputException("latent_mode", $"{request.LatentMode} is not a latent mode");
         var taps = Unet.Catalog.Resolve(request.Taps.Count > 0 ? request.Taps : Info.DefaultTaps, "taps");

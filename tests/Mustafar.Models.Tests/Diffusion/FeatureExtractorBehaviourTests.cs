@@ -151,7 +151,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     [Fact]
     public void The_guidance_scale_is_bounded_at_100()
     {
-        Assert.Equal(StableDiffusionFeatureExtractor.MaxGuidanceScale, Extractor.Prepare(Request(scale: StableDiffusionFeatureExtractor.MaxGuidanceScale)).Settings.GuidanceScale);
+        Assert.Equal(GuidanceScale.Max, Extractor.Prepare(Request(scale: GuidanceScale.Max)).Settings.GuidanceScale);
         var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(scale: 1e30f)));
         Assert.Equal("guidance_scale", error.Field);
     }
