@@ -17,11 +17,7 @@ public enum ConvolutionRoute
 
 /// <summary>One class of convolutions that share a route: where it runs, in what dtype, with how many input
 /// channels per group and how many kernel elements (9 for 3x3).</summary>
-public readonly record struct ConvolutionShape(DeviceType Device, ScalarType DType, long InChannelsPerGroup, long KernelElements)
-{
-    public override string ToString() =>
-        $"conv2d in={InChannelsPerGroup} kernel_elements={KernelElements} {Device.ToString().ToLowerInvariant()} {Mustafar.Tensors.DTypes.Name(TorchDTypes.ToDType(DType))}";
-}
+public readonly record struct ConvolutionShape(DeviceType Device, ScalarType DType, long InChannelsPerGroup, long KernelElements);
 
 /// <summary>
 /// Chooses the <see cref="ConvolutionRoute"/> of every convolution in the model code (all of it goes through

@@ -60,6 +60,9 @@ public sealed class ModelRuntime<TModel> where TModel : class
     /// <summary>The compute dtype, once loaded, as a wire dtype (the default dtype of returned features).</summary>
     public DType ComputeDType { get; private set; }
 
+    /// <summary>The start-up kernel self-check, once the model has loaded.</summary>
+    public KernelCheckReport? KernelCheck { get; private set; }
+
     /// <summary>The loaded model. Read its configuration from any thread; call into torch only through
     /// <see cref="RunAsync{T}"/>, a batcher or a scheduler. Throws UNAVAILABLE until it has loaded.</summary>
     public TModel Model => model ?? throw Status.NotAccepting();
@@ -142,9 +145,6 @@ public sealed class ModelRuntime<TModel> where TModel : class
             ModelId, DeviceName, Options.DType, loadTime.TotalSeconds, warmUpTime.TotalSeconds);
         Status.MarkReady();
     }
-
-    /// <summary>The start-up kernel self-check, once the model has loaded.</summary>
-    public KernelCheckReport? KernelCheck { get; private set; }
 
     private void ReportKernelCheck(KernelCheckReport report)
     {

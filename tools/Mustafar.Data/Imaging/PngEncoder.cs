@@ -15,6 +15,13 @@ public static class PngEncoder
     public static byte[] EncodeRgb(int width, int height, ReadOnlySpan<byte> rgb)
     {
         if (rgb.Length != width * height * 3) throw new ArgumentException($"{rgb.Length} bytes are not {width}x{height} RGB pixels", nameof(rgb));
+        return Assemble(width, height, Deflate(width, height, rgb));
+    }
+
+    /// <summary>An 8-bit RGB PNG around an IDAT payload the caller made (the zlib stream of the filtered rows; tests
+    /// also pass bytes that disagree with the header on purpose).</summary>
+    public static byte[] Assemble(int width, int height, ReadOnlySpan<byte> idat)
+    {
         using var png = new MemoryStream();
         png.Write(Signature);
         var header = new byte[13];
@@ -23,7 +30,7 @@ public static class PngEncoder
         header[8] = 8; // bit depth
         header[9] = 2; // colour type RGB; compression, filter and interlace methods stay 0
         WriteChunk(png, "IHDR"u8, header);
-        WriteChunk(png, "IDAT"u8, Deflate(width, height, rgb));
+        WriteChunk(png, "IDAT"u8, idat);
         WriteChunk(png, "IEND"u8, []);
         return png.ToArray();
     }
