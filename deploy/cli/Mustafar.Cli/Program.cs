@@ -10,6 +10,7 @@ try
         "ask" => await AskCommand.RunAsync(CommandLine.Parse(args[1..])),
         "eval" => await EvalCommand.RunAsync(CommandLine.Parse(args[1..])),
         "data" => DataCommand.Run(CommandLine.Parse(args[1..])),
+        "train" => TrainCommand.Run(CommandLine.Parse(args[1..])),
         "free-ports" => FreePorts.Run(CommandLine.Parse(args[1..])),
         _ => Usage(),
     };
@@ -29,6 +30,6 @@ static int Usage()
           ask --url GATEWAY --image FILE --question TEXT [--max-tokens N] [--no-stream] [--json]
                                                              ask the gateway's /v1/chat/completions and print the answer
           free-ports N                                       print N free loopback TCP ports
-        """ + "\n" + EvalCommand.Usage + "\n" + DataCommand.Usage);
+        """ + "\n" + EvalCommand.Usage + "\n" + DataCommand.Usage + "\n" + TrainCommand.Usage);
     return 2;
 }

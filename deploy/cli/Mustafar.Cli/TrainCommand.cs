@@ -1,0 +1,82 @@
+using System.Globalization;
+using Mustafar.Train.Running;
+using static TorchSharp.torch;
+
+namespace Mustafar.Cli;
+
+/// <summary>`mustafar train pretrain|finetune`: LLaVA-1.5's stages over a LLaVA JSON set (see Mustafar.Train).</summary>
+public static class TrainCommand
+{
+    public const string Usage = """
+          train pretrain|finetune --model DIR --data FILE.json --out DIR [--images DIR] [--clip DIR] [--diffusion DIR]
+                [--epochs N] [--max-steps N] [--batch-size N] [--grad-accum N] [--lr X] [--warmup-ratio X]
+                [--weight-decay X] [--max-grad-norm X] [--dtype float32|bfloat16] [--save-dtype float32|bfloat16|float16]
+                [--seed N] [--from-scratch] [--prompt-dropout P] [--empty-prompt] [--timestep T] [--guidance-scale S]
+                [--save-every N] [--resume]
+                                                             train the projector/fusion (pretrain) or it and the LLM
+                                                             (finetune); writes OUT/model (a generator checkpoint),
+                                                             OUT/train_log.jsonl and OUT/checkpoints/step-N
+        """;
+
+    public static int Run(CommandLine line)
+    {
+        var stage = line.Positional switch
+        {
+            ["pretrain"] => TrainStage.Pretrain,
+            ["finetune"] => TrainStage.Finetune,
+            _ => throw new UsageException("train: the stage is 'pretrain' or 'finetune'"),
+        };
+        var options = new TrainOptions
+        {
+            Stage = stage,
+            Model = line.Required("model"),
+            Data = line.Required("data"),
+            Output = line.Required("out"),
+            Images = line.Optional("images"),
+            Clip = line.Optional("clip"),
+            Diffusion = line.Optional("diffusion"),
+            Epochs = line.Int("epochs", 1),
+            MaxSteps = line.Optional("max-steps") is null ? null : line.Int("max-steps", 0),
+            BatchSize = line.Int("batch-size", 8),
+            GradientAccumulation = line.Int("grad-accum", 1),
+            LearningRate = Double(line, "lr", 1e-3),
+            WarmupRatio = Double(line, "warmup-ratio", 0.03),
+            WeightDecay = Double(line, "weight-decay", 0),
+            MaxGradNorm = Double(line, "max-grad-norm", 1.0),
+            DType = DType(line.Optional("dtype") ?? "float32", "dtype"),
+            SaveDType = DType(line.Optional("save-dtype") ?? "float32", "save-dtype"),
+            Seed = line.Int("seed", 42),
+            FromScratch = line.Flag("from-scratch"),
+            PromptDropout = Double(line, "prompt-dropout", 0.3),
+            EmptyPromptInPretrain = line.Flag("empty-prompt"),
+            Timestep = line.Optional("timestep") is null ? null : line.Int("timestep", 0),
+            GuidanceScale = line.Optional("guidance-scale") is null ? null : (float)Double(line, "guidance-scale", 0),
+            SaveEvery = line.Int("save-every", 0),
+            Resume = line.Flag("resume"),
+        };
+        try
+        {
+            var result = new Trainer(options).Run();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"trained {result.StepsDone} steps: loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}; generator checkpoint {result.ExportedTo}"));
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static double Double(CommandLine line, string name, double fallback) =>
+        line.Optional(name) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new UsageException($"--{name} must be a number, not '{text}'");
+
+    private static ScalarType DType(string name, string field) => name switch
+    {
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
+        "float16" => ScalarType.Float16,
+        _ => throw new UsageException($"--{field} must be float32, bfloat16 or float16, not '{name}'"),
+    };
+}

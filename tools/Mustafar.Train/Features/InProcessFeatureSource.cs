@@ -1,0 +1,128 @@
+using Mustafar.Models.Clip;
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Fusion;
+using Mustafar.Torch;
+using static TorchSharp.torch;
+
+namespace Mustafar.Train.Features;
+
+/// <summary>
+/// Features computed in this process with the facades the CLIP and diffusion services run (<see cref="ClipVisionEncoder"/>,
+/// <see cref="StableDiffusionFeatureExtractor"/>), asked exactly as the gateway asks the services: CLIP with the
+/// checkpoint's layer and token selection and the encoder's default aspect; diffusion as an unconditional half (empty
+/// prompt) and a conditional half (the prompt, cut to the text encoder's context), combined with feature guidance
+/// f = f_u + s * (f_c - f_u) in float32, with the diffusion model's default seed. Cached in memory per image (CLIP,
+/// the unconditional half) and per (image, prompt) (the conditional half), so every epoch after the first is free.
+/// </summary>
+public sealed class InProcessFeatureSource : IFeatureSource
+{
+    private readonly ClipVisionEncoder _clip;
+    private readonly StableDiffusionFeatureExtractor? _diffusion;
+    private readonly FusionConfig _fusion;
+    private readonly DiffusionSettings? _settings;
+    private readonly ClipFeatureRequest _clipRequest;
+    private readonly Dictionary<string, Tensor> _clipCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _unconditional = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Image, string Prompt), Tensor> _conditional = [];
+    private readonly Dictionary<(string Image, string Prompt), Tensor> _combined = [];
+    private int _clipComputed, _diffusionComputed, _hits;
+
+    public DiffusionSettings? Settings => _settings;
+
+    public InProcessFeatureSource(FusionConfig fusion, string clipFolder, string? diffusionFolder, int? timestep, float? guidanceScale)
+    {
+        _fusion = fusion;
+        _clip = ClipVisionEncoder.Load(clipFolder, "cpu", ScalarType.Float32);
+        try
+        {
+            _clipRequest = _clip.Resolve(fusion.Clip.ClipSelectLayer, fusion.Clip.ClipKeepCls ? ClipFeatureSelect.ClsPatch : ClipFeatureSelect.Patch);
+            if (_clipRequest.TokenCount != fusion.Clip.Tokens || _clip.Info.HiddenSize != fusion.Clip.Channels)
+                throw new InvalidDataException($"{clipFolder}: the vision tower gives [{_clipRequest.TokenCount}, {_clip.Info.HiddenSize}], the checkpoint's projector takes {fusion.Clip}");
+            if (fusion.Diffusion is { } spec)
+            {
+                if (diffusionFolder is null) throw new ArgumentException($"the {fusion.Mode.ConfigName()} checkpoint needs diffusion features: --diffusion DIR is required");
+                _diffusion = StableDiffusionFeatureExtractor.Load(diffusionFolder);
+                _settings = DiffusionSettings.Resolve(spec, _diffusion.Info, timestep, guidanceScale);
+                var tap = _diffusion.Info.Taps.Single(t => t.Name == _settings.Tap);
+                if (tap.GridHeight * tap.GridWidth != spec.Tokens || tap.Channels != spec.Channels)
+                    throw new InvalidDataException($"{diffusionFolder}: tap {tap.Name} gives [{tap.GridHeight * tap.GridWidth}, {tap.Channels}], the checkpoint takes {spec}");
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public Tensor Clip(string imagePath)
+    {
+        if (_clipCache.TryGetValue(imagePath, out var cached))
+        {
+            _hits++;
+            return cached;
+        }
+        using var scope = NewDisposeScope();
+        var image = _clip.Preprocess(File.ReadAllBytes(imagePath), field: imagePath);
+        var feature = _clip.EncodeEach([image], [_clipRequest])[0].to(ScalarType.Float32).contiguous();
+        _clipComputed++;
+        return _clipCache[imagePath] = feature.DetachFromDisposeScope();
+    }
+
+    public Tensor Diffusion(string imagePath, string prompt)
+    {
+        var settings = _settings ?? throw new InvalidOperationException($"the {_fusion.Mode.ConfigName()} checkpoint uses no diffusion features");
+        if (_combined.TryGetValue((imagePath, prompt), out var cached))
+        {
+            _hits++;
+            return cached;
+        }
+        using var scope = NewDisposeScope();
+        var u = settings.NeedsUnconditional(prompt) ? Half(imagePath, "", FeatureVariant.Unconditional) : null;
+        var c = settings.NeedsConditional(prompt) ? Half(imagePath, prompt, FeatureVariant.Conditional) : null;
+        // The gateway's FeatureGuidance: u + s * (c - u), each operation rounded to float32 on its own.
+        var combined = (u, c) switch
+        {
+            ({ } fu, { } fc) => fu.Add(fc.sub(fu).Mul(settings.GuidanceScale)),
+            ({ } fu, null) => fu.alias(),
+            (null, { } fc) => fc.alias(),
+            _ => throw new InvalidOperationException("no diffusion half was needed"),
+        };
+        return _combined[(imagePath, prompt)] = combined.contiguous().DetachFromDisposeScope();
+    }
+
+    /// <summary>One half as the diffusion service computes it for the gateway, cached.</summary>
+    private Tensor Half(string imagePath, string prompt, FeatureVariant variant)
+    {
+        var cache = variant == FeatureVariant.Unconditional ? _unconditional.TryGetValue(imagePath, out var u) ? u : null
+            : _conditional.TryGetValue((imagePath, prompt), out var c) ? c : null;
+        if (cache is not null) return cache;
+        var settings = _settings!;
+        using var scope = NewDisposeScope();
+        var prepared = _diffusion!.Prepare(new FeatureRequest
+        {
+            Image = File.ReadAllBytes(imagePath),
+            Prompt = prompt,
+            Timestep = settings.Timestep,
+            Taps = [settings.Tap],
+            Variant = variant,
+            LatentMode = LatentMode.Mean,
+            TruncatePrompt = true,
+        });
+        var result = _diffusion.Extract([prepared])[0];
+        var tokens = result.Features.Single(f => f.Tap == settings.Tap).Tokens.to(ScalarType.Float32).contiguous().DetachFromDisposeScope();
+        _diffusionComputed++;
+        if (variant == FeatureVariant.Unconditional) _unconditional[imagePath] = tokens;
+        else _conditional[(imagePath, prompt)] = tokens;
+        return tokens;
+    }
+
+    public string Describe() => $"features: clip {_clipComputed} computed, diffusion {_diffusionComputed} halves computed, {_hits} cache hits";
+
+    public void Dispose()
+    {
+        foreach (var t in _clipCache.Values.Concat(_unconditional.Values).Concat(_conditional.Values).Concat(_combined.Values)) t.Dispose();
+        _clip.Dispose();
+        _diffusion?.Dispose();
+    }
+}
