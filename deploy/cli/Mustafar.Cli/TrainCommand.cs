@@ -12,19 +12,32 @@ public static class TrainCommand
                 [--epochs N] [--max-steps N] [--batch-size N] [--grad-accum N] [--lr X] [--warmup-ratio X]
                 [--weight-decay X] [--max-grad-norm X] [--dtype float32|bfloat16] [--save-dtype float32|bfloat16|float16]
                 [--seed N] [--from-scratch] [--prompt-dropout P] [--empty-prompt] [--timestep T] [--guidance-scale S]
-                [--save-every N] [--resume]
+                [--save-every N] [--resume] [--threads N]
                                                              train the projector/fusion (pretrain) or it and the LLM
                                                              (finetune); writes OUT/model (a generator checkpoint),
                                                              OUT/train_log.jsonl and OUT/checkpoints/step-N
+          train evaluate --model DIR --diffusion DIR --data FILE.json [--images DIR] [--limit N] [--threads N]
+                                                             score a generator checkpoint in this process (no mesh),
+                                                             per question category
         """;
+
+    private static int Evaluate(CommandLine line)
+    {
+        if (line.Optional("threads") is not null) TorchSharp.torch.set_num_threads(line.Int("threads", 1));
+        var limit = line.Optional("limit") is null ? (int?)null : line.Int("limit", 0);
+        var report = Mustafar.Train.Evaluation.InProcessEvaluation.Run(line.Required("model"), line.Required("diffusion"), line.Required("data"), line.Optional("images"), limit);
+        Console.Write(report.ToText());
+        return 0;
+    }
 
     public static int Run(CommandLine line)
     {
+        if (line.Positional is ["evaluate"]) return Evaluate(line);
         var stage = line.Positional switch
         {
             ["pretrain"] => TrainStage.Pretrain,
             ["finetune"] => TrainStage.Finetune,
-            _ => throw new UsageException("train: the stage is 'pretrain' or 'finetune'"),
+            _ => throw new UsageException("train: the stage is 'pretrain' or 'finetune' (or 'evaluate')"),
         };
         var options = new TrainOptions
         {
@@ -46,6 +59,7 @@ public static class TrainCommand
             DType = DType(line.Optional("dtype") ?? "float32", "dtype"),
             SaveDType = DType(line.Optional("save-dtype") ?? "float32", "save-dtype"),
             Seed = line.Int("seed", 42),
+            Threads = line.Optional("threads") is null ? null : line.Int("threads", 1),
             FromScratch = line.Flag("from-scratch"),
             PromptDropout = Double(line, "prompt-dropout", 0.3),
             EmptyPromptInPretrain = line.Flag("empty-prompt"),

@@ -26,6 +26,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
     private readonly Dictionary<(string Image, string Prompt), Tensor> _conditional = [];
     private readonly Dictionary<(string Image, string Prompt), Tensor> _combined = [];
     private int _clipComputed, _diffusionComputed, _hits;
+    private readonly System.Diagnostics.Stopwatch _clipTime = new(), _diffusionTime = new();
 
     public DiffusionSettings? Settings => _settings;
 
@@ -63,6 +64,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
             return cached;
         }
         using var scope = NewDisposeScope();
+        using var timing = Timed(_clipTime);
         var image = _clip.Preprocess(File.ReadAllBytes(imagePath), field: imagePath);
         var feature = _clip.EncodeEach([image], [_clipRequest])[0].to(ScalarType.Float32).contiguous();
         _clipComputed++;
@@ -99,6 +101,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
         if (cache is not null) return cache;
         var settings = _settings!;
         using var scope = NewDisposeScope();
+        using var timing = Timed(_diffusionTime);
         var prepared = _diffusion!.Prepare(new FeatureRequest
         {
             Image = File.ReadAllBytes(imagePath),
@@ -117,7 +120,19 @@ public sealed class InProcessFeatureSource : IFeatureSource
         return tokens;
     }
 
-    public string Describe() => $"features: clip {_clipComputed} computed, diffusion {_diffusionComputed} halves computed, {_hits} cache hits";
+    public string Describe() =>
+        $"features: clip {_clipComputed} computed ({_clipTime.Elapsed.TotalSeconds:0.0} s), diffusion {_diffusionComputed} halves computed ({_diffusionTime.Elapsed.TotalSeconds:0.0} s), {_hits} cache hits";
+
+    private static StopwatchRun Timed(System.Diagnostics.Stopwatch watch)
+    {
+        watch.Start();
+        return new StopwatchRun(watch);
+    }
+
+    private readonly struct StopwatchRun(System.Diagnostics.Stopwatch watch) : IDisposable
+    {
+        public void Dispose() => watch.Stop();
+    }
 
     public void Dispose()
     {

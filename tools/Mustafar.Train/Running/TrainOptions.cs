@@ -31,6 +31,9 @@ public sealed record TrainOptions
     /// <summary>The dtype of the exported weights.</summary>
     public ScalarType SaveDType { get; init; } = ScalarType.Float32;
     public long Seed { get; init; } = 42;
+    /// <summary>libtorch's intra-op threads (null: its default). On a shared machine 1 is far faster: OpenMP's
+    /// worker threads spin while waiting for cores other processes hold.</summary>
+    public int? Threads { get; init; }
     /// <summary>Re-initialise every trainable weight from the seed (transformers' init: normal(0, 0.02) weights, zero
     /// biases, unit norms) instead of starting from the checkpoint's values: a model trained from scratch.</summary>
     public bool FromScratch { get; init; }
@@ -68,6 +71,7 @@ public sealed record TrainOptions
         Check(DType is ScalarType.Float32 or ScalarType.BFloat16, "dtype", "must be float32 or bfloat16");
         Check(SaveDType is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16, "save_dtype", "must be float32, bfloat16 or float16");
         Check(PromptDropout is >= 0 and <= 1, "prompt_dropout", "must be in [0, 1]");
+        Check(Threads is null or >= 1, "threads", "must be at least 1");
         Check(SaveEvery >= 0, "save_every", "must not be negative");
     }
 }

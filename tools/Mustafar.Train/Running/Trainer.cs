@@ -41,6 +41,7 @@ public sealed class Trainer
     public TrainResult Run(Func<Mustafar.Models.Fusion.FusionConfig, IFeatureSource>? featureSource = null)
     {
         var o = _options;
+        if (o.Threads is { } threads) set_num_threads(threads);
         Directory.CreateDirectory(o.Output);
         var (model, _) = GeneratorWeights.Load(o.Model, o.DType, CPU);
         using var _model = model;
