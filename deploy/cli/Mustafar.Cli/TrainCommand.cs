@@ -19,6 +19,7 @@ public static class TrainCommand
           train evaluate --model DIR --diffusion DIR --data FILE.json [--images DIR] [--limit N] [--threads N]
                                                              score a generator checkpoint in this process (no mesh),
                                                              per question category
+          train init-demo --out DIR [--seed N]               write the demo model's untrained starting checkpoints
         """;
 
     private static int Evaluate(CommandLine line)
@@ -33,6 +34,7 @@ public static class TrainCommand
     public static int Run(CommandLine line)
     {
         if (line.Positional is ["evaluate"]) return Evaluate(line);
+        if (line.Positional is ["init-demo"]) return DemoBase.Run(line);
         var stage = line.Positional switch
         {
             ["pretrain"] => TrainStage.Pretrain,

@@ -13,7 +13,7 @@ namespace Mustafar.Train.Checkpoints;
 /// checkpoint's config.json (its mustafar_fusion.diffusion settings replaced by those trained with), tokenizer and
 /// generation files copied, and model.safetensors with every module weight under its state-dict key (the fusion
 /// modules under the config's prefixes) plus the starting checkpoint's tensors the generator does not build (the
-/// vision tower, which the CLIP service loads from the same folder).
+/// vision tower, which the CLIP service loads from the same folder, copied unchanged).
 /// </summary>
 public static class GeneratorExport
 {
@@ -43,7 +43,8 @@ public static class GeneratorExport
         }
         using var init = SafetensorsCheckpoint.Open(initFolder);
         foreach (var (key, entry) in init.Tensors)
-            if (!tensors.ContainsKey(key) && !IsModuleKey(key, config)) tensors[key] = entry.File.Read(entry.Entry).to(saveDType);
+            // In their stored dtype: the CLIP service must load the very tower the features were trained with.
+            if (!tensors.ContainsKey(key) && !IsModuleKey(key, config)) tensors[key] = entry.File.Read(entry.Entry);
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), tensors);
     }
 

@@ -1,0 +1,44 @@
+using Mustafar.Models.Diffusion;
+using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Fusion;
+using Mustafar.Models.Generation;
+
+namespace Mustafar.Cli;
+
+/// <summary>`mustafar train init-demo --out DIR [--seed N]`: the untrained starting point of the shipped demo model
+/// (deploy/demo-model): the tiny Stable Diffusion pipeline and a cross-attention llava-hf checkpoint whose CLIP tower
+/// sees 56 px images in 8 px patches (a 7x7 grid): at the 28 px of the random-weight demo, the synthetic set's
+/// shapes are 4-7 px wide and a circle, a square and a triangle barely differ. Encoders keep these random weights;
+/// the LLaMA and the fusion module are trained from scratch by `mustafar train finetune --from-scratch`.</summary>
+public static class DemoBase
+{
+    public const int ClipImageSize = 56;
+    public const int ClipPatchSize = 8;
+    public const int ClipWidth = 64;
+
+    public static int Run(CommandLine line)
+    {
+        var root = Path.GetFullPath(line.Required("out"));
+        var seed = line.Int("seed", 1234);
+        var diffusion = Path.Combine(root, "stable-diffusion");
+        var generator = Path.Combine(root, "llava");
+        TinyStableDiffusionWriter.Write(diffusion, TinyStableDiffusionPreset.Tiny, seed);
+        UnetTapInfo tap;
+        using (var extractor = StableDiffusionFeatureExtractor.Load(diffusion))
+            tap = extractor.Info.Taps.Single(t => t.Name == extractor.Info.DefaultTaps[0]);
+        TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + FusionMode.CrossAttention.ConfigName()) with
+        {
+            Seed = seed,
+            VisionImageSize = ClipImageSize,
+            VisionPatchSize = ClipPatchSize,
+            VisionHiddenSize = ClipWidth,
+            VisionIntermediateSize = 2 * ClipWidth,
+            DiffusionTap = tap.Name,
+            DiffusionChannels = tap.Channels,
+            DiffusionGridHeight = tap.GridHeight,
+            DiffusionGridWidth = tap.GridWidth,
+        });
+        Console.WriteLine($"demo base: wrote {diffusion} and {generator} (CLIP {ClipImageSize} px / {ClipPatchSize} px patches, width {ClipWidth}; tap {tap.Name} {tap.GridHeight}x{tap.GridWidth}x{tap.Channels}; untrained)");
+        return 0;
+    }
+}
