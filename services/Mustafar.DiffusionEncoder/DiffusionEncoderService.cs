@@ -28,13 +28,22 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
     /// request (both rows, every component).</summary>
     public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, extractor => extractor.Modules, WarmUp);
 
+    /// <summary>The counter of VAE passes per image (what a cached latent saves).</summary>
+    public const string VaeImagesTotal = "mustafar_diffusion_vae_images_total";
+
     private readonly ModelRuntime<StableDiffusionFeatureExtractor> runtime;
     private readonly DynamicBatcher<DiffusionJob, EncodeResponse> batcher;
 
     public DiffusionEncoderService(ModelRuntime<StableDiffusionFeatureExtractor> runtime)
     {
         this.runtime = runtime;
-        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", RunBatch,
+        var vaeImages = Prometheus.Metrics.WithCustomRegistry(runtime.Metrics.Registry).CreateCounter(VaeImagesTotal,
+            "Images decoded and VAE-encoded; requests that bring their latent skip the VAE and are not counted.");
+        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", (extractor, jobs) =>
+            {
+                vaeImages.Inc(jobs.Count(j => j.Prepared.Pixels is not null));
+                return RunBatch(extractor, jobs);
+            },
             job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UnetRows);
     }
 
