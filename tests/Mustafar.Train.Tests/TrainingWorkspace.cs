@@ -1,5 +1,5 @@
 using Mustafar.Data.Synth;
-using Mustafar.Models.Demo;
+using Mustafar.CheckpointWriters;
 using Mustafar.Train.Running;
 
 namespace Mustafar.Train.Tests;

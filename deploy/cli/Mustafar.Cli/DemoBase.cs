@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Diffusion.Unet;
 using Mustafar.Models.Fusion;

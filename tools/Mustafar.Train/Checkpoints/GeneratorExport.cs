@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mustafar.Models.Checkpoints;

@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using System.Text.Json;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Train.Optimization;
