@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set up what is missing, build, write the demo checkpoints (unless real ones are configured), start
-# Redis, the three model services and the gateway on free loopback ports, and ask a question about the sample image
-# through the gateway's HTTP API.
+# The main job: set up what is missing, build, start Redis, the three model services (on the shipped demo model in
+# deploy/demo-model unless real checkpoints are configured) and the gateway on free loopback ports, and ask questions
+# about the sample image through the gateway's HTTP API (the demo: a synthetic shapes scene, beside its true answers).
 #
 #   deploy/scripts/mesh.sh up [--once] [--config FILE] [--question TEXT] [--image FILE]
 #   deploy/scripts/mesh.sh down
@@ -47,7 +47,7 @@ fail_with_logs() {
 }
 
 up() {
-  local once=0 config="" question="What is on the table, and what colour is the mug?" image="deploy/sample/still-life.png"
+  local once=0 config="" question="" image=""
   while [ $# -gt 0 ]; do
     case $1 in
       --once) once=1 ;;
@@ -67,7 +67,9 @@ up() {
   mkdir -p "$logs"
   : > "$pids"
 
-  # Model folders and settings: real checkpoints from --config, else the tiny random-weight demo checkpoints.
+  # Model folders and settings: real checkpoints from --config, else the shipped demo model (deploy/demo-model:
+  # a tiny LLaMA and cross-attention fusion trained with `mustafar train` on synthetic shapes scenes, beside its
+  # frozen random-weight CLIP tower and Stable Diffusion; see deploy/demo-model/README.md).
   local clip_model generator_model diffusion_model device=cpu dtype=float32 demo=1
   if [ -n "$config" ]; then
     # shellcheck disable=SC1090
@@ -77,10 +79,12 @@ up() {
     generator_model=${MUSTAFAR_GENERATOR_MODEL:?set MUSTAFAR_GENERATOR_MODEL in $config}
     device=${MUSTAFAR_DEVICE:-cpu}; dtype=${MUSTAFAR_DTYPE:-float32}; demo=0
   else
-    cli demo-models --out models/demo
-    clip_model=models/demo/llava          # the CLIP service loads the vision tower inside the llava-hf checkpoint
-    diffusion_model=models/demo/stable-diffusion
-    generator_model=models/demo/llava
+    clip_model=deploy/demo-model/llava    # the CLIP service loads the vision tower inside the llava-hf checkpoint
+    diffusion_model=deploy/demo-model/stable-diffusion
+    generator_model=deploy/demo-model/llava
+  fi
+  if [ -z "$image" ]; then
+    if [ $demo = 1 ]; then image=deploy/demo-model/sample-scene.png; else image=deploy/sample/still-life.png; fi
   fi
 
   read -r redis_port clip_grpc clip_http diff_grpc diff_http gen_grpc gen_http gw_http gw_grpc <<< "$(cli free-ports 9)"
@@ -130,16 +134,29 @@ EOT
   echo "mesh: ready"
   cat "$state/endpoints"
   echo
-  if [ $demo = 1 ]; then
-    echo "NOTE: the demo checkpoints have RANDOM weights, so the answer's words are meaningless. Configure real"
-    echo "      checkpoints (deploy/config/real-models.env.example) for real answers. Everything else is the real mesh."
+  if [ $demo = 1 ] && [ -z "$question" ]; then
+    echo "DEMO MODEL: a tiny LLaVA trained on synthetic shapes scenes (deploy/demo-model/README.md), not a general"
+    echo "            model: it only knows the colour, shape, count, position and relation questions of that set."
+    echo "            Configure real checkpoints (deploy/config/real-models.env.example) for real images."
     echo
+    local first=1 expected
+    while IFS='|' read -r question expected; do
+      [ -z "$question" ] && continue
+      if [ $first = 0 ]; then
+        echo "mesh: another question about the same scene (CLIP and the unconditional diffusion half come from the cache):"
+      fi
+      first=0
+      cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "$question" || fail_with_logs "the question failed"
+      echo "   (the scene's true answer: $expected; answered by the demo model, trained on synthetic scenes)"
+      echo
+    done < deploy/demo-model/sample-questions.txt
+  else
+    [ -z "$question" ] && question="What is on the table, and what colour is the mug?"
+    cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "$question" || fail_with_logs "the question failed"
+    echo
+    echo "mesh: a second question about the same image (CLIP and the unconditional diffusion half come from the cache):"
+    cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "Is there anything yellow?" || fail_with_logs "the question failed"
   fi
-
-  cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "$question" || fail_with_logs "the question failed"
-  echo
-  echo "mesh: a second question about the same image (CLIP and the unconditional diffusion half come from the cache):"
-  cli ask --url "http://127.0.0.1:$gw_http" --image "$image" --question "Is there anything yellow?" || fail_with_logs "the question failed"
 
   if [ $once = 1 ]; then
     echo

@@ -63,7 +63,7 @@ public sealed class LocalMesh : IAsyncDisposable
 
     private static async Task<LocalMesh> StartOnceAsync(LocalMeshOptions options)
     {
-        var models = await DemoModelsAsync(options.Fusion);
+        var models = options.Models ?? await DemoModelsAsync(options.Fusion);
         var redis = await RedisServer.StartNewAsync();
 
         ServiceProcess Service(string name, string assembly, string model, out Uri grpc, IReadOnlyDictionary<string, string>? own = null)

@@ -8,6 +8,10 @@ public sealed record LocalMeshOptions
     /// <summary>CLIP encoder processes behind the gateway's clip cluster.</summary>
     public int ClipReplicas { get; init; } = 1;
 
+    /// <summary>Model folders to serve instead of the random-weight demo checkpoints (for example the shipped,
+    /// trained demo model in deploy/demo-model); null writes and serves the random ones of <see cref="Fusion"/>.</summary>
+    public Mustafar.CheckpointWriters.DemoCheckpoints.Paths? Models { get; init; }
+
     /// <summary>The demo generator's fusion mode (cross-attention uses both encoders).</summary>
     public FusionMode Fusion { get; init; } = FusionMode.CrossAttention;
 
