@@ -11,6 +11,8 @@ using Mustafar.Services.Tests.Diffusion;
 using Mustafar.Services.Tests.Generator;
 using Mustafar.Services.Tests.Host;
 using Xunit.Abstractions;
+using Mustafar.Testing;
+using TorchSharp;
 using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
 using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
 using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
@@ -85,7 +87,8 @@ public sealed class MemoryTests(ITestOutputHelper output)
     private async Task AssertFlatAsync(InferenceThread thread, Func<int, Task> run)
     {
         await run(Warm);
-        var measured = await MemoryProbe.AcrossAsync(thread, () => run(Measured));
+        var measured = await MemoryProbe.AcrossAsync(async () => new TensorCounts(torch.Tensor.TotalCount,
+            await thread.RunAsync(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount)), () => run(Measured));
         output.WriteLine(measured.ToString());
         var growth = measured.Growth;
 

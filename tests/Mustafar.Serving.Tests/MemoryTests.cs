@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Mustafar.Serving.Tests.Host;
 using Mustafar.Serving.Tests.V1;
 using Xunit.Abstractions;
+using Mustafar.Testing;
+using TorchSharp;
 
 namespace Mustafar.Serving.Tests;
 
@@ -25,7 +27,8 @@ public class MemoryTests(ITestOutputHelper output)
         var thread = host.App.Services.GetRequiredService<ModelRuntime<TinyMlp>>().Thread;
 
         await RunAsync(host, transforms: 80, streams: 10); // warm: connections, JIT, pools, allocator arenas
-        var measured = await MemoryProbe.AcrossAsync(thread, () => RunAsync(host, transforms: 320, streams: 40));
+        var measured = await MemoryProbe.AcrossAsync(async () => new TensorCounts(torch.Tensor.TotalCount,
+            await thread.RunAsync(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount)), () => RunAsync(host, transforms: 320, streams: 40));
         output.WriteLine(measured.ToString());
         var growth = measured.Growth;
 

@@ -1,4 +1,4 @@
-using Mustafar.Models.Demo;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Fusion;
 
 namespace Mustafar.Cli;

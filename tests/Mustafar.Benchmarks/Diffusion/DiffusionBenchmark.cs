@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using TorchSharp;

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Mustafar.CheckpointWriters;
 using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Hosts.DiffusionEncoder;
 using Mustafar.Generation.V1;

@@ -1,5 +1,5 @@
 using Grpc.Net.Client;
-using Mustafar.Models.Demo;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Fusion;
 using Mustafar.Testing;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Imaging;

@@ -1,5 +1,5 @@
 using Mustafar.Models.Clip;
-using Mustafar.Models.Demo;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Tensors;
 using TorchSharp;
@@ -232,7 +233,7 @@ public sealed class FeatureExtractorDTypeTests(TinyPipelineFixture tiny, ITestOu
                 }
                 // diffusers' fp16 variant: the same keys in float16, in "<name>.fp16.safetensors".
                 var weights = FixtureTensors.Read(Path.GetDirectoryName(file)!, Path.GetFileName(file));
-                Mustafar.Models.Checkpoints.SafetensorsWriter.Write(target.Replace(".safetensors", ".fp16.safetensors", StringComparison.Ordinal),
+                SafetensorsWriter.Write(target.Replace(".safetensors", ".fp16.safetensors", StringComparison.Ordinal),
                     weights.ToDictionary(kv => kv.Key, kv => kv.Value.to(float16)));
             }
             using var variant = StableDiffusionFeatureExtractor.Load(folder, new DiffusionFeatureOptions { WeightVariant = "fp16" });

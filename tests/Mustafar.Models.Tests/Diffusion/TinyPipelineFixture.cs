@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Tests.Imaging;
 using Mustafar.Testing;

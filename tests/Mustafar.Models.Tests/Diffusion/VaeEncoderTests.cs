@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Testing;

@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 using Mustafar.Models.Llama;

@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Tokenization;
 
 namespace Mustafar.Models.Tests.Generation;

@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Generation;
 using Mustafar.Testing;
 

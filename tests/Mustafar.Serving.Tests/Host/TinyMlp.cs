@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters;
 using Mustafar.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;

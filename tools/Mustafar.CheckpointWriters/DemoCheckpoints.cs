@@ -4,7 +4,7 @@ using Mustafar.Models.Diffusion.Unet;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 
-namespace Mustafar.Models.Demo;
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>
 /// The offline demo's checkpoints, written once into a folder: a tiny Stable Diffusion pipeline (diffusers layout)

@@ -1,45 +1,42 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using TorchSharp;
 
-namespace Mustafar.Serving;
+namespace Mustafar.Testing;
 
 /// <summary>
 /// Measures managed, native and TorchSharp memory, for tests that run hundreds of requests and check that memory
 /// stays flat: a leaked tensor shows as a growing <see cref="MemorySnapshot.LiveTensors"/>, a leak in libtorch's
-/// CPU allocations as a growing native heap, a managed leak as a growing managed heap.
+/// CPU allocations as a growing native heap, a managed leak as a growing managed heap. The caller counts the
+/// tensors (<see cref="TensorCounts"/>), so that this library, which the gateway's tests use too, needs no TorchSharp.
 /// </summary>
 public static partial class MemoryProbe
 {
-    /// <summary>Measures the process and the tensors still alive on <paramref name="thread"/> (the model's own
-    /// weights among them, which stay constant).</summary>
-    public static async Task<MemorySnapshot> CaptureAsync(InferenceThread thread)
+    /// <summary>Collects garbage (so that finalizable tensors are freed and counted out), then measures the process
+    /// and the tensors <paramref name="countTensors"/> reports.</summary>
+    public static async Task<MemorySnapshot> CaptureAsync(Func<Task<TensorCounts>> countTensors)
     {
-        var snapshot = Capture();
-        var threadLive = await thread.RunAsync(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount).ConfigureAwait(false);
-        return snapshot with { InferenceThreadLiveTensors = threadLive };
-    }
-
-    /// <summary>Measures before and after <paramref name="workload"/> (warm everything up before: connections,
-    /// pools, allocator arenas), so that what grew is what the workload left behind.</summary>
-    public static async Task<MemoryGrowth> AcrossAsync(InferenceThread thread, Func<Task> workload)
-    {
-        ArgumentNullException.ThrowIfNull(workload);
-        var baseline = await CaptureAsync(thread).ConfigureAwait(false);
-        await workload().ConfigureAwait(false);
-        return new MemoryGrowth(baseline, await CaptureAsync(thread).ConfigureAwait(false));
-    }
-
-    /// <summary>Collects garbage (so that finalizable tensors are freed and counted out), then measures.</summary>
-    public static MemorySnapshot Capture()
-    {
+        ArgumentNullException.ThrowIfNull(countTensors);
         for (var i = 0; i < 3; i++)
         {
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
         }
-        return new MemorySnapshot(GC.GetTotalMemory(forceFullCollection: true), ResidentBytes(), NativeHeapBytes(), torch.Tensor.TotalCount);
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        var resident = ResidentBytes();
+        var native = NativeHeapBytes();
+        var tensors = await countTensors().ConfigureAwait(false);
+        return new MemorySnapshot(managed, resident, native, tensors.Live, tensors.OnInferenceThread);
+    }
+
+    /// <summary>Measures before and after <paramref name="workload"/> (warm everything up before: connections,
+    /// pools, allocator arenas), so that what grew is what the workload left behind.</summary>
+    public static async Task<MemoryGrowth> AcrossAsync(Func<Task<TensorCounts>> countTensors, Func<Task> workload)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var baseline = await CaptureAsync(countTensors).ConfigureAwait(false);
+        await workload().ConfigureAwait(false);
+        return new MemoryGrowth(baseline, await CaptureAsync(countTensors).ConfigureAwait(false));
     }
 
     private static long ResidentBytes()

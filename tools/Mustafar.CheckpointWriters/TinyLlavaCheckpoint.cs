@@ -8,7 +8,9 @@ using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Generation;
+using Mustafar.Models.Generation;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>
 /// Writes a tiny, seeded generator checkpoint in a real layout (llava-hf by default: config.json with text_config,

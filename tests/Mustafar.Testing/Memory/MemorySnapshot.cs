@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mustafar.Serving;
+namespace Mustafar.Testing;
 
 /// <summary>Memory of this process at one moment (or, from <see cref="Since"/>, the change between two).</summary>
 /// <param name="ManagedBytes">Live managed heap after a full, compacting collection.</param>

@@ -2,7 +2,9 @@ using System.Text;
 using System.Text.Json;
 using TorchSharp;
 
-namespace Mustafar.Models.Checkpoints;
+using Mustafar.Models.Checkpoints;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>Writes tensors in the safetensors format, as <c>save_pretrained</c> does: keys sorted, data packed in
 /// that order, header padded with spaces to a multiple of 8 bytes.</summary>

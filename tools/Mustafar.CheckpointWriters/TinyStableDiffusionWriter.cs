@@ -9,7 +9,9 @@ using Mustafar.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion;
+using Mustafar.Models.Diffusion;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>Sizes of a random-weight pipeline with Stable Diffusion 2.1's topology (4 U-Net levels, cross-attention
 /// in the first three down and last three up blocks, linear projections, GEGLU, 4-level VAE encoder).</summary>

@@ -5,7 +5,9 @@ using Mustafar.Models.Imaging;
 using Mustafar.Torch;
 using TorchSharp;
 
-namespace Mustafar.Models.Checkpoints;
+using Mustafar.Models.Checkpoints;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>
 /// Writes random-weight CLIP vision checkpoints in transformers' CLIPVisionModel layout (config.json,

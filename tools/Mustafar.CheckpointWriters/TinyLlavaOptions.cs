@@ -1,7 +1,9 @@
 using Mustafar.Models.Fusion;
 using TorchSharp;
 
-namespace Mustafar.Models.Generation;
+using Mustafar.Models.Generation;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>What <see cref="TinyLlavaCheckpoint"/> writes: layout, fusion mode and the (tiny) sizes. The defaults
 /// make a 2-layer GQA LLaMA (hidden 64), a 7x7-patch CLIP-like tower (28 px, patch 4, width 32) and a 4x4x48

@@ -1,4 +1,6 @@
-namespace Mustafar.Models.Tokenization;
+using Mustafar.Models.Tokenization;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>
 /// Builds a small but real SentencePiece BPE model in the Llama-2 layout, for tiny test and demo checkpoints: the

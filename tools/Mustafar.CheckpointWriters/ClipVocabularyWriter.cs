@@ -1,6 +1,8 @@
 using System.Text.Json;
 
-namespace Mustafar.Models.Tokenization;
+using Mustafar.Models.Tokenization;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>
 /// Writes a small, self-made CLIP-style BPE tokenizer folder (vocab.json, merges.txt, tokenizer_config.json,

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using TorchSharp;
 
-namespace Mustafar.Models.Checkpoints;
+using Mustafar.Models.Checkpoints;
+
+namespace Mustafar.CheckpointWriters;
 
 /// <summary>Writes a checkpoint split into shards as <c>save_pretrained(max_shard_size=...)</c> does:
 /// <c>{base}-00001-of-0000N.safetensors</c> files plus <c>{base}.safetensors.index.json</c> with the total size

@@ -1,4 +1,4 @@
-namespace Mustafar.Serving;
+namespace Mustafar.Testing;
 
 /// <summary>Memory before and after a workload, and what the workload left behind.</summary>
 public sealed record MemoryGrowth(MemorySnapshot Baseline, MemorySnapshot After)
