@@ -44,7 +44,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
             (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(feature, key, expected, compute, token), cancellationToken,
                 () => metrics.CacheShared.WithLabels(feature).Inc()).ConfigureAwait(false);
         }
-        metrics.CacheLookups.WithLabels(feature, StatusLabel(result.Status)).Inc();
+        metrics.CacheLookups.WithLabels(feature, result.Status.Name()).Inc();
         return result;
     }
 
@@ -144,12 +144,4 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         metrics.CacheErrors.WithLabels(operation).Inc();
         warnings.Warn(operation, detail);
     }
-
-    private static string StatusLabel(CacheStatus status) => status switch
-    {
-        CacheStatus.Hit => "hit",
-        CacheStatus.Miss => "miss",
-        CacheStatus.Bypass => "bypass",
-        _ => "error",
-    };
 }

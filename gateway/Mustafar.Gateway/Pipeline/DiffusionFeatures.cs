@@ -77,9 +77,8 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             var tap = response.Features.FirstOrDefault(f => f.Tap == settings.Tap)
                 ?? throw new GatewayException(ErrorKind.BadUpstream, $"the diffusion encoder did not return the tap '{settings.Tap}'");
             var echoed = response.Settings;
-            var asKeyed = echoed is not null && echoed.ModelId == settings.ModelId && echoed.Timestep == settings.Timestep
-                && echoed.Seed == settings.Seed && echoed.Variant == variant;
-            if (!asKeyed) diffusion.Info.Invalidate();
+            var asKeyed = diffusion.Info.Confirm(echoed is not null && echoed.ModelId == settings.ModelId
+                && echoed.Timestep == settings.Timestep && echoed.Seed == settings.Seed && echoed.Variant == variant);
             return new ComputedFeature(new FeatureValue(tap.Features, echoed?.PromptTruncated ?? false), asKeyed);
         }, failFast.Token);
     }
