@@ -24,18 +24,21 @@ public sealed class DiffusionHostFixture : IAsyncLifetime
         ["Model:Id"] = ModelId,
         ["Batching:MaxBatchSize"] = $"{maxBatchSize}",
         ["Batching:MaxBatchDelayMs"] = $"{maxBatchDelayMs}",
+        // These tests check batch formation at the configured size; the start-up calibration would cap it by this
+        // machine's timings (BatchCapTests checks the calibration).
+        ["Batching:CalibrateBatchSize"] = "false",
         ["Limits:MaxImagePixels"] = $"{MaxImagePixels}",
         ["Limits:MaxPromptChars"] = $"{MaxPromptChars}",
     };
 
     /// <summary>The pipeline as the host loads it, for direct comparisons.</summary>
     public static StableDiffusionFeatureExtractor LoadDirect() =>
-        StableDiffusionFeatureExtractor.Load(TinyCheckpoints.Diffusion, new DiffusionFeatureOptions { ModelId = ModelId, MaxBatchRows = MaxBatchRows });
+        StableDiffusionFeatureExtractor.Load(HostCheckpoints.Diffusion, new DiffusionFeatureOptions { ModelId = ModelId, MaxBatchRows = MaxBatchRows });
 
     public async Task InitializeAsync()
     {
         Host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
-            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, Settings());
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, Settings());
         Client = new DiffusionClient(Host.Channel);
         Direct = LoadDirect();
     }
