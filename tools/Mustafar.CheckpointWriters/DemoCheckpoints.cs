@@ -63,7 +63,7 @@ public static class DemoCheckpoints
     }
 
     /// <summary>The pipeline's default tap as its own model info reports it at its own image size.</summary>
-    private static UnetTapInfo DefaultTap(string folder)
+    public static UnetTapInfo DefaultTap(string folder)
     {
         using var extractor = StableDiffusionFeatureExtractor.Load(folder);
         var name = extractor.Info.DefaultTaps[0];

@@ -1,6 +1,4 @@
 using Mustafar.CheckpointWriters;
-using Mustafar.Models.Diffusion;
-using Mustafar.Models.Diffusion.Unet;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 
@@ -24,9 +22,7 @@ public static class DemoBase
         var diffusion = Path.Combine(root, "stable-diffusion");
         var generator = Path.Combine(root, "llava");
         TinyStableDiffusionWriter.Write(diffusion, TinyStableDiffusionPreset.Tiny, seed);
-        UnetTapInfo tap;
-        using (var extractor = StableDiffusionFeatureExtractor.Load(diffusion))
-            tap = extractor.Info.Taps.Single(t => t.Name == extractor.Info.DefaultTaps[0]);
+        var tap = DemoCheckpoints.DefaultTap(diffusion);
         TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + FusionMode.CrossAttention.ConfigName()) with
         {
             Seed = seed,

@@ -1,7 +1,6 @@
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Fusion;
-using Mustafar.Torch;
 using static TorchSharp.torch;
 
 namespace Mustafar.Train.Features;
@@ -82,10 +81,10 @@ public sealed class InProcessFeatureSource : IFeatureSource
         using var scope = NewDisposeScope();
         var u = settings.NeedsUnconditional(prompt) ? Half(imagePath, "", FeatureVariant.Unconditional) : null;
         var c = settings.NeedsConditional(prompt) ? Half(imagePath, prompt, FeatureVariant.Conditional) : null;
-        // The gateway's FeatureGuidance: u + s * (c - u), each operation rounded to float32 on its own.
+        // The shared feature-guidance rule (Mustafar.Tensors.FeatureGuidanceRule) in float32, as the gateway applies it.
         var combined = (u, c) switch
         {
-            ({ } fu, { } fc) => fu.Add(fc.sub(fu).Mul(settings.GuidanceScale)),
+            ({ } fu, { } fc) => FeatureGuidance.Combine(fc, fu, settings.GuidanceScale),
             ({ } fu, null) => fu.alias(),
             (null, { } fc) => fc.alias(),
             _ => throw new InvalidOperationException("no diffusion half was needed"),
