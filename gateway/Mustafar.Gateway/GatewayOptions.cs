@@ -123,6 +123,14 @@ public sealed class CacheOptions
 
     /// <summary>At most one "cache unavailable" warning per period; the rest are counted in the metrics.</summary>
     public TimeSpan WarningInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a gateway may hold the Redis lease under which it computes an image's missing diffusion
+    /// features (the lease then expires by itself, so a gateway that dies holding it blocks nobody for longer), and
+    /// how long another gateway waits for it before computing anyway.</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a gateway waiting for a lease asks Redis whether it is free.</summary>
+    public TimeSpan LeasePollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 }
 
 /// <summary>http(s) image URLs in chat messages. Refused unless the host is listed.</summary>

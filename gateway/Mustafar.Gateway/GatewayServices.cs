@@ -48,6 +48,7 @@ public static class GatewayServices
         services.AddSingleton<RedisConnection>();
         services.AddSingleton<CacheWarnings>();
         services.AddSingleton<FeatureCache>();
+        services.AddSingleton<ComputeLeases>();
 
         services.AddSingleton<ClipFeatures>();
         services.AddSingleton<DiffusionFeatures>();

@@ -4,7 +4,9 @@ using Mustafar.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
+using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
+using Tensor = Mustafar.Tensors.V1.Tensor;
 using Mustafar.Torch;
 using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
 using LatentMode = Mustafar.Models.Diffusion.LatentMode;
@@ -26,13 +28,22 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
     /// request (both rows, every component).</summary>
     public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, extractor => extractor.Modules, WarmUp);
 
+    /// <summary>The counter of VAE passes per image (what a cached latent saves).</summary>
+    public const string VaeImagesTotal = "mustafar_diffusion_vae_images_total";
+
     private readonly ModelRuntime<StableDiffusionFeatureExtractor> runtime;
     private readonly DynamicBatcher<DiffusionJob, EncodeResponse> batcher;
 
     public DiffusionEncoderService(ModelRuntime<StableDiffusionFeatureExtractor> runtime)
     {
         this.runtime = runtime;
-        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", RunBatch,
+        var vaeImages = Prometheus.Metrics.WithCustomRegistry(runtime.Metrics.Registry).CreateCounter(VaeImagesTotal,
+            "Images decoded and VAE-encoded; requests that bring their latent skip the VAE and are not counted.");
+        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", (extractor, jobs) =>
+            {
+                vaeImages.Inc(jobs.Count(j => j.Prepared.Pixels is not null));
+                return RunBatch(extractor, jobs);
+            },
             job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UnetRows);
     }
 
@@ -83,13 +94,16 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
         {
             ProtoVariant.Conditional => FeatureVariant.Conditional,
             ProtoVariant.Unconditional => FeatureVariant.Unconditional,
+            ProtoVariant.Halves => FeatureVariant.Halves,
             _ => FeatureVariant.Guided,
         };
         var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == ProtoLatentMode.Sample ? LatentMode.Sample : LatentMode.Mean;
         var dtype = RequestChecks.OutputDType(request.OutputDtype, TorchDTypes.ToDType(extractor.Info.ComputeDType));
         var prepared = extractor.Prepare(new FeatureRequest
         {
-            Image = RequestChecks.Image(request.Image, limits),
+            Image = request.Latent is null ? RequestChecks.Image(request.Image, limits) : request.Image.Memory,
+            Latent = request.Latent is null ? null : LatentValues(request.Latent, extractor.Info),
+            ReturnLatent = request.ReturnLatent,
             Prompt = RequestChecks.Text(request.Prompt, limits.MaxPromptChars, "prompt"),
             Timestep = request.HasTimestep ? request.Timestep : null,
             Seed = request.HasSeed ? request.Seed : null,
@@ -102,6 +116,19 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
         return new DiffusionJob(prepared, dtype);
     }
 
+    /// <summary>The latent a request brought, as float32 (exact for every compute dtype): it must be what this
+    /// service returns, [latent_channels, latent_size, latent_size] in the compute dtype.</summary>
+    private static float[] LatentValues(Tensor latent, DiffusionModelInfo info)
+    {
+        var view = TensorView.Open(latent, "latent");
+        long[] shape = [info.LatentChannels, info.LatentSize, info.LatentSize];
+        var computeDType = TorchDTypes.ToDType(info.ComputeDType);
+        if (view.DType != computeDType || !view.Shape.SequenceEqual(shape))
+            throw new InvalidInputException("latent",
+                $"is {DTypes.Name(view.DType)} [{string.Join(", ", view.Shape)}]; this model's latent is {DTypes.Name(computeDType)} [{string.Join(", ", shape)}]");
+        return view.ToFloat32Array();
+    }
+
     // On the inference thread, inside its dispose scope: the tensors die with it, the messages are returned.
     private static EncodeResponse[] RunBatch(StableDiffusionFeatureExtractor extractor, IReadOnlyList<DiffusionJob> jobs)
     {
@@ -109,14 +136,17 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
         return jobs.Select((job, i) =>
         {
             var response = new EncodeResponse { Settings = Describe(results[i].Settings) };
-            response.Features.Add(results[i].Features.Select(tap => new TapFeatures
+            TapFeatures ToProto(Mustafar.Models.Diffusion.TapFeatures tap) => new()
             {
                 Tap = tap.Tap,
                 Features = TorchTensorBridge.ToProto(tap.Tokens, job.OutputDType),
                 GridHeight = tap.GridHeight,
                 GridWidth = tap.GridWidth,
                 Channels = tap.Channels,
-            }));
+            };
+            response.Features.Add(results[i].Features.Select(ToProto));
+            response.UnconditionalFeatures.Add((results[i].UnconditionalFeatures ?? []).Select(ToProto));
+            if (results[i].Latent is { } latent) response.Latent = TorchTensorBridge.ToProto(latent, TorchDTypes.ToDType(extractor.Info.ComputeDType));
             return response;
         }).ToArray();
     }
@@ -133,6 +163,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
             {
                 FeatureVariant.Conditional => ProtoVariant.Conditional,
                 FeatureVariant.Unconditional => ProtoVariant.Unconditional,
+                FeatureVariant.Halves => ProtoVariant.Halves,
                 _ => ProtoVariant.Guided,
             },
             PromptSha256 = settings.PromptSha256,
@@ -141,6 +172,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
             PromptTokens = settings.PromptTokens,
             PromptTruncated = settings.PromptTruncated,
             UnetRows = settings.UnetRows,
+            VaeRan = settings.VaeRan,
         };
         result.Taps.Add(settings.Taps);
         return result;
@@ -161,6 +193,8 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
             Device = info.Device,
             MaxBatchSize = info.MaxBatchRows,
             MaxImagePixels = info.MaxImagePixels,
+            LatentChannels = info.LatentChannels,
+            LatentSize = info.LatentSize,
         };
         result.Taps.Add(info.Taps.Select(tap => new TapInfo
         {

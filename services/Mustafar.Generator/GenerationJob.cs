@@ -55,7 +55,7 @@ public sealed class GenerationJob
         {
             Messages = messages,
             Features = views.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value), StringComparer.Ordinal),
-            Sampling = Sampling(request.Sampling),
+            Sampling = SamplingRequestOf(request.Sampling),
             FusionMode = Fusion(request.FusionMode),
             RequestId = request.RequestId,
             Cancellation = cancellation,
@@ -86,7 +86,8 @@ public sealed class GenerationJob
             message.Content)).ToList();
     }
 
-    private static SamplingRequest? Sampling(SamplingParams? sampling) => sampling is null ? null : new SamplingRequest
+    /// <summary>The proto's sampling fields as the model takes them: unset stays unset (the model's default).</summary>
+    public static SamplingRequest? SamplingRequestOf(SamplingParams? sampling) => sampling is null ? null : new SamplingRequest
     {
         MaxNewTokens = sampling.HasMaxNewTokens ? sampling.MaxNewTokens : null,
         Temperature = sampling.HasTemperature ? sampling.Temperature : null,
@@ -95,6 +96,11 @@ public sealed class GenerationJob
         Seed = sampling.HasSeed ? sampling.Seed : null,
         Stop = sampling.Stop.Count > 0 ? [.. sampling.Stop] : null,
         RepetitionPenalty = sampling.HasRepetitionPenalty ? sampling.RepetitionPenalty : null,
+        FrequencyPenalty = sampling.HasFrequencyPenalty ? sampling.FrequencyPenalty : null,
+        PresencePenalty = sampling.HasPresencePenalty ? sampling.PresencePenalty : null,
+        LogitBias = sampling.LogitBias.Count > 0 ? new Dictionary<int, float>(sampling.LogitBias) : null,
+        Logprobs = sampling.Logprobs ? true : null,
+        TopLogprobs = sampling.HasTopLogprobs ? sampling.TopLogprobs : null,
     };
 
     private static FusionMode? Fusion(ProtoFusionMode mode) => RequestChecks.Known(mode, "fusion_mode") switch

@@ -5,8 +5,9 @@ using Mustafar.Serving;
 namespace Mustafar.Hosts.Generator;
 
 /// <summary>What one decode step produced for one sequence: new text (whole characters, maybe none), the tokens
-/// generated so far and, on the last step, the result with the time the sequence waited before its prefill.</summary>
-public sealed record GenerationStep(string Delta, int CompletionTokens, GenerationResult? Result, double QueueMs);
+/// generated so far, the sampled token's log-probability when asked for and, on the last step, the result with the
+/// time the sequence waited before its prefill.</summary>
+public sealed record GenerationStep(string Delta, int CompletionTokens, GenerationResult? Result, double QueueMs, TokenLikelihood? Logprob = null);
 
 /// <summary>
 /// The Serving step scheduler's view of a <see cref="GenerationEngine"/>, on the inference thread. Sequences that
@@ -62,7 +63,7 @@ public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<G
     private SequenceOutput<GenerationStep> Output(GenerationEvent e)
     {
         var sequence = sequences[ids[e.Sequence]];
-        var step = new GenerationStep(e.Delta, e.CompletionTokens, e.Result, sequence.QueueMs);
+        var step = new GenerationStep(e.Delta, e.CompletionTokens, e.Result, sequence.QueueMs, e.Logprob);
         // A cancelled sequence's last event samples nothing; every other event stands for one new token.
         return new SequenceOutput<GenerationStep>(sequence.Id, step, e.IsFinal, e.Result?.Reason == FinishReason.Cancelled ? 0 : 1);
     }

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mustafar.Generation.V1;
@@ -69,8 +70,8 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
             await foreach (var step in scheduler.Submit(job, context.CancellationToken))
             {
                 tokens = step.CompletionTokens;
-                if (step.Delta.Length > 0)
-                    await responseStream.WriteAsync(new GenerateResponse { Delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens } });
+                if (step.Delta.Length > 0 || step.Logprob is not null)
+                    await responseStream.WriteAsync(new GenerateResponse { Delta = Delta(step) });
                 if (step.Result is not { } result) continue;
                 // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
                 if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
@@ -155,6 +156,20 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
         return result;
     }
 
+    private static TextDelta Delta(GenerationStep step)
+    {
+        var delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens };
+        if (step.Logprob is { } logprob) delta.Logprobs.Add(ToProto(logprob));
+        return delta;
+    }
+
+    private static TokenLogprob ToProto(TokenLikelihood token)
+    {
+        var result = new TokenLogprob { TokenId = token.Id, Token = token.Token, Bytes = ByteString.CopyFrom(token.Bytes), Logprob = token.Logprob };
+        result.TopLogprobs.Add(token.Top.Select(ToProto));
+        return result;
+    }
+
     /// <summary>The defaults of unset sampling fields; the seed is drawn per request, so it is left unset.</summary>
     private static SamplingParams Describe(SamplingParameters defaults)
     {
@@ -165,8 +180,13 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
             TopP = defaults.TopP,
             TopK = defaults.TopK,
             RepetitionPenalty = defaults.RepetitionPenalty,
+            FrequencyPenalty = defaults.FrequencyPenalty,
+            PresencePenalty = defaults.PresencePenalty,
+            Logprobs = defaults.Logprobs,
+            TopLogprobs = defaults.TopLogprobs,
         };
         result.Stop.Add(defaults.Stop);
+        foreach (var (id, bias) in defaults.LogitBias) result.LogitBias[id] = bias;
         return result;
     }
 

@@ -16,27 +16,96 @@ public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshF
         ChatApi.AskAsync(Mesh.Gateway.Http, ChatApi.Request(imageUrl, question, mustafar ?? new JsonObject { ["guidance_scale"] = 0.5 }), cacheHeader);
 
     [Fact]
-    public async Task Second_request_for_an_image_skips_the_clip_encoder_and_a_new_question_runs_only_the_conditional_pass()
+    public async Task Second_request_for_an_image_skips_the_clip_encoder_and_a_new_question_runs_only_the_conditional_pass_from_the_cached_latent()
     {
         var image = TestImages.DataUrl(TestImages.Unique());
+        var sd = Mesh.Diffusion;
         var clip0 = Mesh.ClipEncodeCalls;
-        var cond0 = Mesh.Diffusion.ConditionalCalls;
-        var uncond0 = Mesh.Diffusion.UnconditionalCalls;
+        var (halves0, cond0, uncond0, vae0, latent0) = (sd.HalvesCalls, sd.ConditionalCalls, sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls);
 
+        // Cold: both halves from ONE call (one VAE pass), each cached on its own, and the latent with them.
         var first = await AskAsync(image, "What is on the mat?");
         Assert.Equal(("miss", "miss", "miss"), Statuses(first));
-        Assert.Equal((clip0 + 1, cond0 + 1, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
+        Assert.Equal((clip0 + 1, halves0 + 1, cond0, uncond0, vae0 + 1, latent0),
+            (Mesh.ClipEncodeCalls, sd.HalvesCalls, sd.ConditionalCalls, sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls));
 
         var again = await AskAsync(image, "What is on the mat?");
         Assert.Equal(("hit", "hit", "hit"), Statuses(again));
         Assert.Equal(ChatApi.Answer(first), ChatApi.Answer(again));
-        Assert.Equal((clip0 + 1, cond0 + 1, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
+        Assert.Equal((clip0 + 1, halves0 + 1, vae0 + 1, latent0), (Mesh.ClipEncodeCalls, sd.HalvesCalls, sd.VaeRuns, sd.LatentCalls));
 
+        // A new question: the conditional half only, from the cached latent (the VAE does not run again).
         var newQuestion = await AskAsync(image, "How many dogs are there?");
         Assert.Equal(("hit", "miss", "hit"), Statuses(newQuestion));
-        Assert.Equal((clip0 + 1, cond0 + 2, uncond0 + 1), (Mesh.ClipEncodeCalls, Mesh.Diffusion.ConditionalCalls, Mesh.Diffusion.UnconditionalCalls));
-        Assert.Equal(0, Mesh.Diffusion.GuidedCalls);
+        Assert.Equal((clip0 + 1, halves0 + 1, cond0 + 1, uncond0, vae0 + 1, latent0 + 1),
+            (Mesh.ClipEncodeCalls, sd.HalvesCalls, sd.ConditionalCalls, sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls));
+        Assert.Equal(0, sd.GuidedCalls);
+
+        // The same features as a request that bypasses every cache and sends the image.
+        var bypassed = await AskAsync(image, "How many dogs are there?", cacheHeader: "bypass");
+        Assert.Equal(ChatApi.Answer(bypassed), ChatApi.Answer(newQuestion));
     }
+
+    [Fact]
+    public async Task Concurrent_different_questions_about_one_cold_image_run_the_vae_once()
+    {
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var sd = Mesh.Diffusion;
+        var (calls0, vae0, latent0) = (sd.HalvesCalls + sd.ConditionalCalls + sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls);
+        sd.Gate.Close();
+        try
+        {
+            var first = AskAsync(image, "What is on the mat?");
+            await sd.Gate.WaitForWaitersAsync(1);
+            var second = AskAsync(image, "What colour is the mat?");
+            var third = AskAsync(image, "Is it raining?");
+            // The first holds the image's lease; the others wait for it rather than encode the image again.
+            await Eventually.ReturnsAsync(() => LeaseWaitersAsync(), waiting => waiting >= 2 || sd.Gate.Waiting > 1, "two requests waiting for the lease");
+            Assert.Equal(1, sd.Gate.Waiting);
+            sd.Gate.Open();
+            var answers = await Task.WhenAll(first, second, third);
+            Assert.Equal(("miss", "miss", "miss"), Statuses(answers[0]));
+            Assert.All(answers.Skip(1), a => Assert.Equal(("hit", "miss", "hit"), Statuses(a)));
+        }
+        finally
+        {
+            sd.Gate.Open();
+        }
+        Assert.Equal((calls0 + 3, vae0 + 1, latent0 + 2), (sd.HalvesCalls + sd.ConditionalCalls + sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls));
+    }
+
+    [Fact]
+    public async Task Two_gateways_asking_for_one_cold_image_at_once_encode_it_once()
+    {
+        var other = await Mesh.StartGatewayAsync(); // a second replica on the same Redis; the mesh disposes it
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var sd = Mesh.Diffusion;
+        var (calls0, vae0) = (sd.HalvesCalls + sd.ConditionalCalls + sd.UnconditionalCalls, sd.VaeRuns);
+        var body = ChatApi.Request(image, "What is on the mat?", new JsonObject { ["guidance_scale"] = 0.5 });
+        sd.Gate.Close();
+        try
+        {
+            var first = ChatApi.AskAsync(Mesh.Gateway.Http, body);
+            await sd.Gate.WaitForWaitersAsync(1);
+            var second = ChatApi.AskAsync(other.Http, ChatApi.Request(image, "What is on the mat?", new JsonObject { ["guidance_scale"] = 0.5 }));
+            await Eventually.ReturnsAsync(() => LeaseWaitersAsync(other), waiting => waiting >= 1 || sd.Gate.Waiting > 1, "the second gateway waiting for the lease");
+            Assert.Equal(1, sd.Gate.Waiting);
+            sd.Gate.Open();
+            var answers = await Task.WhenAll(first, second);
+            Assert.Equal(("miss", "miss", "miss"), Statuses(answers[0]));
+            Assert.Equal(("hit", "hit"), (Statuses(answers[1]).Conditional, Statuses(answers[1]).Unconditional));
+            Assert.Equal(ChatApi.Answer(answers[0]), ChatApi.Answer(answers[1]));
+        }
+        finally
+        {
+            sd.Gate.Open();
+        }
+        Assert.Equal((calls0 + 1, vae0 + 1), (sd.HalvesCalls + sd.ConditionalCalls + sd.UnconditionalCalls, sd.VaeRuns));
+    }
+
+    /// <summary>Requests of one gateway waiting now for an image's lease.</summary>
+    private async Task<double> LeaseWaitersAsync(GatewayHost? gateway = null) =>
+        Mustafar.Testing.PrometheusText.Value(await (gateway ?? Mesh.Gateway).Http.GetStringAsync("/metrics"), "mustafar_gateway_cache_lease_waiters");
 
     [Fact]
     public async Task Guidance_scale_zero_or_empty_prompt_needs_only_the_unconditional_half_and_one_only_the_conditional()

@@ -19,17 +19,18 @@ public sealed class ChatCompletionRequest
     public JsonElement Stop { get; set; }
     public int? N { get; set; }
     public StreamOptions? StreamOptions { get; set; }
+    public bool? Logprobs { get; set; }
+    public int? TopLogprobs { get; set; }
+    public float? FrequencyPenalty { get; set; }
+    public float? PresencePenalty { get; set; }
+    /// <summary>Token id (a JSON object's key, so a string) to a bias in -100..100.</summary>
+    public Dictionary<string, float>? LogitBias { get; set; }
     public MustafarOptions? Mustafar { get; set; }
 
     // Refused unless they ask for nothing (UnsupportedFields); raw JSON so that any value can be judged there.
     public JsonElement ResponseFormat { get; set; }
-    public JsonElement Logprobs { get; set; }
-    public JsonElement TopLogprobs { get; set; }
     public JsonElement Tools { get; set; }
     public JsonElement ToolChoice { get; set; }
-    public JsonElement FrequencyPenalty { get; set; }
-    public JsonElement PresencePenalty { get; set; }
-    public JsonElement LogitBias { get; set; }
 }
 
 /// <summary>"stream_options": only with "stream": true.</summary>

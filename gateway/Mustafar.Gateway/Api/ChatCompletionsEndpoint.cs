@@ -29,6 +29,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
                 throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
             var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
                 request.Seed, ReadStop(request.Stop), maxTokensField: request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
+            ChatSamplingFields.Apply(request, sampling);
             var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
                 AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
             var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);
@@ -49,14 +50,15 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             }, scope.Token).ConfigureAwait(false);
 
             var completion = new Completion("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Summary.Model);
+            var logprobs = request.Logprobs == true;
             if (request.Stream)
             {
                 streaming = true;
-                await StreamAsync(context, run, completion, request.StreamOptions?.IncludeUsage == true, scope.Token).ConfigureAwait(false);
+                await StreamAsync(context, run, completion, request.StreamOptions?.IncludeUsage == true, logprobs, scope.Token).ConfigureAwait(false);
             }
             else
             {
-                await RespondAsync(context, run, completion, scope.Token).ConfigureAwait(false);
+                await RespondAsync(context, run, completion, logprobs, scope.Token).ConfigureAwait(false);
             }
         }
         catch (Exception error)
@@ -97,8 +99,10 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     /// <summary>As OpenAI streams: the role, the content deltas, a chunk with the finish reason (and Mustafar's
     /// metadata); with <paramref name="includeUsage"/> one more with "choices": [] and the usage, and "usage": null
-    /// in all the others.</summary>
-    private static async Task StreamAsync(HttpContext context, VqaRun run, Completion completion, bool includeUsage, CancellationToken cancellationToken)
+    /// in all the others. With <paramref name="logprobs"/>, each content chunk's choice carries its tokens'
+    /// log-probabilities ("logprobs": {"content": [...]}); otherwise "logprobs": null, as OpenAI sends it.</summary>
+    private static async Task StreamAsync(HttpContext context, VqaRun run, Completion completion, bool includeUsage, bool logprobs,
+        CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -107,16 +111,17 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         AnswerMetadata.WriteHeaders(response.Headers, run.Summary);
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        await WriteEventAsync(response, Chunk(completion, Choice(new { role = "assistant", content = "" }, null), includeUsage), cancellationToken).ConfigureAwait(false);
+        await WriteEventAsync(response, Chunk(completion, Choice(new { role = "assistant", content = "" }, null, null), includeUsage), cancellationToken).ConfigureAwait(false);
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (message.EventCase == AskResponse.EventOneofCase.Delta)
             {
-                await WriteEventAsync(response, Chunk(completion, Choice(new { content = message.Delta.Text }, null), includeUsage), cancellationToken).ConfigureAwait(false);
+                var tokens = logprobs ? ChatLogprobs.Json(message.Delta.Logprobs) : null;
+                await WriteEventAsync(response, Chunk(completion, Choice(new { content = message.Delta.Text }, null, tokens), includeUsage), cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var done = message.Done;
-            var final = Chunk(completion, Choice(new { }, AnswerMetadata.FinishReason(done.FinishReason)), includeUsage);
+            var final = Chunk(completion, Choice(new { }, AnswerMetadata.FinishReason(done.FinishReason), null), includeUsage);
             final["mustafar"] = AnswerMetadata.Json(done);
             await WriteEventAsync(response, final, cancellationToken).ConfigureAwait(false);
             if (includeUsage)
@@ -130,7 +135,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static object[] Choice(object delta, string? finishReason) => [new { index = 0, delta, finish_reason = finishReason }];
+    private static object[] Choice(object delta, string? finishReason, object? logprobs) => [new { index = 0, delta, logprobs, finish_reason = finishReason }];
 
     /// <summary>A chunk's fields in OpenAI's order (a dictionary, so that the final chunks can add theirs).</summary>
     private static Dictionary<string, object?> Chunk(Completion completion, object[] choices, bool includeUsage)
@@ -153,9 +158,10 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task RespondAsync(HttpContext context, VqaRun run, Completion completion, CancellationToken cancellationToken)
+    private static async Task RespondAsync(HttpContext context, VqaRun run, Completion completion, bool logprobs, CancellationToken cancellationToken)
     {
-        var (answer, done) = await CollectAsync(run, cancellationToken).ConfigureAwait(false);
+        var tokens = new List<Generation.V1.TokenLogprob>();
+        var (answer, done) = await CollectAsync(run, cancellationToken, tokens).ConfigureAwait(false);
         AnswerMetadata.WriteHeaders(context.Response.Headers, done);
         await context.Response.WriteAsJsonAsync(new
         {
@@ -165,22 +171,34 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             model = completion.Model,
             choices = new[]
             {
-                new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = AnswerMetadata.FinishReason(done.FinishReason) },
+                new
+                {
+                    index = 0,
+                    message = new { role = "assistant", content = answer },
+                    logprobs = logprobs ? ChatLogprobs.Json(tokens) : null,
+                    finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
+                },
             },
             usage = Usage(done),
             mustafar = AnswerMetadata.Json(done),
         }, ApiJson.Options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The whole answer and the final message.</summary>
-    public static async Task<(string Answer, AskResult Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken)
+    /// <summary>The whole answer and the final message; the tokens' log-probabilities go to <paramref name="logprobs"/>.</summary>
+    public static async Task<(string Answer, AskResult Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken,
+        List<Generation.V1.TokenLogprob>? logprobs = null)
     {
         var answer = new StringBuilder();
         AskResult? done = null;
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (message.EventCase == AskResponse.EventOneofCase.Delta) answer.Append(message.Delta.Text);
-            else done = message.Done;
+            if (message.EventCase != AskResponse.EventOneofCase.Delta)
+            {
+                done = message.Done;
+                continue;
+            }
+            answer.Append(message.Delta.Text);
+            logprobs?.AddRange(message.Delta.Logprobs);
         }
         return (answer.ToString(), done!);
     }

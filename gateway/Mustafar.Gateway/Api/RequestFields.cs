@@ -45,6 +45,8 @@ public sealed class RequestFields
         HttpSampling(names, maxCompletionTokens ? "max_completion_tokens" : "max_tokens", topK: "mustafar.top_k", seed: "seed");
         names["sampling.stop"] = "stop";
         names["sampling.repetition_penalty"] = "mustafar.repetition_penalty";
+        foreach (var field in (string[])["frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs"])
+            names["sampling." + field] = field;
         return new RequestFields(names, null);
     }
 

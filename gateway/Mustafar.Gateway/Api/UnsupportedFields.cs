@@ -5,22 +5,16 @@ namespace Mustafar.Gateway.Api;
 /// <summary>
 /// The OpenAI chat request fields the gateway does not implement yet, refused in this one place: a request that
 /// uses one gets 400 naming it, never a 200 that silently did not do what was asked. A value that asks for nothing
-/// (the field's default: a zero penalty, <c>logprobs: false</c>, <c>tool_choice: "none"</c>, a text response format,
-/// an empty list or map) is accepted. To implement a field (issue #15), give its property in
-/// <see cref="ChatCompletionRequest"/> a real type and remove its entry here.
+/// (the field's default: <c>tool_choice: "none"</c>, a text response format, an empty list) is accepted. To
+/// implement a field, give its property in <see cref="ChatCompletionRequest"/> a real type and remove its entry here.
 /// </summary>
 public static class UnsupportedFields
 {
     private static readonly (string Name, Func<ChatCompletionRequest, JsonElement> Value, Func<JsonElement, bool> AsksForNothing)[] Refused =
     [
         ("response_format", r => r.ResponseFormat, v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("type", out var type) && type.ValueEquals("text")),
-        ("logprobs", r => r.Logprobs, v => v.ValueKind == JsonValueKind.False),
-        ("top_logprobs", r => r.TopLogprobs, v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n == 0),
         ("tools", r => r.Tools, v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0),
         ("tool_choice", r => r.ToolChoice, v => v.ValueKind == JsonValueKind.String && v.ValueEquals("none")),
-        ("frequency_penalty", r => r.FrequencyPenalty, IsZero),
-        ("presence_penalty", r => r.PresencePenalty, IsZero),
-        ("logit_bias", r => r.LogitBias, v => v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any()),
     ];
 
     /// <exception cref="GatewayException">400 naming the first field that asks for something unsupported.</exception>
@@ -34,6 +28,4 @@ public static class UnsupportedFields
                 $"{name} is not supported by this server yet; leave it out (or send its default) and the request is answered", name, "unsupported_parameter");
         }
     }
-
-    private static bool IsZero(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d) && d == 0;
 }

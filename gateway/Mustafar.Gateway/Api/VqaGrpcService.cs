@@ -10,12 +10,15 @@ namespace Mustafar.Gateway.Api;
 /// <summary>The gRPC face: <c>VisualQuestionAnswering.Ask</c> over the same pipeline. The client's deadline
 /// (grpc-timeout) bounds every service call; cancelling the call cancels the generation. Response headers carry the
 /// image id, cache statuses and timings known before the first token; the final message carries all of them.</summary>
-public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions> options, GatewayMetrics metrics, ILogger<VqaGrpcService> logger)
+public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions> options, GatewayMetrics metrics, LargeBodyMemory largeBodies,
+    ILogger<VqaGrpcService> logger)
     : VisualQuestionAnswering.VisualQuestionAnsweringBase
 {
     public override async Task Ask(AskRequest request, IServerStreamWriter<AskResponse> responseStream, ServerCallContext context)
     {
         var http = context.GetHttpContext();
+        using var largeBody = largeBodies.Track();
+        largeBody.Observe(request.Image.Length); // the message was read whole, as an HTTP body is
         using var scope = new RequestScope(http, options.Value, metrics, "grpc_ask", context.Deadline);
         try
         {

@@ -28,6 +28,9 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
 
     private CacheOptions Options => options.Value.Cache;
 
+    /// <summary>Whether a request reads and writes the cache (false when it asked to bypass it, or the cache is off).</summary>
+    public bool IsUsed(bool bypass) => !bypass && Options.Enabled;
+
     /// <param name="feature">Metric label: clip, diffusion_conditional or diffusion_unconditional.</param>
     /// <param name="expected">What a value must be to be served from the cache or stored in it.</param>
     /// <param name="bypass">Neither read nor write (the request asked so).</param>
@@ -35,7 +38,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
     {
         CachedFeature result;
-        if (bypass || !Options.Enabled)
+        if (!IsUsed(bypass))
         {
             result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Value, CacheStatus.Bypass);
         }
@@ -44,22 +47,35 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
             (result, _) = await _flights.RunAsync(key, token => LookupOrComputeAsync(feature, key, expected, compute, token), cancellationToken,
                 () => metrics.CacheShared.WithLabels(feature).Inc()).ConfigureAwait(false);
         }
-        metrics.CacheLookups.WithLabels(feature, result.Status.Name()).Inc();
+        CountLookup(feature, result.Status);
         return result;
     }
+
+    /// <summary>Counts one lookup's result in <c>mustafar_gateway_cache_lookups_total</c>.</summary>
+    public void CountLookup(string feature, CacheStatus status) => metrics.CacheLookups.WithLabels(feature, status.Name()).Inc();
+
+    /// <summary>Reads <paramref name="key"/>: the value when it is there and is what <paramref name="expected"/>
+    /// says; null on a miss. A well-formed value of another shape or dtype is a miss, counted and deleted now so that
+    /// it is gone even if the computation that follows fails. <c>Failed</c>: Redis did not answer.</summary>
+    public async Task<(FeatureValue? Value, bool Failed)> ReadAsync(string feature, string key, ExpectedFeature expected, CancellationToken cancellationToken)
+    {
+        var (cached, failed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is null || expected.Accepts(cached.Tensor)) return (cached, failed);
+        metrics.CacheInvalid.WithLabels(feature).Inc();
+        await TryDeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        return (null, false);
+    }
+
+    /// <summary>Stores a computed value unless it must not be (another model, another shape, too large).</summary>
+    /// <returns>False when the write failed (a skipped write is not a failure).</returns>
+    public Task<bool> WriteAsync(string key, ComputedFeature computed, ExpectedFeature expected, CancellationToken cancellationToken) =>
+        TryWriteAsync(key, computed, expected, cancellationToken);
 
     private async Task<CachedFeature> LookupOrComputeAsync(string feature, string key, ExpectedFeature expected,
         Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
     {
-        var (cached, readFailed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
-        if (cached is not null)
-        {
-            if (expected.Accepts(cached.Tensor)) return new CachedFeature(cached, CacheStatus.Hit);
-            // Well-formed but not what the key promises: a miss, deleted now so that it is gone even if the
-            // computation below fails, and overwritten by the computed value.
-            metrics.CacheInvalid.WithLabels(feature).Inc();
-            await TryDeleteAsync(key, cancellationToken).ConfigureAwait(false);
-        }
+        var (cached, readFailed) = await ReadAsync(feature, key, expected, cancellationToken).ConfigureAwait(false);
+        if (cached is not null) return new CachedFeature(cached, CacheStatus.Hit);
 
         var computed = await compute(cancellationToken).ConfigureAwait(false);
         if (readFailed) return new CachedFeature(computed.Value, CacheStatus.Error);

@@ -21,6 +21,11 @@ public sealed record DiffusionHalfSettings(string ModelId, int Timestep, ulong S
     public string PromptSha256 => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Prompt)));
 }
 
+/// <summary>The VAE latent of one image: it depends on the model, the image, the resize (image size) and the
+/// latent mode, and in SAMPLE mode on the seed; never on the question, the timestep or the tap.</summary>
+/// <param name="Value">The latent's [channels, size, size] and the service's compute dtype.</param>
+public sealed record DiffusionLatentSettings(string ModelId, int ImageSize, LatentMode LatentMode, ulong Seed, ExpectedFeature Value);
+
 /// <summary>
 /// Content-addressed cache keys: the image's SHA-256 plus every setting that changes the features, the value's
 /// shape and dtype, and the value format version. Free-text parts (model ids, tap names) are percent-encoded so that no value can forge a
@@ -37,6 +42,19 @@ public static class FeatureKeys
         return string.Create(CultureInfo.InvariantCulture,
             $"{prefix}v{FeatureCacheFormat.Version}:sd:{E(s.ModelId)}:{imageSha256}:t={s.Timestep}:seed={s.Seed}:tap={E(s.Tap)}:{half}:size={s.ImageSize}:latent={Name(s.LatentMode)}:{s.Value.KeyPart}");
     }
+
+    /// <summary>The latent's key. The seed is part of it only in SAMPLE mode: the mean does not depend on it, so every
+    /// seed shares one latent.</summary>
+    public static string DiffusionLatent(string prefix, string imageSha256, DiffusionLatentSettings s)
+    {
+        var mode = s.LatentMode == LatentMode.Sample ? string.Create(CultureInfo.InvariantCulture, $"sample:seed={s.Seed}") : "mean";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{prefix}v{FeatureCacheFormat.Version}:sd-latent:{E(s.ModelId)}:{imageSha256}:size={s.ImageSize}:latent={mode}:{s.Value.KeyPart}");
+    }
+
+    /// <summary>The lease under which one gateway computes what an image's diffusion request misses (see
+    /// <see cref="ComputeLeases"/>): one per latent, so every question about one cold image waits for the first.</summary>
+    public static string Lease(string latentKey) => latentKey + ":lease";
 
     private static string E(string text) => Uri.EscapeDataString(text);
 

@@ -22,7 +22,7 @@ public sealed class GatewayMetrics
         Rejected = factory.CreateCounter("mustafar_gateway_rejected_total",
             "Requests refused before the pipeline, by reason (concurrency, api_key).", "reason");
         CacheLookups = factory.CreateCounter("mustafar_gateway_cache_lookups_total",
-            "Feature cache results by feature (clip, diffusion_conditional, diffusion_unconditional) and result (hit, miss, bypass, error).",
+            "Feature cache results by feature (clip, diffusion_conditional, diffusion_unconditional, diffusion_latent) and result (hit, miss, bypass, error).",
             "feature", "result");
         CacheErrors = factory.CreateCounter("mustafar_gateway_cache_errors_total",
             "Redis operations that failed or timed out (get, set, delete), or were skipped because Redis is not connected (unavailable).",
@@ -33,6 +33,11 @@ public sealed class GatewayMetrics
             "Cached values of another shape or dtype than their key names, by feature: read as misses, deleted and recomputed.", "feature");
         CacheShared = factory.CreateCounter("mustafar_gateway_cache_shared_total",
             "Feature requests that joined an identical computation already in flight (single-flight), by feature.", "feature");
+        CacheLeases = factory.CreateCounter("mustafar_gateway_cache_leases_total",
+            "Redis leases for computing an image's missing diffusion features, by outcome (acquired, acquired_after_wait, " +
+            "wait_expired: computed without it, unavailable: Redis down, computed without it).", "outcome");
+        CacheLeaseWaiters = factory.CreateGauge("mustafar_gateway_cache_lease_waiters",
+            "Requests waiting now for another request's (or gateway's) lease on an image's diffusion features.");
         UpstreamCalls = factory.CreateCounter("mustafar_gateway_upstream_calls_total",
             "Calls to the pools by pool, method and gRPC status.", "pool", "method", "status");
         UpstreamRetries = factory.CreateCounter("mustafar_gateway_upstream_retries_total",
@@ -53,6 +58,8 @@ public sealed class GatewayMetrics
     public Counter CacheSkipped { get; }
     public Counter CacheInvalid { get; }
     public Counter CacheShared { get; }
+    public Counter CacheLeases { get; }
+    public Gauge CacheLeaseWaiters { get; }
     public Counter UpstreamCalls { get; }
     public Counter UpstreamRetries { get; }
 }

@@ -1,8 +1,8 @@
-using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using Mustafar.Diffusion.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
+using Mustafar.Gateway.Observability;
 using Mustafar.Tensors.V1;
 using Mustafar.Vqa.V1;
 using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
@@ -15,29 +15,57 @@ public sealed record DiffusionOutcome(Tensor Tensor, DiffusionConditioning Condi
     bool PromptTruncated);
 
 /// <summary>
-/// The diffusion feature the generator expects: the conditional (prompt) and unconditional halves, each from the
-/// cache or the diffusion pool (in parallel), combined here with feature guidance. The unconditional half's key has
-/// no prompt in it, so a new question about a known image computes only the conditional pass.
+/// The diffusion feature the generator expects: the conditional (prompt) and unconditional halves, combined here
+/// with feature guidance. Never repeats an encoder's work:
+/// <list type="bullet">
+/// <item>each half is cached on its own; the unconditional half's key has no prompt, so it is shared by every question;</item>
+/// <item>what the cache misses is computed by ONE Encode call (both halves in one pass when both are missing);</item>
+/// <item>the image's VAE latent is cached too (keyed by image, size and latent mode), so a new question about a
+/// known image sends the latent instead of the image and runs only the text encoder and the conditional U-Net row;</item>
+/// <item>identical requests in this process share one computation (<see cref="SingleFlight{T}"/>), and every request
+/// for one image, in any gateway replica, computes under one Redis lease (<see cref="ComputeLeases"/>): a second
+/// gateway asking for the same cold image waits, then reads what the first stored.</item>
+/// </list>
 /// </summary>
-public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache cache, IOptions<GatewayOptions> options)
+public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache cache, ComputeLeases leases, IOptions<GatewayOptions> options,
+    GatewayMetrics metrics)
 {
+    private const string LatentLabel = "diffusion_latent";
+    private readonly SingleFlight<IReadOnlyDictionary<FeatureVariant, CachedFeature>> _flights = new();
+
     public async Task<DiffusionOutcome> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request,
         CancellationToken cancellationToken)
     {
         var info = await diffusion.Info.GetAsync(cancellationToken).ConfigureAwait(false);
         var conditioning = DiffusionConditioning.Resolve(request.Options, request.Question, options.Value.Diffusion, info, spec);
+        var expected = ExpectedFeature.Of(spec, dtype);
+        var prefix = options.Value.Cache.KeyPrefix;
+        DiffusionHalf Half(FeatureVariant variant, string prompt) => new(variant,
+            FeatureKeys.Diffusion(prefix, image.Sha256, new DiffusionHalfSettings(info.ModelId, conditioning.Timestep, conditioning.Seed,
+                conditioning.Tap, variant, prompt, info.ImageSize, LatentMode.Mean, expected)),
+            variant == FeatureVariant.Conditional ? "diffusion_conditional" : "diffusion_unconditional");
+        var halves = new List<DiffusionHalf>();
+        if (conditioning.NeedsConditional) halves.Add(Half(FeatureVariant.Conditional, conditioning.Prompt));
+        if (conditioning.NeedsUnconditional) halves.Add(Half(FeatureVariant.Unconditional, ""));
 
-        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var unconditional = conditioning.NeedsUnconditional
-            ? HalfAsync(FeatureVariant.Unconditional, "", conditioning, info, spec, dtype, image, request, failFast)
-            : null;
-        var conditional = conditioning.NeedsConditional
-            ? HalfAsync(FeatureVariant.Conditional, conditioning.Prompt, conditioning, info, spec, dtype, image, request, failFast)
-            : null;
-        await SiblingTasks.WhenAllOrFirstFailure(failFast, unconditional, conditional).ConfigureAwait(false);
+        IReadOnlyDictionary<FeatureVariant, CachedFeature> found;
+        if (!cache.IsUsed(request.Options.BypassCache))
+        {
+            var answer = await DiffusionEncodeCall.RunAsync(diffusion, halves, conditioning, info.ModelId, dtype, latent: null, returnLatent: false,
+                request, cancellationToken).ConfigureAwait(false);
+            found = answer.Halves.ToDictionary(h => h.Key, h => new CachedFeature(h.Value.Value, CacheStatus.Bypass));
+        }
+        else
+        {
+            var latent = LatentOf(info, image);
+            (found, _) = await _flights.RunAsync(string.Join('|', halves.Select(h => h.Key)),
+                token => LookupOrComputeAsync(halves, expected, latent, conditioning, info.ModelId, dtype, request, token), cancellationToken,
+                () => metrics.CacheShared.WithLabels("diffusion").Inc()).ConfigureAwait(false);
+        }
+        foreach (var half in halves) cache.CountLookup(half.Label, found[half.Variant].Status);
 
-        var u = unconditional?.Result;
-        var c = conditional?.Result;
+        var u = found.GetValueOrDefault(FeatureVariant.Unconditional);
+        var c = found.GetValueOrDefault(FeatureVariant.Conditional);
         var tensor = (u, c) switch
         {
             ({ } fu, { } fc) => FeatureGuidance.Combine(fu.Tensor, fc.Tensor, conditioning.GuidanceScale, dtype),
@@ -49,37 +77,64 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             c?.Status ?? CacheStatus.NotUsed, u?.Status ?? CacheStatus.NotUsed, c?.Value.PromptTruncated ?? false);
     }
 
-    private Task<CachedFeature> HalfAsync(FeatureVariant variant, string prompt, DiffusionConditioning conditioning, ModelInfo info,
-        FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request, CancellationTokenSource failFast)
+    private (string Key, ExpectedFeature Value)? LatentOf(ModelInfo info, InspectedImage image)
     {
-        var settings = new DiffusionHalfSettings(info.ModelId, conditioning.Timestep, conditioning.Seed, conditioning.Tap,
-            variant, prompt, info.ImageSize, LatentMode.Mean, ExpectedFeature.Of(spec, dtype));
-        var key = FeatureKeys.Diffusion(options.Value.Cache.KeyPrefix, image.Sha256, settings);
-        var label = variant == FeatureVariant.Conditional ? "diffusion_conditional" : "diffusion_unconditional";
-        var encode = new EncodeRequest
-        {
-            Image = UnsafeByteOperations.UnsafeWrap(request.Image),
-            Prompt = prompt,
-            Timestep = settings.Timestep,
-            Seed = settings.Seed,
-            Variant = variant,
-            OutputDtype = dtype,
-            LatentMode = LatentMode.Mean,
-            // A question longer than the text encoder's context is cut to fit, as diffusers' pipelines do, rather
-            // than refused. The cut is a function of the full prompt, so keying by the full prompt stays exact.
-            TruncatePrompt = true,
-        };
-        encode.Taps.Add(settings.Tap);
+        if (info.LatentChannels <= 0 || info.LatentSize <= 0) return null; // an older service: no latent to cache
+        var dtype = info.ComputeDtype == DType.Unspecified ? DType.Float32 : info.ComputeDtype;
+        var settings = new DiffusionLatentSettings(info.ModelId, info.ImageSize, LatentMode.Mean, info.DefaultSeed,
+            new ExpectedFeature(dtype, info.LatentChannels, info.LatentSize, info.LatentSize));
+        return (FeatureKeys.DiffusionLatent(options.Value.Cache.KeyPrefix, image.Sha256, settings), settings.Value);
+    }
 
-        return cache.GetOrComputeAsync(label, key, settings.Value, request.Options.BypassCache, async token =>
+    private async Task<IReadOnlyDictionary<FeatureVariant, CachedFeature>> LookupOrComputeAsync(IReadOnlyList<DiffusionHalf> halves,
+        ExpectedFeature expected, (string Key, ExpectedFeature Value)? latent, DiffusionConditioning conditioning, string modelId, DType dtype,
+        VqaRequest request, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<FeatureVariant, CachedFeature>();
+        var readFailed = new HashSet<FeatureVariant>();
+        async Task<List<DiffusionHalf>> ReadMissingAsync()
         {
-            var response = await diffusion.EncodeAsync(encode, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
-            var tap = response.Features.FirstOrDefault(f => f.Tap == settings.Tap)
-                ?? throw new GatewayException(ErrorKind.BadUpstream, $"the diffusion encoder did not return the tap '{settings.Tap}'");
-            var echoed = response.Settings;
-            var asKeyed = diffusion.Info.Confirm(echoed is not null && echoed.ModelId == settings.ModelId
-                && echoed.Timestep == settings.Timestep && echoed.Seed == settings.Seed && echoed.Variant == variant);
-            return new ComputedFeature(new FeatureValue(tap.Features, echoed?.PromptTruncated ?? false), asKeyed);
-        }, failFast.Token);
+            foreach (var half in halves.Where(h => !found.ContainsKey(h.Variant)))
+            {
+                var (value, failed) = await cache.ReadAsync(half.Label, half.Key, expected, cancellationToken).ConfigureAwait(false);
+                if (value is not null) found[half.Variant] = new CachedFeature(value, CacheStatus.Hit);
+                else if (failed) readFailed.Add(half.Variant);
+            }
+            return halves.Where(h => !found.ContainsKey(h.Variant)).ToList();
+        }
+
+        var missing = await ReadMissingAsync().ConfigureAwait(false);
+        if (missing.Count == 0) return found;
+
+        // One computation per image across every gateway: whoever waited for another's lease reads again first.
+        var leaseKey = FeatureKeys.Lease(latent?.Key ?? missing[0].Key);
+        await using var lease = await leases.AcquireAsync(leaseKey, cancellationToken).ConfigureAwait(false);
+        if (lease.Waited)
+        {
+            missing = await ReadMissingAsync().ConfigureAwait(false);
+            if (missing.Count == 0) return found;
+        }
+
+        Tensor? cachedLatent = null;
+        if (latent is { } l)
+        {
+            var (value, failed) = await cache.ReadAsync(LatentLabel, l.Key, l.Value, cancellationToken).ConfigureAwait(false);
+            cachedLatent = value?.Tensor;
+            cache.CountLookup(LatentLabel, value is not null ? CacheStatus.Hit : failed ? CacheStatus.Error : CacheStatus.Miss);
+        }
+        var answer = await DiffusionEncodeCall.RunAsync(diffusion, missing, conditioning, modelId, dtype, cachedLatent,
+            returnLatent: latent is not null, request, cancellationToken).ConfigureAwait(false);
+
+        foreach (var half in missing)
+        {
+            var computed = answer.Halves[half.Variant];
+            var status = readFailed.Contains(half.Variant) ? CacheStatus.Error
+                : await cache.WriteAsync(half.Key, computed, expected, cancellationToken).ConfigureAwait(false) ? CacheStatus.Miss
+                : CacheStatus.Error;
+            found[half.Variant] = new CachedFeature(computed.Value, status);
+        }
+        if (latent is { } target && answer.Latent is { } computedLatent)
+            await cache.WriteAsync(target.Key, computedLatent, target.Value, cancellationToken).ConfigureAwait(false);
+        return found;
     }
 }

@@ -38,4 +38,8 @@ public sealed record DiffusionFeatureOptions
 
     /// <summary>Largest decoded image, width * height, checked from the header before decoding.</summary>
     public long MaxImagePixels { get; init; } = Imaging.ImageDecodeOptions.PilMaxImagePixels;
+
+    /// <summary>Where each request's DDPM noise comes from: its own seeded draw, unless a caller reproducing a
+    /// reference made with another generator supplies that reference's noise.</summary>
+    public INoiseSource Noise { get; init; } = SeededNoise.Instance;
 }

@@ -18,4 +18,6 @@ public sealed record DiffusionModelInfo(
     torch.ScalarType ComputeDType,
     string Device,
     int MaxBatchRows,
-    long MaxImagePixels);
+    long MaxImagePixels,
+    int LatentChannels,
+    int LatentSize);

@@ -4,8 +4,15 @@ namespace Mustafar.Models.Diffusion;
 /// pipeline's defaults.</summary>
 public sealed record FeatureRequest
 {
-    /// <summary>Encoded PNG, JPEG or WebP bytes.</summary>
+    /// <summary>Encoded PNG, JPEG or WebP bytes; empty when <see cref="Latent"/> is given.</summary>
     public ReadOnlyMemory<byte> Image { get; init; }
+
+    /// <summary>The image's clean, scaled VAE latent [latent_channels, latent_size, latent_size] in float32, as an
+    /// earlier result returned it (<see cref="FeatureResult.Latent"/>), in place of the image: the VAE does not run.</summary>
+    public float[]? Latent { get; init; }
+
+    /// <summary>Return the clean latent with the features (<see cref="FeatureResult.Latent"/>).</summary>
+    public bool ReturnLatent { get; init; }
 
     /// <summary>Conditioning text (usually the question); empty means unconditional.</summary>
     public string Prompt { get; init; } = "";

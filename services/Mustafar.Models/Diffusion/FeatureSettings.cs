@@ -19,4 +19,5 @@ public sealed record FeatureSettings(
     LatentMode LatentMode,
     int PromptTokens,
     bool PromptTruncated,
-    int UnetRows);
+    int UnetRows,
+    bool VaeRan = true);

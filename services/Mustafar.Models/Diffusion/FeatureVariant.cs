@@ -10,6 +10,9 @@ public enum FeatureVariant
     Conditional,
     /// <summary>f_u only: independent of the prompt, so it can be cached per image.</summary>
     Unconditional,
+    /// <summary>f_c and f_u, returned separately from one pass of both rows, so a caller can cache each half from
+    /// one call; the prompt must not be empty.</summary>
+    Halves,
 }
 
 /// <summary>How the clean latent is taken from the VAE's distribution.</summary>

@@ -9,8 +9,15 @@ namespace Mustafar.Models.Diffusion;
 /// </summary>
 public sealed record PreparedFeatureRequest
 {
-    /// <summary>float32 CHW [3, size, size] in [-1, 1].</summary>
-    public required float[] Pixels { get; init; }
+    /// <summary>float32 CHW [3, size, size] in [-1, 1]; null when the request brought its <see cref="Latent"/>.</summary>
+    public float[]? Pixels { get; init; }
+
+    /// <summary>The clean, scaled latent [latent_channels, latent_size, latent_size] the request brought instead of
+    /// an image (float32); null when the VAE encodes <see cref="Pixels"/>.</summary>
+    public float[]? Latent { get; init; }
+
+    /// <summary>Return the clean latent with the features.</summary>
+    public bool ReturnLatent { get; init; }
 
     /// <summary>Padded prompt ids for the conditional row; null when no conditional row runs.</summary>
     public long[]? PromptIds { get; init; }
@@ -20,7 +27,7 @@ public sealed record PreparedFeatureRequest
 
     public bool RunsConditional => PromptIds is not null;
 
-    /// <summary>GUIDED and UNCONDITIONAL need f_u.</summary>
+    /// <summary>GUIDED, UNCONDITIONAL and HALVES need f_u.</summary>
     public bool RunsUnconditional => Settings.Variant != FeatureVariant.Conditional;
 
     public int UnetRows => (RunsConditional ? 1 : 0) + (RunsUnconditional ? 1 : 0);

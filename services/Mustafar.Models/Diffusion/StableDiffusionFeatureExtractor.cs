@@ -68,7 +68,8 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         var latent = imageSize / vae.Config.ScaleFactor;
         Info = new DiffusionModelInfo(modelId, imageSize, schedule.NumTrainTimesteps, tokenizer.MaxLength,
             unet.Catalog.Describe(latent, latent), options.DefaultTimestep, options.DefaultSeed, options.DefaultGuidanceScale,
-            options.DefaultTaps, options.DType, options.Device.ToString(), options.MaxBatchRows, options.MaxImagePixels);
+            options.DefaultTaps, options.DType, options.Device.ToString(), options.MaxBatchRows, options.MaxImagePixels,
+            vae.Config.LatentChannels, latent);
 
         // The empty prompt's text states never change: computed once here, shared by every unconditional row.
         using var scope = NewDisposeScope();
@@ -113,11 +114,20 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         }
     }
 
-    /// <summary>Decodes the request's image and prepares it (CPU only, any thread).</summary>
+    /// <summary>Decodes the request's image, or checks the latent it brought instead, and prepares it (CPU only,
+    /// any thread).</summary>
     public PreparedFeatureRequest Prepare(FeatureRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Prepare(request, ImageDecoder.Decode(request.Image, _decodeOptions, "image").Image);
+        if (request.Latent is null) return Prepare(request, ImageDecoder.Decode(request.Image, _decodeOptions, "image").Image);
+        if (!request.Image.IsEmpty) throw new InvalidInputException("latent", "was given with an image; send exactly one of image and latent");
+        var expected = (long)Info.LatentChannels * Info.LatentSize * Info.LatentSize;
+        if (request.Latent.Length != expected)
+            throw new InvalidInputException("latent",
+                $"has {request.Latent.Length} elements; this model's latent is [{Info.LatentChannels}, {Info.LatentSize}, {Info.LatentSize}] ({expected})");
+        foreach (var value in request.Latent)
+            if (!float.IsFinite(value)) throw new InvalidInputException("latent", "holds a NaN or an infinity");
+        return PrepareSettings(request, null);
     }
 
     /// <summary>Prepares a request whose image is already decoded: validates every setting, resizes and scales the
@@ -126,6 +136,11 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(image);
+        return PrepareSettings(request, image);
+    }
+
+    private PreparedFeatureRequest PrepareSettings(FeatureRequest request, RgbImage? image)
+    {
         var timestep = request.Timestep ?? Info.DefaultTimestep;
         if (timestep < 0 || timestep >= Info.NumTrainTimesteps)
             throw new InvalidInputException("timestep", $"{timestep} is outside [0, {Info.NumTrainTimesteps - 1}]");
@@ -137,15 +152,16 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         var prompt = request.Prompt ?? "";
         var tokens = Tokenizer.Encode(prompt, request.TruncatePrompt, "prompt");
         var promptIsEmpty = tokens.TokenCount <= 2;
-        if (request.Variant == FeatureVariant.Conditional && promptIsEmpty)
-            throw new InvalidInputException("prompt", "is empty; the CONDITIONAL variant needs a prompt");
-        var usesPrompt = request.Variant == FeatureVariant.Conditional
+        if (request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves && promptIsEmpty)
+            throw new InvalidInputException("prompt", $"is empty; the {request.Variant.ToString().ToUpperInvariant()} variant needs a prompt");
+        var usesPrompt = request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves
                          || (request.Variant == FeatureVariant.Guided && scale != 0 && !promptIsEmpty);
 
-        var resized = PilResampler.Resize(image, Info.ImageSize, Info.ImageSize, ResampleFilter.Bicubic);
         var prepared = new PreparedFeatureRequest
         {
-            Pixels = MinusOneToOne.ToChw(resized),
+            Pixels = image is null ? null : MinusOneToOne.ToChw(PilResampler.Resize(image, Info.ImageSize, Info.ImageSize, ResampleFilter.Bicubic)),
+            Latent = image is null ? request.Latent : null,
+            ReturnLatent = request.ReturnLatent,
             PromptIds = usesPrompt ? tokens.Ids : null,
             Taps = taps,
             Settings = new FeatureSettings(
@@ -153,7 +169,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
                 request.Variant == FeatureVariant.Guided ? scale : 0f,
                 taps.Select(t => t.Name).ToList(), request.Variant,
                 Sha256Hex(usesPrompt ? prompt : ""), Info.ImageSize, request.LatentMode,
-                usesPrompt ? tokens.TokenCount : 2, usesPrompt && tokens.Truncated, 0),
+                usesPrompt ? tokens.TokenCount : 2, usesPrompt && tokens.Truncated, 0, VaeRan: image is not null),
         };
         return prepared with { Settings = prepared.Settings with { UnetRows = prepared.UnetRows } };
     }
@@ -161,12 +177,9 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
     /// <summary>Runs compatible prepared requests (equal <see cref="PreparedFeatureRequest.BatchKey"/>, at most
     /// <see cref="DiffusionModelInfo.MaxBatchRows"/> U-Net rows in all) as one batch: one VAE pass, one text-encoder
     /// pass over the conditional prompts, one U-Net pass in which conditional and unconditional rows share the
-    /// batch. Results are in request order, their tensors in the caller's dispose scope.</summary>
-    public IReadOnlyList<FeatureResult> Extract(IReadOnlyList<PreparedFeatureRequest> batch) => Extract(batch, null);
-
-    /// <param name="noiseOverride">Tests only: the noise [1, latent_channels, h, w] to use for a request instead of
-    /// its seeded draw (to reproduce a reference made with another generator).</param>
-    internal IReadOnlyList<FeatureResult> Extract(IReadOnlyList<PreparedFeatureRequest> batch, Func<PreparedFeatureRequest, Tensor>? noiseOverride)
+    /// batch. Requests that brought their latent skip the VAE. Results are in request order, their tensors in the
+    /// caller's dispose scope.</summary>
+    public IReadOnlyList<FeatureResult> Extract(IReadOnlyList<PreparedFeatureRequest> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) return [];
@@ -178,7 +191,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
 
         using var gradients = no_grad();
         using var scope = NewDisposeScope();
-        var noisy = NoisyLatents(batch, noiseOverride);
+        var (noisy, clean) = NoisyLatents(batch);
         var conditional = ConditionalTextStates(batch);
         var (samples, contexts, rowOf) = (new List<Tensor>(), new List<Tensor>(), new List<(int? Conditional, int? Unconditional)>());
         var nextConditional = 0;
@@ -206,38 +219,71 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i];
-            var features = request.Taps.Select(tap => Features(tap, output.Taps[tap.Name], rowOf[i], request.Settings)).ToList();
-            results.Add(new FeatureResult(request.Settings, features));
+            var halves = request.Settings.Variant == FeatureVariant.Halves;
+            // HALVES returns its conditional row as the features and its unconditional row beside them.
+            var returned = halves ? (rowOf[i].Conditional, null) : rowOf[i];
+            var features = request.Taps.Select(tap => Features(tap, output.Taps[tap.Name], returned, request.Settings)).ToList();
+            var unconditional = halves
+                ? request.Taps.Select(tap => Features(tap, output.Taps[tap.Name], (null, rowOf[i].Unconditional), request.Settings)).ToList()
+                : null;
+            var latent = request.ReturnLatent ? clean[i].to(CPU).contiguous().MoveToOuterDisposeScope() : null;
+            results.Add(new FeatureResult(request.Settings, features, unconditional, latent));
         }
-        foreach (var feature in results.SelectMany(r => r.Features)) feature.Tokens.MoveToOuterDisposeScope();
+        foreach (var feature in results.SelectMany(r => r.Features.Concat(r.UnconditionalFeatures ?? []))) feature.Tokens.MoveToOuterDisposeScope();
         return results;
     }
 
-    // The noisy latents [n, c, h, w] in the compute dtype; each request's randomness comes from its own generator:
-    // first the latent sample (SAMPLE mode), then the noise, as diffusers' img2img draws them from one generator.
-    private Tensor NoisyLatents(IReadOnlyList<PreparedFeatureRequest> batch, Func<PreparedFeatureRequest, Tensor>? noiseOverride)
+    // The noisy latents [n, c, h, w] in the compute dtype, and each request's clean scaled latent [c, h, w]. Only
+    // requests with pixels run the VAE (one batch); the others brought their clean latent. Each request's randomness
+    // comes from its own generator: first the latent sample (SAMPLE mode), then the noise, as diffusers' img2img
+    // draws them from one generator; a request that brought its sampled latent still makes that first draw, so
+    // that its noise is the same as when the VAE ran.
+    private (Tensor Noisy, List<Tensor> Clean) NoisyLatents(IReadOnlyList<PreparedFeatureRequest> batch)
     {
         var size = Info.ImageSize;
-        var pixels = new float[batch.Count * batch[0].Pixels.Length];
-        for (var i = 0; i < batch.Count; i++) batch[i].Pixels.CopyTo(pixels, i * batch[i].Pixels.Length);
-        var images = tensor(pixels, [batch.Count, 3, size, size]).to(_vaeDType, _options.Device);
-        using var distribution = Vae.Encode(images);
-        var std = distribution.Std();
-        long[] shape = [1, Vae.Config.LatentChannels, LatentSize, LatentSize];
-        var latents = new List<Tensor>();
-        var noises = new List<Tensor>();
-        for (var i = 0; i < batch.Count; i++)
+        var encoded = batch.Where(r => r.Pixels is not null).ToList();
+        LatentDistribution? distribution = null;
+        Tensor? std = null;
+        if (encoded.Count > 0)
         {
-            using var generator = new Generator(batch[i].Settings.Seed, CPU);
-            var mean = distribution.Mean[TensorIndex.Slice(i, i + 1)];
-            latents.Add(batch[i].Settings.LatentMode == LatentMode.Sample
-                ? mean.Add(std[TensorIndex.Slice(i, i + 1)] * randn(shape, float32, CPU, generator: generator).to(mean.dtype, mean.device))
-                : mean);
-            noises.Add(noiseOverride?.Invoke(batch[i]) ?? randn(shape, float32, CPU, generator: generator));
+            var pixels = new float[encoded.Count * encoded[0].Pixels!.Length];
+            for (var i = 0; i < encoded.Count; i++) encoded[i].Pixels!.CopyTo(pixels, i * encoded[i].Pixels!.Length);
+            var images = tensor(pixels, [encoded.Count, 3, size, size]).to(_vaeDType, _options.Device);
+            distribution = Vae.Encode(images);
+            std = distribution.Std();
         }
-        var scaled = Vae.Scale(cat(latents, 0)).to(_options.DType);
-        var timesteps = ScalarSafeOps.Full([batch.Count], (long)batch[0].Settings.Timestep, int64, _options.Device);
-        return Schedule.AddNoise(scaled, cat(noises, 0).to(_options.DType, _options.Device), timesteps);
+        try
+        {
+            long[] shape = [1, Vae.Config.LatentChannels, LatentSize, LatentSize];
+            var clean = new List<Tensor>();
+            var noises = new List<Tensor>();
+            var nextEncoded = 0;
+            foreach (var request in batch)
+            {
+                using var generator = new Generator(request.Settings.Seed, CPU);
+                var sample = request.Settings.LatentMode == LatentMode.Sample;
+                if (request.Latent is { } brought)
+                {
+                    if (sample) randn(shape, float32, CPU, generator: generator).Dispose(); // the draw the latent sample took
+                    clean.Add(tensor(brought, [Vae.Config.LatentChannels, LatentSize, LatentSize]).to(_options.DType, _options.Device));
+                }
+                else
+                {
+                    var row = TensorIndex.Slice(nextEncoded, nextEncoded + 1);
+                    nextEncoded++;
+                    var mean = distribution!.Mean[row];
+                    var latent = sample ? mean.Add(std![row] * randn(shape, float32, CPU, generator: generator).to(mean.dtype, mean.device)) : mean;
+                    clean.Add(Vae.Scale(latent).to(_options.DType)[0]);
+                }
+                noises.Add(_options.Noise.Noise(request, shape, generator));
+            }
+            var timesteps = ScalarSafeOps.Full([batch.Count], (long)batch[0].Settings.Timestep, int64, _options.Device);
+            return (Schedule.AddNoise(stack(clean), cat(noises, 0).to(_options.DType, _options.Device), timesteps), clean);
+        }
+        finally
+        {
+            distribution?.Dispose();
+        }
     }
 
     private Tensor? ConditionalTextStates(IReadOnlyList<PreparedFeatureRequest> batch)

@@ -10,10 +10,15 @@ public sealed record TapFeatures(string Tap, torch.Tensor Tokens, int GridHeight
 }
 
 /// <summary>The features of one request and the settings that produced them.</summary>
-public sealed record FeatureResult(FeatureSettings Settings, IReadOnlyList<TapFeatures> Features) : IDisposable
+/// <param name="Features">One per tap: the request's variant (f_c for HALVES).</param>
+/// <param name="UnconditionalFeatures">HALVES only: f_u per tap; empty otherwise.</param>
+/// <param name="Latent">The clean, scaled latent [latent_channels, h, w] on the CPU, when the request asked for it.</param>
+public sealed record FeatureResult(FeatureSettings Settings, IReadOnlyList<TapFeatures> Features,
+    IReadOnlyList<TapFeatures>? UnconditionalFeatures = null, torch.Tensor? Latent = null) : IDisposable
 {
     public void Dispose()
     {
-        foreach (var feature in Features) feature.Dispose();
+        foreach (var feature in Features.Concat(UnconditionalFeatures ?? [])) feature.Dispose();
+        Latent?.Dispose();
     }
 }

@@ -22,18 +22,32 @@ internal sealed class GeneratingSequence(PreparedGeneration prepared, GeneratorM
     /// <summary>Samples the next token from <paramref name="logits"/> [vocab] and reports what it adds.</summary>
     public GenerationEvent Advance(Tensor logits)
     {
-        var token = _sampler.Next(logits, _seen);
+        var sampled = _sampler.Next(logits, _seen);
+        var token = sampled.Id;
         LastToken = token;
         CompletionTokens++;
         if (model.EosIds.Contains(token)) return Finish(FinishReason.Eos, "");
 
         if (prepared.Sampling.RepetitionPenalty != 1f) _seen.Add(token);
         var text = _stops.Push(_decoder.Push(token));
-        if (_stops.Matched is not null) return Finish(FinishReason.StopString, text);
-        if (CompletionTokens >= prepared.Sampling.MaxNewTokens) return Finish(FinishReason.Length, text);
+        var logprob = Describe(sampled);
+        if (_stops.Matched is not null) return Finish(FinishReason.StopString, text) with { Logprob = logprob };
+        if (CompletionTokens >= prepared.Sampling.MaxNewTokens) return Finish(FinishReason.Length, text) with { Logprob = logprob };
         // The token just sampled would sit at position PromptTokens + CompletionTokens - 1; one more needs room.
-        if (prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength) return Finish(FinishReason.ContextFull, text);
-        return new GenerationEvent(prepared, text, CompletionTokens, null);
+        if (prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength) return Finish(FinishReason.ContextFull, text) with { Logprob = logprob };
+        return new GenerationEvent(prepared, text, CompletionTokens, null) { Logprob = logprob };
+    }
+
+    private TokenLikelihood? Describe(SampledToken sampled)
+    {
+        if (sampled.Logprob is not { } logprob) return null;
+        return Token(sampled.Id, logprob, [.. sampled.Top.Select(t => Token(t.Id, t.Logprob, []))]);
+
+        TokenLikelihood Token(int id, float value, IReadOnlyList<TokenLikelihood> top)
+        {
+            var (text, bytes) = model.Tokenizer.TokenOf(id);
+            return new TokenLikelihood(id, text, bytes, value, top);
+        }
     }
 
     /// <summary>Ends the sequence because its request was cancelled.</summary>

@@ -26,8 +26,10 @@ public sealed record GenerationResult(
     string? StopString);
 
 /// <summary>What a step produced for one sequence: new text (whole characters, possibly empty) and, on its last
-/// event, the result. Deltas concatenate to the answer.</summary>
+/// event, the result. Deltas concatenate to the answer. With logprobs asked for, the step's sampled token's
+/// <see cref="Logprob"/> (none for the end-of-sequence token, which is not part of the answer).</summary>
 public sealed record GenerationEvent(PreparedGeneration Sequence, string Delta, int CompletionTokens, GenerationResult? Result)
 {
     public bool IsFinal => Result is not null;
+    public TokenLikelihood? Logprob { get; init; }
 }

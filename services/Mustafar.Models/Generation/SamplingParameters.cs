@@ -12,12 +12,19 @@ public sealed record SamplingRequest
     public ulong? Seed { get; init; }
     public IReadOnlyList<string>? Stop { get; init; }
     public float? RepetitionPenalty { get; init; }
+    public float? FrequencyPenalty { get; init; }
+    public float? PresencePenalty { get; init; }
+    /// <summary>Token id to a bias added to its logit.</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+    public bool? Logprobs { get; init; }
+    public int? TopLogprobs { get; init; }
 }
 
 /// <summary>
-/// Resolved sampling settings. Temperature 0 is greedy (argmax). Otherwise, as transformers applies them: the
-/// repetition penalty on the raw logits, then temperature, top-k, top-p, and a draw from the remaining mass with
-/// the request's own RNG.
+/// Resolved sampling settings, applied in vLLM's order: the logit bias on the raw logits, the repetition penalty
+/// (transformers' formula, over prompt and output), the frequency and presence penalties (OpenAI's formula, over
+/// the output), then greedy argmax when the temperature is 0, else temperature, top-k, top-p and a draw from the
+/// remaining mass with the request's own RNG. Log-probabilities, when asked for, are those of the raw logits.
 /// </summary>
 public sealed record SamplingParameters
 {
@@ -33,6 +40,11 @@ public sealed record SamplingParameters
     public ulong Seed { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
     public float RepetitionPenalty { get; init; } = 1f;
+    public float FrequencyPenalty { get; init; }
+    public float PresencePenalty { get; init; }
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    public bool Logprobs { get; init; }
+    public int TopLogprobs { get; init; }
 
     public bool Greedy => Temperature == 0f;
 
@@ -50,6 +62,11 @@ public sealed record SamplingParameters
             Seed = request.Seed ?? (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue),
             Stop = request.Stop ?? defaults.Stop,
             RepetitionPenalty = request.RepetitionPenalty ?? defaults.RepetitionPenalty,
+            FrequencyPenalty = request.FrequencyPenalty ?? defaults.FrequencyPenalty,
+            PresencePenalty = request.PresencePenalty ?? defaults.PresencePenalty,
+            LogitBias = request.LogitBias ?? defaults.LogitBias,
+            Logprobs = request.Logprobs ?? defaults.Logprobs,
+            TopLogprobs = request.TopLogprobs ?? defaults.TopLogprobs,
         };
         result.Validate(vocabSize, maxNewTokensLimit);
         return result;
@@ -67,6 +84,16 @@ public sealed record SamplingParameters
             throw new InvalidInputException("sampling.top_k", $"{TopK} is outside 0 (off) .. {vocabSize} (the vocabulary)");
         if (float.IsNaN(RepetitionPenalty) || RepetitionPenalty <= 0 || RepetitionPenalty > MaxRepetitionPenalty)
             throw new InvalidInputException("sampling.repetition_penalty", $"{RepetitionPenalty} is outside (0, {MaxRepetitionPenalty}]");
+        SamplingBounds.CheckPenalty(FrequencyPenalty, "sampling.frequency_penalty");
+        SamplingBounds.CheckPenalty(PresencePenalty, "sampling.presence_penalty");
+        SamplingBounds.CheckLogitBiasCount(LogitBias.Count, "sampling.logit_bias");
+        foreach (var (id, bias) in LogitBias)
+        {
+            if (id < 0 || id >= vocabSize)
+                throw new InvalidInputException($"sampling.logit_bias[{id}]", $"token id {id} is outside 0..{vocabSize - 1} (the vocabulary)");
+            SamplingBounds.CheckLogitBias(bias, $"sampling.logit_bias[{id}]");
+        }
+        SamplingBounds.CheckTopLogprobs(TopLogprobs, Logprobs, "sampling.top_logprobs");
         if (Stop.Count > MaxStopStrings)
             throw new InvalidInputException("sampling.stop", $"{Stop.Count} stop strings, at most {MaxStopStrings}");
         for (var i = 0; i < Stop.Count; i++)

@@ -4,24 +4,71 @@ using static TorchSharp.torch;
 
 namespace Mustafar.Models.Generation;
 
+/// <summary>A sampled token id and, when asked for, its raw log-probability and the top alternatives (id, logprob),
+/// most likely first.</summary>
+public readonly record struct SampledToken(int Id, float? Logprob, IReadOnlyList<(int Id, float Logprob)> Top);
+
 /// <summary>
-/// Picks a sequence's next token from its logits: transformers' RepetitionPenaltyLogitsProcessor, then greedy argmax
-/// or Temperature -> TopK -> TopP warpers and an inverse-CDF draw from <see cref="SamplingRandom"/>. The candidates
-/// are sorted on the device and only the kept ones are copied to the host for the draw, in double precision.
+/// Picks a sequence's next token from its logits, in vLLM's order (<see cref="SamplingParameters"/>): the logit bias,
+/// transformers' RepetitionPenaltyLogitsProcessor, OpenAI's frequency and presence penalties over the tokens this
+/// sampler produced, then greedy argmax or Temperature -> TopK -> TopP warpers and an inverse-CDF draw from
+/// <see cref="SamplingRandom"/>. The candidates are sorted on the device and only the kept ones are copied to the
+/// host for the draw, in double precision. One sampler per sequence.
 /// </summary>
 public sealed class TokenSampler(SamplingParameters parameters)
 {
     private readonly SamplingRandom _random = new(parameters.Seed);
+    private readonly Dictionary<int, int> _produced = [];
 
     public SamplingParameters Parameters => parameters;
 
+    private bool CountsProduced => parameters.FrequencyPenalty != 0f || parameters.PresencePenalty != 0f;
+
     /// <param name="logits">[vocab] float32 logits of one sequence.</param>
     /// <param name="seen">Token ids the repetition penalty applies to (prompt text and generated so far).</param>
-    public int Next(Tensor logits, IReadOnlyCollection<int> seen)
+    public SampledToken Next(Tensor logits, IReadOnlyCollection<int> seen)
     {
         using var scope = NewDisposeScope();
-        var scores = logits.to(ScalarType.Float32);
+        var raw = logits.to(ScalarType.Float32);
+        var id = Pick(Adjust(raw, seen));
+        if (CountsProduced) _produced[id] = _produced.GetValueOrDefault(id) + 1;
+        return parameters.Logprobs ? WithLogprobs(raw, id) : new SampledToken(id, null, []);
+    }
+
+    /// <summary>The logits the draw sees: bias, then the penalties.</summary>
+    private Tensor Adjust(Tensor scores, IReadOnlyCollection<int> seen)
+    {
+        if (parameters.LogitBias.Count > 0) scores = AddAt(scores, parameters.LogitBias.Select(b => (b.Key, b.Value)));
         if (parameters.RepetitionPenalty != 1f && seen.Count > 0) scores = Penalize(scores, seen, parameters.RepetitionPenalty);
+        if (CountsProduced && _produced.Count > 0)
+        {
+            // OpenAI: mu[j] - c[j] * frequency_penalty - (c[j] > 0) * presence_penalty, c[j] counting this output's j.
+            scores = AddAt(scores, _produced.Select(p => (p.Key, -(p.Value * parameters.FrequencyPenalty + parameters.PresencePenalty))));
+        }
+        return scores;
+    }
+
+    private static Tensor AddAt(Tensor scores, IEnumerable<(int Id, float Value)> entries)
+    {
+        var list = entries.ToArray();
+        var ids = tensor(list.Select(e => (long)e.Id).ToArray(), ScalarType.Int64, scores.device);
+        var values = tensor(list.Select(e => e.Value).ToArray(), ScalarType.Float32, scores.device);
+        return scores.scatter_add(0, ids, values);
+    }
+
+    private SampledToken WithLogprobs(Tensor raw, int id)
+    {
+        var logprobs = nn.functional.log_softmax(raw, 0);
+        var chosen = logprobs[id].item<float>();
+        var k = Math.Min(parameters.TopLogprobs, (int)raw.shape[0]);
+        if (k == 0) return new SampledToken(id, chosen, []);
+        var (values, indices) = logprobs.topk(k, largest: true, sorted: true);
+        var top = values.cpu().data<float>().ToArray().Zip(indices.cpu().data<long>().ToArray(), (v, i) => ((int)i, v)).ToArray();
+        return new SampledToken(id, chosen, top);
+    }
+
+    private int Pick(Tensor scores)
+    {
         if (parameters.Greedy) return (int)scores.argmax().item<long>();
 
         scores = scores.Div(parameters.Temperature);

@@ -84,6 +84,19 @@ public sealed class LlamaTextTokenizer
         id >= 0 && id < _model.Pieces.Count ? _model.Pieces[id].Piece
         : Settings.AddedTokens.FirstOrDefault(t => t.Id == id)?.Content ?? throw new ArgumentOutOfRangeException(nameof(id), $"id {id} is not in the vocabulary");
 
+    /// <summary>A token as OpenAI's logprobs show it: the bytes it adds to the text (the piece's own text for control
+    /// and special tokens; nothing for an id the model has but the tokenizer lacks, as padded vocabularies do), and
+    /// those bytes as text, or "bytes:\xNN..." when they are not whole UTF-8 characters (a byte-fallback piece). A
+    /// piece's leading space is kept, as vLLM's tokens keep it.</summary>
+    public (string Token, byte[] Bytes) TokenOf(int id)
+    {
+        var bytes = BytesOf(id).ToArray();
+        if (bytes.Length == 0 && id >= 0 && id < VocabSize) bytes = Encoding.UTF8.GetBytes(PieceOf(id));
+        return System.Text.Unicode.Utf8.IsValid(bytes)
+            ? (Encoding.UTF8.GetString(bytes), bytes)
+            : ("bytes:" + string.Concat(bytes.Select(b => $"\\x{b:x2}")), bytes);
+    }
+
     /// <summary>transformers' <c>tokenizer(text).input_ids</c>: special tokens written in the text become their ids.</summary>
     public IReadOnlyList<int> Encode(string text) => EncodeParts(SplitSpecials(text), Settings.AddBos);
 

@@ -63,7 +63,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         // Stage inputs, made once: the same tensors the extractor builds for a guided request.
         using var inputs = NewDisposeScope();
         var size = extractor.Info.ImageSize;
-        var pixels = tensor(guided.Pixels).view(1, 3, size, size);
+        var pixels = tensor(guided.Pixels!).view(1, 3, size, size);
         var ids = tensor(guided.PromptIds!, dtype: int64).unsqueeze(0);
         var context = cat([extractor.TextEncoder.forward(ids), extractor.TextEncoder.forward(ids)], 0);
         using var latent = extractor.Vae.Encode(pixels);

@@ -19,8 +19,8 @@ public sealed class FeatureKeysTests
         ClipFeatureSettings[] variants =
         [
             Clip with { ModelId = "other" }, Clip with { SelectLayer = 22 }, Clip with { Select = FeatureSelect.ClsPatch },
-            Clip with { Aspect = ImageAspect.Crop }, Clip with { ImageSize = 224 }, Clip with { Value = Clip.Value with { DType = DType.Float32 } },
-            Clip with { Value = Clip.Value with { Tokens = 577 } }, Clip with { Value = Clip.Value with { Channels = 768 } },
+            Clip with { Aspect = ImageAspect.Crop }, Clip with { ImageSize = 224 }, Clip with { Value = new ExpectedFeature(576, 1024, DType.Float32) },
+            Clip with { Value = new ExpectedFeature(577, 1024, DType.Float16) }, Clip with { Value = new ExpectedFeature(576, 768, DType.Float16) },
         ];
         Assert.All(variants, v => Assert.NotEqual(key, FeatureKeys.Clip("m:", Image, v)));
         Assert.NotEqual(key, FeatureKeys.Clip("m:", "cd34", Clip));
@@ -38,8 +38,8 @@ public sealed class FeatureKeysTests
         [
             Conditional with { ModelId = "other" }, Conditional with { Timestep = 51 }, Conditional with { Seed = 43 },
             Conditional with { Tap = "U-L1-R0-B0-Cross-Q" }, Conditional with { Prompt = "What is that?" }, Conditional with { ImageSize = 768 },
-            Conditional with { LatentMode = LatentMode.Sample }, Conditional with { Value = Conditional.Value with { DType = DType.Bfloat16 } },
-            Conditional with { Value = Conditional.Value with { Tokens = 1024 } }, Conditional with { Value = Conditional.Value with { Channels = 640 } },
+            Conditional with { LatentMode = LatentMode.Sample }, Conditional with { Value = new ExpectedFeature(256, 1280, DType.Bfloat16) },
+            Conditional with { Value = new ExpectedFeature(1024, 1280, DType.Float16) }, Conditional with { Value = new ExpectedFeature(256, 640, DType.Float16) },
             Conditional with { Variant = FeatureVariant.Unconditional, Prompt = "" },
         ];
         Assert.All(variants, v => Assert.NotEqual(key, FeatureKeys.Diffusion("m:", Image, v)));
@@ -48,6 +48,26 @@ public sealed class FeatureKeysTests
         var unconditional = Conditional with { Variant = FeatureVariant.Unconditional, Prompt = "" };
         Assert.Equal(FeatureKeys.Diffusion("m:", Image, unconditional),
             FeatureKeys.Diffusion("m:", Image, unconditional with { Prompt = "" }));
+    }
+
+    [Fact]
+    public void The_latent_key_names_model_image_size_mode_and_shape_and_the_seed_only_when_sampled()
+    {
+        var latent = new DiffusionLatentSettings("sd-2.1", 512, LatentMode.Mean, 42, new ExpectedFeature(DType.Float32, 4, 64, 64));
+        var key = FeatureKeys.DiffusionLatent("m:", Image, latent);
+        DiffusionLatentSettings[] variants =
+        [
+            latent with { ModelId = "other" }, latent with { ImageSize = 768 }, latent with { LatentMode = LatentMode.Sample },
+            latent with { Value = new ExpectedFeature(DType.Bfloat16, 4, 64, 64) }, latent with { Value = new ExpectedFeature(DType.Float32, 4, 96, 96) },
+        ];
+        Assert.All(variants, v => Assert.NotEqual(key, FeatureKeys.DiffusionLatent("m:", Image, v)));
+        Assert.NotEqual(key, FeatureKeys.DiffusionLatent("m:", "cd34", latent));
+        Assert.Contains("shape=4x64x64:dtype=float32", key);
+        Assert.Equal(key, FeatureKeys.DiffusionLatent("m:", Image, latent with { Seed = 43 })); // the mean ignores the seed
+        var sampled = latent with { LatentMode = LatentMode.Sample };
+        Assert.NotEqual(FeatureKeys.DiffusionLatent("m:", Image, sampled), FeatureKeys.DiffusionLatent("m:", Image, sampled with { Seed = 43 }));
+        // Never the key of a half, whatever the settings.
+        Assert.NotEqual(key, FeatureKeys.Diffusion("m:", Image, Conditional with { Variant = FeatureVariant.Unconditional, Prompt = "" }));
     }
 
     [Fact]

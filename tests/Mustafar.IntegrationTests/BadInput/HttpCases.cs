@@ -209,14 +209,25 @@ public static class HttpCases
     [
         Unsupported("response_format", new JsonObject { ["type"] = "json_object" }),
         Unsupported("response_format", new JsonObject { ["type"] = "json_schema", ["json_schema"] = new JsonObject { ["name"] = "x" } }),
-        Unsupported("logprobs", true),
-        Unsupported("top_logprobs", 3),
         Unsupported("tools", new JsonArray(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "f" } })),
         Unsupported("tool_choice", "auto"),
         Unsupported("tool_choice", "required"),
-        Unsupported("frequency_penalty", 0.5),
-        Unsupported("presence_penalty", -1),
-        Unsupported("logit_bias", new JsonObject { ["50256"] = -100 }),
+        Chat("frequency_penalty 2.5", () => With("frequency_penalty", 2.5), Outcome.Http400("frequency_penalty")),
+        Chat("presence_penalty -3", () => With("presence_penalty", -3), Outcome.Http400("presence_penalty")),
+        Chat("frequency_penalty \"1\"", () => With("frequency_penalty", "1"), Outcome.Http400("frequency_penalty", "invalid_json")),
+        Chat("logit_bias key not a token id", () => With("logit_bias", new JsonObject { ["abc"] = 1 }), Outcome.Http400("logit_bias.abc")),
+        Chat("logit_bias value 101", () => With("logit_bias", new JsonObject { ["5"] = 101 }), Outcome.Http400("logit_bias.5")),
+        Chat("logit_bias token id beyond the vocabulary", () => With("logit_bias", new JsonObject { ["99999999"] = 1 }), Outcome.Http400("logit_bias")),
+        Chat("logit_bias with 301 entries", () => With("logit_bias", new JsonObject(Enumerable.Range(0, 301).Select(i => KeyValuePair.Create($"{i}", (JsonNode?)1)))), Outcome.Http400("logit_bias")),
+        Chat("top_logprobs 21", () => { var body = With("logprobs", true); body["top_logprobs"] = 21; return body; }, Outcome.Http400("top_logprobs")),
+        Chat("top_logprobs without logprobs", () => With("top_logprobs", 2), Outcome.Http400("top_logprobs")),
+        Chat("logprobs \"yes\"", () => With("logprobs", "yes"), Outcome.Http400("logprobs", "invalid_json")),
+        Chat("logprobs, top_logprobs, penalties and a logit_bias (accepted)", () =>
+        {
+            var body = With("logprobs", true);
+            (body["top_logprobs"], body["frequency_penalty"], body["presence_penalty"], body["logit_bias"]) = (3, 0.5, -1, new JsonObject { ["5"] = -100 });
+            return body;
+        }, Outcome.HttpOk),
         Chat("every unsupported field at its no-op value (accepted)", () =>
         {
             var body = With("response_format", new JsonObject { ["type"] = "text" });

@@ -46,7 +46,7 @@ public static class ExternalClient
     /// <summary>Runs <c>node</c> in the Node client's folder, after checking that its packages are installed.</summary>
     public static Task<ClientRun> NodeAsync(params string[] arguments)
     {
-        if (!Directory.Exists(Path.Combine(NodeClient, "node_modules", "@grpc", "grpc-js")))
+        if (!Directory.Exists(Path.Combine(NodeClient, "node_modules", "@grpc", "grpc-js")) || !Directory.Exists(Path.Combine(NodeClient, "node_modules", "openai")))
             throw new InvalidOperationException(
                 $"the Node client's packages are not installed in {NodeClient}/node_modules: run deploy/scripts/bootstrap.sh (it runs npm ci there)");
         return RunAsync("node", NodeClient, arguments);

@@ -20,13 +20,15 @@ public sealed class LocalMesh : IAsyncDisposable
     public required ServiceProcess DiffusionEncoder { get; init; }
     public required ServiceProcess Generator { get; init; }
     public required ServiceProcess Gateway { get; init; }
+    /// <summary>Every gateway replica (<see cref="Gateway"/> first).</summary>
+    public required IReadOnlyList<ServiceProcess> Gateways { get; init; }
     public required IReadOnlyList<Uri> ClipGrpc { get; init; }
     public required Uri DiffusionGrpc { get; init; }
     public required Uri GeneratorGrpc { get; init; }
     public required Uri GatewayHttp { get; init; }
     public required Uri GatewayGrpc { get; init; }
 
-    public IEnumerable<ServiceProcess> Processes => ClipEncoders.Append(DiffusionEncoder).Append(Generator).Append(Gateway);
+    public IEnumerable<ServiceProcess> Processes => ClipEncoders.Append(DiffusionEncoder).Append(Generator).Concat(Gateways);
 
     /// <summary>Writes (once per test run and fusion mode) the demo checkpoints all meshes share.</summary>
     public static async Task<DemoCheckpoints.Paths> DemoModelsAsync(FusionMode fusion)
@@ -89,14 +91,11 @@ public sealed class LocalMesh : IAsyncDisposable
             clipGrpc.Add(grpc);
             return process;
         }).ToList();
-        var diffusion = Service("stable-diffusion", HostBinaries.DiffusionEncoder, models.Diffusion, out var diffusionGrpc);
+        var diffusion = Service("stable-diffusion", HostBinaries.DiffusionEncoder, models.Diffusion, out var diffusionGrpc, options.DiffusionEnvironment);
         var generator = Service("mustafar-llava", HostBinaries.Generator, models.Generator, out var generatorGrpc);
 
-        var (gatewayHttpPort, gatewayGrpcPort) = (FreePorts.Next(), FreePorts.Next());
         var gatewayEnvironment = new Dictionary<string, string>
         {
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{gatewayHttpPort}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{gatewayGrpcPort}",
             ["Gateway__Cache__Redis"] = redis.Configuration,
         };
         void Destinations(string cluster, IReadOnlyList<(Uri Grpc, Uri Http)> destinations)
@@ -113,7 +112,19 @@ public sealed class LocalMesh : IAsyncDisposable
         Destinations("diffusion", [(diffusionGrpc, diffusion.HttpAddress)]);
         Destinations("generator", [(generatorGrpc, generator.HttpAddress)]);
         foreach (var (key, value) in options.GatewayEnvironment) gatewayEnvironment[key] = value;
-        var gateway = new ServiceProcess("gateway", HostBinaries.Gateway, new Uri($"http://127.0.0.1:{gatewayHttpPort}"), gatewayEnvironment);
+        var gatewayGrpcPorts = new List<int>();
+        var gateways = Enumerable.Range(0, options.GatewayReplicas).Select(i =>
+        {
+            var (httpPort, grpcPort) = (FreePorts.Next(), FreePorts.Next());
+            gatewayGrpcPorts.Add(grpcPort);
+            var environment = new Dictionary<string, string>(gatewayEnvironment)
+            {
+                ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{httpPort}",
+                ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
+            };
+            return new ServiceProcess(i == 0 ? "gateway" : $"gateway-{i}", HostBinaries.Gateway, new Uri($"http://127.0.0.1:{httpPort}"), environment);
+        }).ToList();
+        var gateway = gateways[0];
 
         var mesh = new LocalMesh
         {
@@ -122,11 +133,12 @@ public sealed class LocalMesh : IAsyncDisposable
             DiffusionEncoder = diffusion,
             Generator = generator,
             Gateway = gateway,
+            Gateways = gateways,
             ClipGrpc = clipGrpc,
             DiffusionGrpc = diffusionGrpc,
             GeneratorGrpc = generatorGrpc,
             GatewayHttp = gateway.HttpAddress,
-            GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayGrpcPort}"),
+            GatewayGrpc = new Uri($"http://127.0.0.1:{gatewayGrpcPorts[0]}"),
         };
         try
         {
@@ -134,7 +146,7 @@ public sealed class LocalMesh : IAsyncDisposable
             await Task.WhenAll(mesh.Processes.Select(p => p.WaitReadyAsync(options.ReadyTimeout)));
             // The gateway can say ready before its first probes (not yet probed counts as healthy), then see the
             // services still loading; the mesh is ready once the gateway has found every one of them ready.
-            await GatewayReadiness.WaitForAllAvailableAsync(mesh.GatewayHttp, options.ReadyTimeout);
+            await Task.WhenAll(gateways.Select(g => GatewayReadiness.WaitForAllAvailableAsync(g.HttpAddress, options.ReadyTimeout)));
         }
         catch
         {

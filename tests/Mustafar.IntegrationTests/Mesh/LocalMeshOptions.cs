@@ -18,6 +18,12 @@ public sealed record LocalMeshOptions
     /// injected fault).</summary>
     public IReadOnlyDictionary<string, string> ClipEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Extra environment for the diffusion encoder only, after <see cref="ServiceEnvironment"/>.</summary>
+    public IReadOnlyDictionary<string, string> DiffusionEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gateway processes, all over the same pools and the same Redis (replicas).</summary>
+    public int GatewayReplicas { get; init; } = 1;
+
     /// <summary>Extra environment for the gateway (for example cache or limit settings).</summary>
     public IReadOnlyDictionary<string, string> GatewayEnvironment { get; init; } = new Dictionary<string, string>();
 

@@ -32,8 +32,17 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         return new Reference(folder, FixtureTensors.Read(folder, "inputs.safetensors"), FixtureTensors.Read(folder, "outputs.safetensors"), prompt, image);
     }
 
-    private StableDiffusionFeatureExtractor Load(Reference reference, List<string>? log = null) =>
-        StableDiffusionFeatureExtractor.Load(_pipeline.Folder, new DiffusionFeatureOptions { ImageSize = reference.ImageSize, ModelId = "fixture" }, log is null ? null : log.Add);
+    private StableDiffusionFeatureExtractor Load(Reference reference, List<string>? log = null, INoiseSource? noise = null) =>
+        StableDiffusionFeatureExtractor.Load(_pipeline.Folder, new DiffusionFeatureOptions
+        {
+            ImageSize = reference.ImageSize, ModelId = "fixture", Noise = noise ?? SeededNoise.Instance,
+        }, log is null ? null : log.Add);
+
+    /// <summary>The reference's own noise (drawn by PyTorch's generator, which TorchSharp's does not reproduce) for every request.</summary>
+    private sealed class ReferenceNoise(Tensor noise) : INoiseSource
+    {
+        public Tensor Noise(PreparedFeatureRequest request, long[] shape, Generator generator) => noise.alias();
+    }
 
     /// <summary>The fixture's [1, h*w, c] tokens or [1, c, h, w] map (row <paramref name="row"/> of 2), as [h*w, c].</summary>
     private static Tensor Tokens(Tensor stored, int row) =>
@@ -45,7 +54,7 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         using var scope = NewDisposeScope();
         var reference = LoadReference();
         var log = new List<string>();
-        using var extractor = Load(reference, log);
+        using var extractor = Load(reference, log, new ReferenceNoise(reference.Inputs["noise"]));
         Assert.Contains(log, line => line.StartsWith("vae:", StringComparison.Ordinal) && line.Contains("decoder.", StringComparison.Ordinal));
         string[] taps = [PaperTap, .. new[] { "U-L1-R1-B0-Out", "U-L2-R2-Res-Out", "D-L2-R0-B0-Cross-Q" }.Where(reference.Outputs.ContainsKey)];
         FeatureRequest Request(FeatureVariant variant, float scale = 0) => new()
@@ -60,11 +69,10 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         var prepared = requests.Select(extractor.Prepare).ToList();
 
         // Preprocessing: decode + PIL bicubic resize + [-1, 1], and the SD 2 tokenization of the prompt.
-        FixtureTensors.AssertClose(reference.Inputs["image"][0], tensor(prepared[0].Pixels).view(3, reference.ImageSize, reference.ImageSize), 1e-6, "image");
+        FixtureTensors.AssertClose(reference.Inputs["image"][0], tensor(prepared[0].Pixels!).view(3, reference.ImageSize, reference.ImageSize), 1e-6, "image");
         Assert.Equal(reference.Inputs["input_ids"][0].data<long>().ToArray(), prepared[0].PromptIds);
 
-        var noise = reference.Inputs["noise"];
-        var results = extractor.Extract(prepared, _ => noise);
+        var results = extractor.Extract(prepared);
         var worst = 0.0;
         void Check(Tensor expected, FeatureResult result, string tap, string what) =>
             worst = Math.Max(worst, FixtureTensors.AssertClose(expected, result.Features.Single(f => f.Tap == tap).Tokens, 1e-4, what));

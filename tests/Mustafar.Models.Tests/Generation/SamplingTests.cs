@@ -23,6 +23,15 @@ public sealed class SamplingTests
         { new SamplingRequest { TopK = Vocab + 1 }, "sampling.top_k" },
         { new SamplingRequest { RepetitionPenalty = 0f }, "sampling.repetition_penalty" },
         { new SamplingRequest { RepetitionPenalty = 10.5f }, "sampling.repetition_penalty" },
+        { new SamplingRequest { FrequencyPenalty = 2.5f }, "sampling.frequency_penalty" },
+        { new SamplingRequest { FrequencyPenalty = float.NaN }, "sampling.frequency_penalty" },
+        { new SamplingRequest { PresencePenalty = -2.01f }, "sampling.presence_penalty" },
+        { new SamplingRequest { LogitBias = new Dictionary<int, float> { [Vocab] = 1f } }, $"sampling.logit_bias[{Vocab}]" },
+        { new SamplingRequest { LogitBias = new Dictionary<int, float> { [-1] = 1f } }, "sampling.logit_bias[-1]" },
+        { new SamplingRequest { LogitBias = new Dictionary<int, float> { [3] = 100.5f } }, "sampling.logit_bias[3]" },
+        { new SamplingRequest { LogitBias = Enumerable.Range(0, 301).ToDictionary(i => i, _ => 1f) }, "sampling.logit_bias" },
+        { new SamplingRequest { Logprobs = true, TopLogprobs = 21 }, "sampling.top_logprobs" },
+        { new SamplingRequest { TopLogprobs = 2 }, "sampling.top_logprobs" },
         { new SamplingRequest { Stop = Enumerable.Repeat("x", 9).ToArray() }, "sampling.stop" },
         { new SamplingRequest { Stop = ["ok", ""] }, "sampling.stop[1]" },
         { new SamplingRequest { Stop = [new string('x', 65)] }, "sampling.stop[0]" },
@@ -61,8 +70,8 @@ public sealed class SamplingTests
     {
         using var scope = NewDisposeScope();
         var logits = tensor(new[] { 1f, 3f, 2.5f });
-        Assert.Equal(1, new TokenSampler(new SamplingParameters()).Next(logits, [2]));
-        Assert.Equal(2, new TokenSampler(new SamplingParameters { RepetitionPenalty = 1.5f }).Next(logits, [1]));
+        Assert.Equal(1, new TokenSampler(new SamplingParameters()).Next(logits, [2]).Id);
+        Assert.Equal(2, new TokenSampler(new SamplingParameters { RepetitionPenalty = 1.5f }).Next(logits, [1]).Id);
     }
 
     [Fact]
@@ -74,8 +83,8 @@ public sealed class SamplingTests
         var topP = new TokenSampler(new SamplingParameters { Temperature = 1f, TopP = 0.01f, Seed = 1 });
         for (var i = 0; i < 50; i++)
         {
-            Assert.Equal(1, topK.Next(logits, []));
-            Assert.Equal(1, topP.Next(logits, []));
+            Assert.Equal(1, topK.Next(logits, []).Id);
+            Assert.Equal(1, topP.Next(logits, []).Id);
         }
     }
 
@@ -87,7 +96,7 @@ public sealed class SamplingTests
         var sampler = new TokenSampler(new SamplingParameters { Temperature = 1f, TopP = 0.8f, Seed = 42 });
         var counts = new int[4];
         const int draws = 4000;
-        for (var i = 0; i < draws; i++) counts[sampler.Next(logits, [])]++;
+        for (var i = 0; i < draws; i++) counts[sampler.Next(logits, []).Id]++;
         // Kept: 0.5 and 0.3 (mass before 0.3 is 0.5 < 0.8; before 0.15 it is 0.8, not < 0.8), renormalised to 5/8, 3/8.
         Assert.Equal(0, counts[0] + counts[2]);
         Assert.InRange(counts[1] / (double)draws, 0.625 - 0.03, 0.625 + 0.03);
@@ -101,7 +110,7 @@ public sealed class SamplingTests
         int[] Draws(ulong seed)
         {
             var sampler = new TokenSampler(new SamplingParameters { Temperature = 1f, Seed = seed });
-            return [.. Enumerable.Range(0, 32).Select(_ => sampler.Next(logits, []))];
+            return [.. Enumerable.Range(0, 32).Select(_ => sampler.Next(logits, []).Id)];
         }
         Assert.Equal(Draws(7), Draws(7));
         Assert.NotEqual(Draws(7), Draws(8));
@@ -116,5 +125,54 @@ public sealed class SamplingTests
         Assert.All(values.Take(100), v => Assert.Equal(v, b.NextDouble()));
         Assert.All(values, v => Assert.InRange(v, 0.0, 0.9999999999));
         Assert.InRange(values.Average(), 0.49, 0.51);
+    }
+
+    [Fact]
+    public void Frequency_and_presence_penalties_follow_openais_formula_over_the_tokens_sampled()
+    {
+        using var scope = NewDisposeScope();
+        // Greedy: token 0 leads by 1.0. After it is sampled once, frequency 0.3 + presence 0.5 take 0.8 from it
+        // (still ahead); after twice, 2 * 0.3 + 0.5 = 1.1 (now behind token 1).
+        var logits = tensor(new[] { 2f, 1f, -1f });
+        var sampler = new TokenSampler(new SamplingParameters { FrequencyPenalty = 0.3f, PresencePenalty = 0.5f });
+        Assert.Equal([0, 0, 1], Enumerable.Range(0, 3).Select(_ => sampler.Next(logits, []).Id).ToArray());
+        // A negative penalty encourages repeating.
+        var repeating = new TokenSampler(new SamplingParameters { FrequencyPenalty = -2f });
+        Assert.All(Enumerable.Range(0, 5).Select(_ => repeating.Next(logits, []).Id), id => Assert.Equal(0, id));
+    }
+
+    [Fact]
+    public void A_logit_bias_is_added_before_the_draw()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new[] { 2f, 1f, -1f });
+        Assert.Equal(2, new TokenSampler(new SamplingParameters { LogitBias = new Dictionary<int, float> { [2] = 3.5f } }).Next(logits, []).Id);
+        Assert.Equal(1, new TokenSampler(new SamplingParameters { LogitBias = new Dictionary<int, float> { [0] = -1.5f } }).Next(logits, []).Id);
+        var sampled = new TokenSampler(new SamplingParameters { Temperature = 1f, Seed = 3, LogitBias = new Dictionary<int, float> { [1] = -100f, [2] = 100f } });
+        Assert.All(Enumerable.Range(0, 20).Select(_ => sampled.Next(logits, []).Id), id => Assert.Equal(2, id));
+    }
+
+    [Fact]
+    public void Logprobs_are_the_raw_logits_log_softmax_with_the_top_alternatives_most_likely_first()
+    {
+        using var scope = NewDisposeScope();
+        var values = new[] { 0.5f, 2f, -1f, 1.5f };
+        var logits = tensor(values);
+        var expected = values.Select(v => v - (float)Math.Log(values.Sum(x => Math.Exp(x)))).ToArray();
+        // The bias makes token 2 the pick; its logprob is still the raw model's.
+        var sampler = new TokenSampler(new SamplingParameters { Logprobs = true, TopLogprobs = 3, LogitBias = new Dictionary<int, float> { [2] = 50f } });
+        var token = sampler.Next(logits, []);
+        Assert.Equal(2, token.Id);
+        Assert.Equal(expected[2], token.Logprob!.Value, 5);
+        Assert.Equal([1, 3, 0], token.Top.Select(t => t.Id).ToArray());
+        Assert.Equal([expected[1], expected[3], expected[0]], token.Top.Select(t => t.Logprob).ToArray(), new ToleranceComparer(1e-5f));
+        Assert.Null(new TokenSampler(new SamplingParameters()).Next(logits, []).Logprob);
+        Assert.Empty(new TokenSampler(new SamplingParameters { Logprobs = true }).Next(logits, []).Top);
+    }
+
+    private sealed class ToleranceComparer(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(float obj) => 0;
     }
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Mustafar.Generation.V1;
+using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
@@ -42,16 +43,7 @@ public sealed record Conversation(string Question, int FeatureSeed = 0, DType Fe
     {
         using var scope = torch.NewDisposeScope();
         var features = Features(model).ToDictionary(f => f.Name, f => TorchTensorBridge.ToTorch(f.Tensor, f.Name));
-        var sampling = Sampling is null ? null : new SamplingRequest
-        {
-            MaxNewTokens = Sampling.HasMaxNewTokens ? Sampling.MaxNewTokens : null,
-            Temperature = Sampling.HasTemperature ? Sampling.Temperature : null,
-            TopP = Sampling.HasTopP ? Sampling.TopP : null,
-            TopK = Sampling.HasTopK ? Sampling.TopK : null,
-            Seed = Sampling.HasSeed ? Sampling.Seed : null,
-            Stop = Sampling.Stop.Count > 0 ? [.. Sampling.Stop] : null,
-            RepetitionPenalty = Sampling.HasRepetitionPenalty ? Sampling.RepetitionPenalty : null,
-        };
+        var sampling = GenerationJob.SamplingRequestOf(Sampling);
         return model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, Question)], Features = features, Sampling = sampling });
     }
 
