@@ -29,12 +29,17 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
             Decode = ImageDecodeOptions.Default with { MaxPixels = context.Limits.MaxImagePixels },
         }),
         encoder => encoder.Modules,
-        (encoder, _) =>
-        {
-            var size = encoder.Info.ImageSize;
-            var blank = new PreprocessedImage(new float[3 * size * size], size, size, size, size, encoder.Info.Defaults.Aspect);
-            encoder.EncodeEach([blank], [encoder.Resolve()]);
-        });
+        (encoder, _) => EncodeBlank(encoder, 1),
+        ProbeBatch: EncodeBlank);
+
+    /// <summary>Encodes <paramref name="count"/> blank images in one batch, as a batch of requests runs (warm-up and
+    /// the start-up batch-size calibration).</summary>
+    private static void EncodeBlank(ClipVisionEncoder encoder, int count)
+    {
+        var size = encoder.Info.ImageSize;
+        var blank = new PreprocessedImage(new float[3 * size * size], size, size, size, size, encoder.Info.Defaults.Aspect);
+        encoder.EncodeEach(Enumerable.Repeat(blank, count).ToList(), Enumerable.Repeat(encoder.Resolve(), count).ToList());
+    }
 
     private readonly ModelRuntime<ClipVisionEncoder> runtime;
     private readonly DynamicBatcher<ClipJob, EncodeResponse> batcher;
@@ -55,6 +60,7 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
     {
         var info = Describe(runtime.Model.Info, runtime.Batching.MaxBatchSize);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
     }
 

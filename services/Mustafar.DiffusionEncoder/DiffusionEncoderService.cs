@@ -26,7 +26,8 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
 {
     /// <summary>Loads the diffusers folder named by <c>Mustafar:Model:Path</c>, then warms up with one guided
     /// request (both rows, every component).</summary>
-    public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, extractor => extractor.Modules, WarmUp);
+    public static ModelLoader<StableDiffusionFeatureExtractor> Loader { get; } = new(Load, extractor => extractor.Modules, WarmUp,
+        ProbeRows, MinBatch: 2);
 
     /// <summary>The counter of VAE passes per image (what a cached latent saves).</summary>
     public const string VaeImagesTotal = "mustafar_diffusion_vae_images_total";
@@ -57,6 +58,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
     {
         var info = Describe(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
     }
 
@@ -85,6 +87,16 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
         var blank = new RgbImage(size, size, new byte[size * size * RgbImage.Channels]);
         var request = new FeatureRequest { Prompt = "warm up", GuidanceScale = 1 };
         extractor.Extract([extractor.Prepare(request, blank)]);
+    }
+
+    /// <summary>One batch of that many U-Net rows, as requests run: unconditional requests of a blank image (each
+    /// decodes nothing, VAE-encodes its image and takes one row), for the start-up batch-size calibration.</summary>
+    private static void ProbeRows(StableDiffusionFeatureExtractor extractor, int rows)
+    {
+        var size = extractor.Info.ImageSize;
+        var blank = new RgbImage(size, size, new byte[size * size * RgbImage.Channels]);
+        var request = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, blank);
+        extractor.Extract(Enumerable.Repeat(request, rows).ToList());
     }
 
     /// <summary>Validates the request (every error names its field), then decodes and prepares it.</summary>

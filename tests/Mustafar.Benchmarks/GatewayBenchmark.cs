@@ -57,12 +57,12 @@ public sealed class GatewayBenchmark : IBenchmark
 
         var (direct, bypassed, cold, warm, grpcWarm) = (results[0], results[1], results[2], results[3], results[4]);
         Measure.PrintRatio("cold (miss) / warm (hit), HTTP", cold, warm);
-        Measure.PrintRatio("gateway (bypass) / direct calls, same work", bypassed, direct);
+        Measure.PrintRatio("gateway (bypass) / direct calls, same work", bypassed, direct, wrapsDenominator: true);
         Measure.PrintRatio("gateway warm gRPC / direct calls", grpcWarm, direct);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"gateway overhead per request (median bypass - median direct): {bypassed.MedianMs - direct.MedianMs:F3} ms"));
+            $"gateway overhead per request (median of per-pair bypass - direct): {Measure.PairedDifference(bypassed, direct):F3} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"encoder calls: CLIP {mesh.ClipEncodeCalls}, diffusion unconditional {mesh.Diffusion.UnconditionalCalls}, generator {mesh.Generator.GenerateCalls}"));
+            $"encoder calls: CLIP {mesh.ClipEncodeCalls}, diffusion halves {mesh.Diffusion.HalvesCalls} conditional {mesh.Diffusion.ConditionalCalls} unconditional {mesh.Diffusion.UnconditionalCalls} (VAE runs {mesh.Diffusion.VaeRuns}), generator {mesh.Generator.GenerateCalls}"));
         Console.WriteLine("note: test servers compute no model, so these times are the mesh's plumbing; rerun on real (tiny) models for end-to-end numbers.");
     }
 

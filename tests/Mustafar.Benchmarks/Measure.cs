@@ -3,9 +3,14 @@ using System.Globalization;
 
 namespace Mustafar.Benchmarks;
 
-/// <summary>Timing summary of repeated runs, in milliseconds.</summary>
-public sealed record Timing(string Label, int Runs, double MedianMs, double MeanMs, double MinMs, double P90Ms)
+/// <summary>Timing summary of repeated runs, in milliseconds. <paramref name="Samples"/> are in round order, so
+/// that two timings measured in the same interleaved rounds can be compared pair by pair.</summary>
+public sealed record Timing(string Label, int Runs, double MedianMs, double MeanMs, double MinMs, double P90Ms, IReadOnlyList<double> Samples)
 {
+    /// <summary>The round-by-round sum of timings measured in the same rounds (for example the stages of one request).</summary>
+    public static Timing Sum(string label, params Timing[] parts) =>
+        Measure.Summarize(label, Enumerable.Range(0, parts.Min(p => p.Samples.Count)).Select(i => parts.Sum(p => p.Samples[i])).ToList());
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Label,-44} median {MedianMs,10:F3} ms   mean {MeanMs,10:F3}   min {MinMs,10:F3}   p90 {P90Ms,10:F3}   (n={Runs})");
 }
@@ -13,18 +18,23 @@ public sealed record Timing(string Label, int Runs, double MedianMs, double Mean
 /// <summary>Two cases measured in interleaved pairs: the median of the per-pair ratios and their range.</summary>
 public sealed record RatioSpread(Timing Numerator, Timing Denominator, double Median, double Min, double Max)
 {
+    public int Pairs => Math.Min(Numerator.Samples.Count, Denominator.Samples.Count);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Numerator.Label} / {Denominator.Label}: {Median:F3} (min {Min:F3} .. max {Max:F3} over {Numerator.Runs} pairs)");
+        $"{Numerator.Label} / {Denominator.Label}: {Median:F3} (min {Min:F3} .. max {Max:F3} over {Pairs} pairs)");
 }
 
 /// <summary>Wall-clock measurement with warm-up. Cases meant to be compared are measured interleaved, so that
 /// machine noise (other processes, frequency changes) hits every case alike and the ratios stay meaningful.</summary>
 public static class Measure
 {
+    /// <summary>Fewest rounds a printed ratio may rest on: fewer say nothing about the spread.</summary>
+    public const int MinRounds = 5;
+
     public static Timing Summarize(string label, IReadOnlyList<double> samplesMs)
     {
         var sorted = samplesMs.Order().ToArray();
-        return new Timing(label, sorted.Length, Percentile(sorted, 0.5), sorted.Average(), sorted[0], Percentile(sorted, 0.9));
+        return new Timing(label, sorted.Length, Percentile(sorted, 0.5), sorted.Average(), sorted[0], Percentile(sorted, 0.9), samplesMs.ToArray());
     }
 
     public static double Percentile(IReadOnlyList<double> sorted, double q)
@@ -40,6 +50,7 @@ public static class Measure
     /// each case runs once, in rotating order.</summary>
     public static IReadOnlyList<Timing> Interleaved(int warmup, int iterations, params (string Label, Action Run)[] cases)
     {
+        iterations = Math.Max(iterations, MinRounds);
         foreach (var c in cases) for (var i = 0; i < warmup; i++) c.Run();
         var samples = cases.Select(_ => new List<double>(iterations)).ToArray();
         for (var round = 0; round < iterations; round++)
@@ -58,6 +69,7 @@ public static class Measure
     /// ratio of every round's pair: its median is the result and its min..max the spread.</summary>
     public static RatioSpread InterleavedRatio(int warmup, int rounds, (string Label, Action Run) numerator, (string Label, Action Run) denominator)
     {
+        rounds = Math.Max(rounds, MinRounds);
         foreach (var c in new[] { numerator, denominator }) for (var i = 0; i < warmup; i++) c.Run();
         var a = new List<double>(rounds);
         var b = new List<double>(rounds);
@@ -71,12 +83,38 @@ public static class Measure
                 samples.Add(watch.Elapsed.TotalMilliseconds);
             }
         }
-        var ratios = a.Zip(b, (x, y) => x / y).Order().ToArray();
-        return new RatioSpread(Summarize(numerator.Label, a), Summarize(denominator.Label, b), Percentile(ratios, 0.5), ratios[0], ratios[^1]);
+        return Ratio(Summarize(numerator.Label, a), Summarize(denominator.Label, b));
     }
 
-    /// <summary>Prints "a / b = r" using medians.</summary>
-    public static void PrintRatio(string what, Timing numerator, Timing denominator, double scale = 1) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio  {what,-60} {numerator.MedianMs * scale / denominator.MedianMs,8:F3}"));
+    /// <summary>The per-round ratios of two timings measured in the same interleaved rounds (times
+    /// <paramref name="scale"/>): their median and min..max.</summary>
+    public static RatioSpread Ratio(Timing numerator, Timing denominator, double scale = 1)
+    {
+        var pairs = Math.Min(numerator.Samples.Count, denominator.Samples.Count);
+        if (pairs == 0) throw new ArgumentException("no measured rounds to pair");
+        var ratios = Enumerable.Range(0, pairs).Select(i => numerator.Samples[i] * scale / denominator.Samples[i]).Order().ToArray();
+        return new RatioSpread(numerator, denominator, Percentile(ratios, 0.5), ratios[0], ratios[^1]);
+    }
+
+    /// <summary>The median of the per-round differences <paramref name="a"/> - <paramref name="b"/>, in ms.</summary>
+    public static double PairedDifference(Timing a, Timing b)
+    {
+        var pairs = Math.Min(a.Samples.Count, b.Samples.Count);
+        return Percentile(Enumerable.Range(0, pairs).Select(i => a.Samples[i] - b.Samples[i]).Order().ToArray(), 0.5);
+    }
+
+    /// <summary>Prints the median of the per-round ratios with their min..max. <paramref name="wrapsDenominator"/>:
+    /// the numerator does the denominator's work and more (a service around the direct call), so a ratio below 1
+    /// can only be noise; it is then printed as a measurement error, not as a result.</summary>
+    public static RatioSpread PrintRatio(string what, Timing numerator, Timing denominator, double scale = 1, bool wrapsDenominator = false)
+    {
+        var ratio = Ratio(numerator, denominator, scale);
+        var spread = string.Create(CultureInfo.InvariantCulture, $"(min {ratio.Min:F3} .. max {ratio.Max:F3} over {ratio.Pairs} interleaved pairs)");
+        if (ratio.Pairs < MinRounds) spread += $" [only {ratio.Pairs} pairs: not enough to decide anything]";
+        Console.WriteLine(wrapsDenominator && ratio.Median < 1
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"ratio  {what,-60} MEASUREMENT ERROR: median {ratio.Median:F3} < 1 {spread}; the numerator wraps the denominator's work, so the machine was too noisy to measure it. Rerun on a quiet machine.")
+            : string.Create(CultureInfo.InvariantCulture, $"ratio  {what,-60} {ratio.Median,8:F3} {spread}"));
+        return ratio;
+    }
 }

@@ -37,7 +37,7 @@ public class OptionsTests
             foreach (var key in keys)
             {
                 var property = type.GetProperty(key[(section.Length + 1)..])!;
-                var sample = property.PropertyType == typeof(string) ? "sample" : "7";
+                var sample = property.PropertyType == typeof(string) ? "sample" : property.PropertyType == typeof(bool) ? "True" : "7";
                 var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(key, sample)]).Build();
                 var bound = configuration.GetSection(section).Get(type)!;
                 Assert.Equal(Convert.ChangeType(sample, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture),

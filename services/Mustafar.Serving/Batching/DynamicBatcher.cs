@@ -180,7 +180,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
                     var waited = Stopwatch.GetElapsedTime(oldest.Value.Enqueued);
                     var due = (limits.MaxBatchDelay > limits.InjectedQueueDelay ? limits.MaxBatchDelay : limits.InjectedQueueDelay) - waited;
                     var ripe = Ripe(oldest.Value);
-                    if (due <= TimeSpan.Zero || (ripe && CompatibleRows(oldest.Value.Key) >= limits.MaxBatchSize))
+                    if (due <= TimeSpan.Zero || (ripe && CompatibleRows(oldest.Value.Key) >= limits.BatchRows))
                         return TakeBatch(oldest.Value.Key);
                     wait = ripe ? due : limits.InjectedQueueDelay - waited;
                 }
@@ -192,7 +192,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     private int CompatibleRows(object? key)
     {
         var rows = 0;
-        for (var node = queue.First; node is not null && rows < limits.MaxBatchSize; node = node.Next)
+        for (var node = queue.First; node is not null && rows < limits.BatchRows; node = node.Next)
             if (Equals(node.Value.Key, key) && Ripe(node.Value)) rows += node.Value.Rows;
         return rows;
     }
@@ -203,15 +203,16 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
 
     private List<Pending> TakeBatch(object? key)
     {
-        // First fit in queue order: the oldest request always goes in, and a later one that would overflow the
-        // rows leaves room for smaller ones behind it.
-        var batch = new List<Pending>(limits.MaxBatchSize);
+        // First fit in queue order: the oldest request always goes in (even one wider than the cap; it fits
+        // MaxBatchSize), and a later one that would overflow the rows leaves room for smaller ones behind it.
+        var cap = limits.BatchRows;
+        var batch = new List<Pending>(cap);
         var rows = 0;
         var node = queue.First;
-        while (node is not null && rows < limits.MaxBatchSize)
+        while (node is not null && rows < cap)
         {
             var next = node.Next;
-            if (Equals(node.Value.Key, key) && rows + node.Value.Rows <= limits.MaxBatchSize && Ripe(node.Value))
+            if (Equals(node.Value.Key, key) && (rows == 0 || rows + node.Value.Rows <= cap) && Ripe(node.Value))
             {
                 queue.Remove(node);
                 batch.Add(node.Value);

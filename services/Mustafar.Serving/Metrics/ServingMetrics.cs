@@ -28,12 +28,14 @@ public sealed class ServingMetrics
     public const string LiveTensors = "mustafar_torch_live_tensors";
     public const string KernelSelfCheckShapes = "mustafar_kernel_selfcheck_shapes";
     public const string KernelSelfCheckDuration = "mustafar_kernel_selfcheck_seconds";
+    public const string BatchCap = "mustafar_batch_cap";
 
     /// <summary>Every series name above, for tests and dashboards.</summary>
     public static IReadOnlyList<string> SeriesNames { get; } =
     [
         RequestsTotal, RequestDuration, InFlightRequests, QueueDepth, ActiveSequences, BatchSize, QueueWait, QueueExpired,
         ComputeTime, GeneratedTokens, ModelLoad, ModelWarmUp, ModelReady, LiveTensors, KernelSelfCheckShapes, KernelSelfCheckDuration,
+        BatchCap,
     ];
 
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 18); // 0.5 ms .. ~65 s
@@ -54,6 +56,7 @@ public sealed class ServingMetrics
     private readonly Gauge modelReady;
     private readonly Gauge kernelSelfCheckShapes;
     private readonly Gauge kernelSelfCheckDuration;
+    private readonly Gauge batchCap;
 
     public ServingMetrics(string modelId)
     {
@@ -81,6 +84,8 @@ public sealed class ServingMetrics
             "Kernel shapes the start-up self-check compared with float64, by op and outcome (passed, workaround_enabled, failed).",
             ["op", "outcome"]);
         kernelSelfCheckDuration = factory.CreateGauge(KernelSelfCheckDuration, "Seconds the start-up kernel self-check took.");
+        batchCap = factory.CreateGauge(BatchCap,
+            "Largest batch the service forms: the start-up calibration's cap where per-item time stops improving, at most the configured MaxBatchSize.");
         // Read when scraped: a tensor a forward path forgets to dispose stays counted until a garbage collection
         // finalizes it, and one still referenced stays counted for ever, so a count that keeps growing under steady
         // load is a native leak that the process's RSS would show only much later.
@@ -132,6 +137,8 @@ public sealed class ServingMetrics
     {
         if (tokens > 0) generatedTokens.WithLabels(queue).Inc(tokens);
     }
+
+    internal void BatchCapChosen(int cap) => batchCap.Set(cap);
 
     internal void ModelLoaded(TimeSpan load, TimeSpan warmUp)
     {

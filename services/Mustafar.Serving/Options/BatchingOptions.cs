@@ -22,6 +22,20 @@ public sealed class BatchingOptions : IValidatedOptions
     /// reader never stalls the batch.</summary>
     public int StreamBufferCapacity { get; set; } = 256;
 
+    /// <summary>Encoders: measure the per-item time at batch sizes 1, 2, 4, ... up to <see cref="MaxBatchSize"/> at
+    /// start-up and cap batches where it stops improving (<see cref="BatchSizeCalibration"/>); MaxBatchSize stays the
+    /// upper bound. False batches up to MaxBatchSize as configured.</summary>
+    public bool CalibrateBatchSize { get; set; } = true;
+
+    /// <summary>How much faster per item (a fraction) a larger batch must be to be taken: the noise allowance.</summary>
+    public double CalibrationTolerance { get; set; } = 0.05;
+
+    /// <summary>Timed runs per batch size (after one untimed run); the best counts.</summary>
+    public int CalibrationRuns { get; set; } = 3;
+
+    /// <summary>Most start-up time the calibration may take, in seconds; it stops at the size chosen so far.</summary>
+    public double CalibrationBudgetSeconds { get; set; } = 30;
+
     public TimeSpan MaxBatchDelay => TimeSpan.FromMilliseconds(MaxBatchDelayMs);
 
     public IEnumerable<string> Validate()
@@ -29,6 +43,11 @@ public sealed class BatchingOptions : IValidatedOptions
         if (MaxBatchSize < 1) yield return $"{Section}:MaxBatchSize must be at least 1, not {MaxBatchSize}";
         if (!double.IsFinite(MaxBatchDelayMs) || MaxBatchDelayMs < 0 || MaxBatchDelayMs > 60_000)
             yield return $"{Section}:MaxBatchDelayMs must be between 0 and 60000, not {MaxBatchDelayMs}";
+        if (!double.IsFinite(CalibrationTolerance) || CalibrationTolerance < 0 || CalibrationTolerance >= 1)
+            yield return $"{Section}:CalibrationTolerance must be at least 0 and below 1, not {CalibrationTolerance}";
+        if (CalibrationRuns < 1) yield return $"{Section}:CalibrationRuns must be at least 1, not {CalibrationRuns}";
+        if (!double.IsFinite(CalibrationBudgetSeconds) || CalibrationBudgetSeconds < 0 || CalibrationBudgetSeconds > 600)
+            yield return $"{Section}:CalibrationBudgetSeconds must be between 0 and 600, not {CalibrationBudgetSeconds}";
         if (QueueCapacity < 1) yield return $"{Section}:QueueCapacity must be at least 1, not {QueueCapacity}";
         if (StreamBufferCapacity < 1)
             yield return $"{Section}:StreamBufferCapacity must be at least 1, not {StreamBufferCapacity}";

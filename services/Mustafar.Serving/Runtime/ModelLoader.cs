@@ -12,8 +12,11 @@ namespace Mustafar.Serving;
 /// before the host reports ready (<see cref="KernelSelfCheck"/>).</param>
 /// <param name="WarmUp">Runs a representative forward pass so that the first request does not pay for lazy
 /// initialisation; null skips warm-up.</param>
+/// <param name="ProbeBatch">Runs one forward pass of that many representative items, for the start-up batch-size
+/// calibration (<see cref="BatchSizeCalibration"/>); null: batches are capped by MaxBatchSize only.</param>
+/// <param name="MinBatch">The smallest batch cap the model's requests need (a guided diffusion request takes 2 rows).</param>
 public sealed record ModelLoader<TModel>(Func<ModelLoadContext, TModel> Load, Func<TModel, IEnumerable<torch.nn.Module>> Modules,
-    Action<TModel, ModelLoadContext>? WarmUp = null)
+    Action<TModel, ModelLoadContext>? WarmUp = null, Action<TModel, int>? ProbeBatch = null, int MinBatch = 1)
     where TModel : class;
 
 /// <summary>What a model loader needs, resolved and validated from configuration.</summary>

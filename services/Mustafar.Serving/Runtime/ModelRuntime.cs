@@ -60,6 +60,13 @@ public sealed class ModelRuntime<TModel> where TModel : class
     /// <summary>The compute dtype, once loaded, as a wire dtype (the default dtype of returned features).</summary>
     public DType ComputeDType { get; private set; }
 
+    /// <summary>The largest batch the batchers form: the calibrated cap once measured (<see cref="BatchSizeCalibration"/>),
+    /// else the configured MaxBatchSize.</summary>
+    public int BatchCap => Calibration?.Cap ?? Batching.MaxBatchSize;
+
+    /// <summary>The start-up batch-size calibration; null when the model has none or it is turned off.</summary>
+    public BatchCalibration? Calibration { get; private set; }
+
     /// <summary>The start-up kernel self-check, once the model has loaded.</summary>
     public KernelCheckReport? KernelCheck { get; private set; }
 
@@ -83,7 +90,8 @@ public sealed class ModelRuntime<TModel> where TModel : class
     public DynamicBatcher<TInput, TOutput> CreateBatcher<TInput, TOutput>(string queue,
         Func<TModel, IReadOnlyList<TInput>, IReadOnlyList<TOutput>> runBatch, Func<TInput, object?>? compatibilityKey = null,
         BatchingLimits? limits = null, Func<TInput, int>? rowCount = null) =>
-        Register(new DynamicBatcher<TInput, TOutput>(queue, (limits ?? BatchingLimits.From(Batching)) with { InjectedQueueDelay = Faults.QueueDelay },
+        Register(new DynamicBatcher<TInput, TOutput>(queue,
+            (limits ?? BatchingLimits.From(Batching) with { Cap = () => BatchCap }) with { InjectedQueueDelay = Faults.QueueDelay },
             inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics, rowCount));
 
     /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread.</summary>
@@ -101,7 +109,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
         if (Faults.Active)
             logger.LogWarning("FAULT INJECTION IS ON ({Section}): every request waits {Delay} ms in its batcher's queue before it may run. " +
                 "This is a chaos-testing setting; never use it in production", FaultOptions.Section, Faults.QueueDelayMs);
-        var (loaded, loadTime, warmUpTime, device, dtype, kernelCheck) = await Thread.RunUnscopedAsync(() =>
+        var (loaded, loadTime, warmUpTime, device, dtype, kernelCheck, calibration) = await Thread.RunUnscopedAsync(() =>
         {
             var context = new ModelLoadContext
             {
@@ -125,13 +133,25 @@ public sealed class ModelRuntime<TModel> where TModel : class
                 using var scope = torch.NewDisposeScope();
                 warmUp(instance, context);
             }
-            return (instance, loadTime, Stopwatch.GetElapsedTime(started), context.Device, context.DType, kernels);
+            var warmUpTime = Stopwatch.GetElapsedTime(started);
+            BatchCalibration? calibration = null;
+            if (loader.ProbeBatch is { } probe && Batching.CalibrateBatchSize && kernels.Passed && Batching.MaxBatchSize > loader.MinBatch)
+                calibration = BatchSizeCalibration.Run(size =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    probe(instance, size);
+                }, Batching.MaxBatchSize, loader.MinBatch, Batching.CalibrationTolerance, Batching.CalibrationRuns,
+                    TimeSpan.FromSeconds(Batching.CalibrationBudgetSeconds));
+            return (instance, loadTime, warmUpTime, context.Device, context.DType, kernels, calibration);
         }).ConfigureAwait(false);
         model = loaded;
         DeviceName = device.ToString();
         ComputeDType = TorchDTypes.ToDType(dtype);
         KernelCheck = kernelCheck;
+        Calibration = calibration;
         Metrics.ModelLoaded(loadTime, warmUpTime);
+        Metrics.BatchCapChosen(BatchCap);
+        if (calibration is not null) logger.LogInformation("Batch-size calibration: {Calibration}", calibration);
         Metrics.KernelSelfChecked(kernelCheck);
         ReportKernelCheck(kernelCheck);
         if (!kernelCheck.Passed)

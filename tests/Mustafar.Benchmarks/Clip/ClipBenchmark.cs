@@ -67,11 +67,6 @@ public sealed class ClipBenchmark : IBenchmark
         foreach (var t in timings) Console.WriteLine(t);
         Measure.PrintRatio("batch-8 per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / 8);
         Measure.PrintRatio("layer -2 / layer -1 at batch 1 (stops after the selected layer)", timings[2], timings[0]);
-        // On a shared machine the fastest run is the least disturbed one; its ratios are printed as well.
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio  {"(fastest runs) batch-8 per-image / batch-1",-60} {timings[1].MinMs / 8 / timings[0].MinMs,8:F3}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio  {"(fastest runs) layer -2 / layer -1",-60} {timings[2].MinMs / timings[0].MinMs,8:F3}"));
     }
 
     private static void Preprocessing(ClipVisionEncoder encoder, int iterations)

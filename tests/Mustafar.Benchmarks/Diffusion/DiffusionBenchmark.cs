@@ -10,8 +10,10 @@ namespace Mustafar.Benchmarks.Diffusion;
 /// <summary>
 /// The diffusion feature extractor on a random-weight pipeline of SD 2.1 topology ("small" preset, 256 px,
 /// written to a temp folder): a guided request (conditional + unconditional rows in one U-Net batch of 2) against
-/// an unconditional one (1 row), the U-Net stopped after the paper's tap against the full U-Net, and the stages
-/// (VAE, text encoder, U-Net) side by side. Args: [iterations] [preset].
+/// an unconditional one (1 row), the U-Net stopped after the paper's tap against the full U-Net, the stages
+/// (VAE, text encoder, U-Net) side by side, and what the gateway asks for before and after the latent cache and the
+/// one-call HALVES variant (a cold image; a new question about a known image). Every ratio is the median of
+/// interleaved per-round ratios with its min..max. Args: [iterations] [preset].
 /// </summary>
 public sealed class DiffusionBenchmark : IBenchmark
 {
@@ -58,7 +60,25 @@ public sealed class DiffusionBenchmark : IBenchmark
             ("extract unconditional (1 U-Net row)", () => Extract(unconditional)));
         foreach (var timing in rows) Console.WriteLine(timing);
         Measure.PrintRatio("guided / unconditional (whole request)", rows[0], rows[1]);
-        Measure.PrintRatio("guided / unconditional (whole request), fastest runs", Fastest(rows[0]), Fastest(rows[1]));
+
+        // What the gateway's diffusion stage costs, before and after the encoder work is never repeated.
+        var question = new FeatureRequest { Prompt = "what is the man holding?", Seed = 7, Taps = [tap], Variant = FeatureVariant.Conditional };
+        var coldHalves = extractor.Prepare(question with { Variant = FeatureVariant.Halves, ReturnLatent = true }, image);
+        var conditionalFromImage = extractor.Prepare(question, image);
+        var unconditionalFromImage = extractor.Prepare(question with { Variant = FeatureVariant.Unconditional }, image);
+        float[] cleanLatent;
+        using (var scope = NewDisposeScope()) cleanLatent = extractor.Extract([coldHalves])[0].Latent!.to(float32).data<float>().ToArray();
+        var conditionalFromLatent = extractor.Prepare(question with { Latent = cleanLatent, Image = ReadOnlyMemory<byte>.Empty });
+        var requests = Measure.Interleaved(2, iterations,
+            ("before, cold: Encode cond + Encode uncond (2 VAE)", () => { Extract(conditionalFromImage); Extract(unconditionalFromImage); }),
+            ("after, cold: one HALVES Encode (1 VAE, 2 rows)", () => Extract(coldHalves)),
+            ("before, new question: Encode cond from the image", () => Extract(conditionalFromImage)),
+            ("after, new question: Encode cond from the latent", () => Extract(conditionalFromLatent)));
+        foreach (var timing in requests) Console.WriteLine(timing);
+        Measure.PrintRatio("after: new question about a known image / cold image", requests[3], requests[1]);
+        Measure.PrintRatio("before: new question about a known image / cold image", requests[2], requests[0]);
+        Measure.PrintRatio("new question: after (cached latent) / before (VAE again)", requests[3], requests[2]);
+        Measure.PrintRatio("cold image: after (one HALVES call) / before (two calls)", requests[1], requests[0]);
 
         // Stage inputs, made once: the same tensors the extractor builds for a guided request.
         using var inputs = NewDisposeScope();
@@ -81,17 +101,11 @@ public sealed class DiffusionBenchmark : IBenchmark
             ("U-Net full forward (2 rows)", () => Timed(() => extractor.Unet.forward(sample, t, context))));
         foreach (var timing in stages) Console.WriteLine(timing);
         Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net", stages[2], stages[3]);
-        Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net, fastest runs", Fastest(stages[2]), Fastest(stages[3]));
-        Measure.PrintRatio("VAE / (VAE + text + U-Net to tap)", stages[0], Sum(stages[0], stages[1], stages[2]));
-        Measure.PrintRatio("text encoder / (VAE + text + U-Net to tap)", stages[1], Sum(stages[0], stages[1], stages[2]));
-        Measure.PrintRatio("U-Net to tap / (VAE + text + U-Net to tap)", stages[2], Sum(stages[0], stages[1], stages[2]));
+        var total = Timing.Sum("VAE + text + U-Net to tap", stages[0], stages[1], stages[2]);
+        Measure.PrintRatio("VAE / (VAE + text + U-Net to tap)", stages[0], total);
+        Measure.PrintRatio("text encoder / (VAE + text + U-Net to tap)", stages[1], total);
+        Measure.PrintRatio("U-Net to tap / (VAE + text + U-Net to tap)", stages[2], total);
     }
-
-    // On a shared machine the medians carry other processes' load; the fastest runs show the work itself.
-    private static Timing Fastest(Timing timing) => timing with { MedianMs = timing.MinMs };
-
-    private static Timing Sum(params Timing[] parts) =>
-        new("sum", parts.Min(p => p.Runs), parts.Sum(p => p.MedianMs), parts.Sum(p => p.MeanMs), parts.Sum(p => p.MinMs), parts.Sum(p => p.P90Ms));
 
     private static RgbImage Pattern(int width, int height)
     {

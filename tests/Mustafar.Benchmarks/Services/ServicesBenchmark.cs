@@ -212,12 +212,9 @@ public sealed class ServicesBenchmark : IBenchmark
                 ("direct in-process (caller thread)", () => direct(next++)),
                 ("service over gRPC, concurrency 1", () => service(next++).GetAwaiter().GetResult()));
             foreach (var timing in single) Console.WriteLine(timing);
-            Measure.PrintRatio("mesh overhead: service / direct latency at concurrency 1", single[1], single[0]);
-            // On a shared machine the fastest runs show the overhead with the least interference.
+            Measure.PrintRatio("mesh overhead: service / direct latency at concurrency 1", single[1], single[0], wrapsDenominator: true);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ratio  {"mesh overhead, fastest runs: service min / direct min",-60} {single[1].MinMs / single[0].MinMs,8:F3}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"mesh overhead per request (median service - median direct): {single[1].MedianMs - single[0].MedianMs:F3} ms"));
+                $"mesh overhead per request (median of per-pair service - direct): {Measure.PairedDifference(single[1], single[0]):F3} ms"));
 
             foreach (var concurrency in Concurrency)
             {

@@ -48,8 +48,8 @@ public sealed class ServingRuntimeBenchmark : IBenchmark
             ("batcher, delay 1 ms", () => delayed.SubmitAsync(inputs[0], CancellationToken.None).GetAwaiter().GetResult()));
         foreach (var batcher in new[] { immediate, delayed }) ((IWorkload)batcher).Stop(new ServiceUnavailableException("benchmark over"));
         foreach (var timing in single) Console.WriteLine(timing);
-        Measure.PrintRatio("runtime (delay 0) / direct latency at concurrency 1", single[1], single[0]);
-        Measure.PrintRatio("runtime (delay 1 ms) / direct latency at concurrency 1", single[2], single[0]);
+        Measure.PrintRatio("runtime (delay 0) / direct latency at concurrency 1", single[1], single[0], wrapsDenominator: true);
+        Measure.PrintRatio("runtime (delay 1 ms) / direct latency at concurrency 1", single[2], single[0], wrapsDenominator: true);
         Console.WriteLine();
 
         foreach (var concurrency in new[] { 1, 4, 16 })

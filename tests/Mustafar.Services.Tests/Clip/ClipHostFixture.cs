@@ -23,6 +23,9 @@ public sealed class ClipHostFixture : IAsyncLifetime
         ["Model:Id"] = "tiny-clip",
         ["Batching:MaxBatchSize"] = $"{maxBatchSize}",
         ["Batching:MaxBatchDelayMs"] = $"{maxBatchDelayMs}",
+        // These tests check batch formation at the configured size; the start-up calibration would cap it by this
+        // machine's timings (BatchCapTests checks the calibration).
+        ["Batching:CalibrateBatchSize"] = "false",
         ["Limits:MaxImagePixels"] = $"{MaxImagePixels}",
         ["Limits:MaxImageBytes"] = $"{MaxImageBytes}",
     };

@@ -24,6 +24,9 @@ public sealed class DiffusionHostFixture : IAsyncLifetime
         ["Model:Id"] = ModelId,
         ["Batching:MaxBatchSize"] = $"{maxBatchSize}",
         ["Batching:MaxBatchDelayMs"] = $"{maxBatchDelayMs}",
+        // These tests check batch formation at the configured size; the start-up calibration would cap it by this
+        // machine's timings (BatchCapTests checks the calibration).
+        ["Batching:CalibrateBatchSize"] = "false",
         ["Limits:MaxImagePixels"] = $"{MaxImagePixels}",
         ["Limits:MaxPromptChars"] = $"{MaxPromptChars}",
     };

@@ -1,0 +1,55 @@
+using GetModelInfoRequest = Mustafar.Clip.V1.GetModelInfoRequest;
+using Mustafar.Hosts.ClipEncoder;
+using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.Models.Clip;
+using Mustafar.Models.Diffusion;
+using Mustafar.Services.Tests.Clip;
+using Mustafar.Services.Tests.Diffusion;
+using Mustafar.Services.Tests.Host;
+using Mustafar.Testing;
+
+namespace Mustafar.Services.Tests;
+
+/// <summary>Each encoder measures its own per-item time at start-up and caps its batches where it stops improving:
+/// the cap is reported in GetModelInfo and as a metric, and never exceeds the configured MaxBatchSize.</summary>
+public sealed class BatchCapTests
+{
+    [Fact]
+    public async Task The_clip_encoder_reports_its_calibrated_cap_within_the_configured_bound()
+    {
+        var settings = ClipHostFixture.Settings(maxBatchSize: 4);
+        settings.Remove("Batching:CalibrateBatchSize");
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(HostCheckpoints.Clip, ClipEncoderService.Loader, settings);
+        var info = await new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel).GetModelInfoAsync(new GetModelInfoRequest());
+        var calibration = host.Runtime.Calibration!;
+        Assert.Equal(4, info.MaxBatchSize);
+        Assert.InRange(info.BatchCap, 1, 4);
+        Assert.Equal(calibration.Cap, info.BatchCap);
+        Assert.Equal(1, calibration.Measured[0].Size);
+        Assert.Contains(calibration.Measured, m => m.Size == info.BatchCap);
+        Assert.Equal(info.BatchCap, PrometheusText.Value(await host.MetricsAsync(), "mustafar_batch_cap"));
+    }
+
+    [Fact]
+    public async Task The_diffusion_encoder_caps_rows_at_two_or_more_and_uncalibrated_reports_the_configured_size()
+    {
+        var settings = DiffusionHostFixture.Settings(maxBatchSize: 4);
+        settings.Remove("Batching:CalibrateBatchSize");
+        await using (var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, settings))
+        {
+            var info = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel)
+                .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
+            Assert.InRange(info.BatchCap, 2, 4); // a guided request takes two rows
+            Assert.Equal(2, host.Runtime.Calibration!.Measured[0].Size);
+            Assert.Equal(info.BatchCap, PrometheusText.Value(await host.MetricsAsync(), "mustafar_batch_cap"));
+        }
+
+        await using var fixedSize = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 4));
+        Assert.Null(fixedSize.Runtime.Calibration);
+        var uncalibrated = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(fixedSize.Channel)
+            .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
+        Assert.Equal(4, uncalibrated.BatchCap);
+    }
+}
