@@ -59,6 +59,7 @@ public static class GatewayServices
         services.AddSingleton<ImageUrls>();
         services.AddSingleton<ChatRequestMapper>();
         services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddSingleton<IgnoredFieldLog>();
         services.AddSingleton<LargeBodyMemory>();
         services.AddSingleton<VqaFormEndpoint>();
         services.AddSingleton<ModelsEndpoint>();

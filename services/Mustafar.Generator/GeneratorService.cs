@@ -53,16 +53,19 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
     private readonly ModelRuntime<GeneratorModel> runtime;
     private readonly StepScheduler<GenerationJob, GenerationStep> scheduler;
     private readonly ILogger<GeneratorService> logger;
+    private readonly GenerationMetrics metrics;
 
     public GeneratorService(ModelRuntime<GeneratorModel> runtime, ILogger<GeneratorService> logger)
     {
         this.runtime = runtime;
         this.logger = logger;
         scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
+        metrics = new GenerationMetrics(runtime.Metrics.Registry, runtime.ModelId, () => scheduler.ActiveCount, () => scheduler.QueueDepth);
     }
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
+        var call = metrics.Start();
         var job = GenerationJob.Prepare(request, runtime.Model, runtime.Limits, context.CancellationToken);
         var tokens = 0;
         try
@@ -70,12 +73,14 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
             await foreach (var step in scheduler.Submit(job, context.CancellationToken))
             {
                 tokens = step.CompletionTokens;
+                call.Stepped(tokens);
                 if (step.Delta.Length > 0 || step.Logprob is not null)
                     await responseStream.WriteAsync(new GenerateResponse { Delta = Delta(step) });
                 if (step.Result is not { } result) continue;
                 // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
                 if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
                 await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+                call.Finished(result.PromptTokens, result.CompletionTokens);
                 logger.LogInformation(
                     "Generation {RequestId}: {Reason} after {CompletionTokens} tokens ({PromptTokens} prompt, {ImageTokens} visual); queued {QueueMs:F1} ms, prefill {PrefillMs:F1} ms, decode {DecodeMs:F1} ms",
                     request.RequestId, result.Reason, result.CompletionTokens, result.PromptTokens, result.ImageTokens, step.QueueMs, result.PrefillMs, result.DecodeMs);

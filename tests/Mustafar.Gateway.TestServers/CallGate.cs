@@ -1,3 +1,5 @@
+using Mustafar.Testing;
+
 namespace Mustafar.Gateway.TestServers;
 
 /// <summary>Holds calls of a test service until the test opens the gate, so tests can keep requests in flight

@@ -4,7 +4,6 @@ using Mustafar.Gateway.TestServers;
 using Mustafar.Testing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
-using Eventually = Mustafar.Gateway.TestServers.Eventually;
 
 namespace Mustafar.Gateway.Tests;
 

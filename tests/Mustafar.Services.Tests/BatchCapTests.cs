@@ -19,7 +19,7 @@ public sealed class BatchCapTests
     {
         var settings = ClipHostFixture.Settings(maxBatchSize: 4);
         settings.Remove("Batching:CalibrateBatchSize");
-        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(TinyCheckpoints.Clip, ClipEncoderService.Loader, settings);
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(HostCheckpoints.Clip, ClipEncoderService.Loader, settings);
         var info = await new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel).GetModelInfoAsync(new GetModelInfoRequest());
         var calibration = host.Runtime.Calibration!;
         Assert.Equal(4, info.MaxBatchSize);
@@ -36,7 +36,7 @@ public sealed class BatchCapTests
         var settings = DiffusionHostFixture.Settings(maxBatchSize: 4);
         settings.Remove("Batching:CalibrateBatchSize");
         await using (var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
-            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, settings))
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, settings))
         {
             var info = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel)
                 .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
@@ -46,7 +46,7 @@ public sealed class BatchCapTests
         }
 
         await using var fixedSize = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
-            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 4));
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 4));
         Assert.Null(fixedSize.Runtime.Calibration);
         var uncalibrated = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(fixedSize.Channel)
             .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());

@@ -43,7 +43,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
     public async Task ClipEncoder_memory_stays_flat_over_three_hundred_requests()
     {
         await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(
-            TinyCheckpoints.Clip, ClipEncoderService.Loader, ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
+            HostCheckpoints.Clip, ClipEncoderService.Loader, ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
         var client = new ClipClient(host.Channel);
         var images = Images();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
@@ -54,7 +54,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
     public async Task DiffusionEncoder_memory_stays_flat_over_three_hundred_requests()
     {
         await using var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
-            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
         var client = new DiffusionClient(host.Channel);
         var images = Images();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
@@ -71,7 +71,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
     public async Task Generator_memory_stays_flat_over_three_hundred_generations()
     {
         await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(
-            TinyCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize: 8));
+            HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize: 8));
         var client = new GeneratorClient(host.Channel);
         using var direct = GeneratorHostFixture.LoadDirect();
         // Features of about 10 KB per request (the tiny model's shapes), every fourth request text-only.
@@ -82,7 +82,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
 
     /// <summary>Noisy PNGs of about 40 KB (under the test hosts' 20 000 pixel cap).</summary>
     private static ByteString[] Images() =>
-        Enumerable.Range(0, 8).Select(i => ByteString.CopyFrom(TestImages.Png(120, 110 + i, seed: 50 + i))).ToArray();
+        Enumerable.Range(0, 8).Select(i => ByteString.CopyFrom(TestImages.GradientPng(120, 110 + i, seed: 50 + i))).ToArray();
 
     private async Task AssertFlatAsync(InferenceThread thread, Func<int, Task> run)
     {

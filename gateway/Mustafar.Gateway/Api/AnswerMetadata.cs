@@ -16,9 +16,9 @@ public static class AnswerMetadata
         model = result.Model,
         cache = new
         {
-            clip = Name(result.ClipCache),
-            diffusion_conditional = Name(result.DiffusionConditionalCache),
-            diffusion_unconditional = Name(result.DiffusionUnconditionalCache),
+            clip = result.ClipCache.Name(),
+            diffusion_conditional = result.DiffusionConditionalCache.Name(),
+            diffusion_unconditional = result.DiffusionUnconditionalCache.Name(),
         },
         diffusion = UsesDiffusion(result)
             ? new
@@ -57,16 +57,7 @@ public static class AnswerMetadata
 
     /// <summary>"clip=hit, diffusion-conditional=miss, diffusion-unconditional=hit".</summary>
     public static string CacheHeader(AskResult result) =>
-        $"clip={Name(result.ClipCache)}, diffusion-conditional={Name(result.DiffusionConditionalCache)}, diffusion-unconditional={Name(result.DiffusionUnconditionalCache)}";
-
-    public static string Name(CacheStatus status) => status switch
-    {
-        CacheStatus.Hit => "hit",
-        CacheStatus.Miss => "miss",
-        CacheStatus.Bypass => "bypass",
-        CacheStatus.Error => "error",
-        _ => "not_used",
-    };
+        $"clip={result.ClipCache.Name()}, diffusion-conditional={result.DiffusionConditionalCache.Name()}, diffusion-unconditional={result.DiffusionUnconditionalCache.Name()}";
 
     /// <summary>OpenAI's finish_reason: "stop" for an end token or stop string, "length" for a token or context limit.</summary>
     public static string FinishReason(FinishReason reason) =>

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Mustafar.Gateway.Api;
 
 /// <summary>The body of POST /v1/chat/completions: OpenAI's fields the gateway understands, the ones it refuses
 /// (<see cref="UnsupportedFields"/>), plus the "mustafar" extension object. Other fields are ignored, as OpenAI
-/// ignores them.</summary>
+/// ignores them, and logged once per name.</summary>
 public sealed class ChatCompletionRequest
 {
     public string? Model { get; set; }
@@ -25,12 +26,20 @@ public sealed class ChatCompletionRequest
     public float? PresencePenalty { get; set; }
     /// <summary>Token id (a JSON object's key, so a string) to a bias in -100..100.</summary>
     public Dictionary<string, float>? LogitBias { get; set; }
+    /// <summary>OpenAI's end-user id: accepted and not used.</summary>
+    public string? User { get; set; }
     public MustafarOptions? Mustafar { get; set; }
+
+    /// <summary>Fields no property above takes: ignored, and each name logged once (<see cref="IgnoredFieldLog"/>).</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Ignored { get; set; }
 
     // Refused unless they ask for nothing (UnsupportedFields); raw JSON so that any value can be judged there.
     public JsonElement ResponseFormat { get; set; }
     public JsonElement Tools { get; set; }
     public JsonElement ToolChoice { get; set; }
+    public JsonElement Functions { get; set; }
+    public JsonElement FunctionCall { get; set; }
 }
 
 /// <summary>"stream_options": only with "stream": true.</summary>

@@ -12,7 +12,7 @@ namespace Mustafar.Gateway.Api;
 /// <summary>POST /v1/chat/completions, OpenAI-compatible: one JSON answer, or with "stream": true SSE
 /// "chat.completion.chunk" events ending with "data: [DONE]".</summary>
 public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMapper mapper, IOptions<GatewayOptions> options,
-    GatewayMetrics metrics, LargeBodyMemory largeBodies, ILogger<ChatCompletionsEndpoint> logger)
+    GatewayMetrics metrics, LargeBodyMemory largeBodies, IgnoredFieldLog ignoredFields, ILogger<ChatCompletionsEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -25,6 +25,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             JsonInput.RequireJson(context.Request);
             var request = await ReadAsync(context, options.Value.Limits, largeBody, scope.Token).ConfigureAwait(false);
             UnsupportedFields.Refuse(request);
+            ignoredFields.Note("chat", request.Ignored);
             if (request.StreamOptions is not null && !request.Stream)
                 throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
             var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,

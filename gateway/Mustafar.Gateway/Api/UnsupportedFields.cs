@@ -15,6 +15,9 @@ public static class UnsupportedFields
         ("response_format", r => r.ResponseFormat, v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("type", out var type) && type.ValueEquals("text")),
         ("tools", r => r.Tools, v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0),
         ("tool_choice", r => r.ToolChoice, v => v.ValueKind == JsonValueKind.String && v.ValueEquals("none")),
+        // The deprecated forms of tools and tool_choice.
+        ("functions", r => r.Functions, v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0),
+        ("function_call", r => r.FunctionCall, v => v.ValueKind == JsonValueKind.String && v.ValueEquals("none")),
     ];
 
     /// <exception cref="GatewayException">400 naming the first field that asks for something unsupported.</exception>

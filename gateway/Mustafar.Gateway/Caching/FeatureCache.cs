@@ -52,7 +52,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
     }
 
     /// <summary>Counts one lookup's result in <c>mustafar_gateway_cache_lookups_total</c>.</summary>
-    public void CountLookup(string feature, CacheStatus status) => metrics.CacheLookups.WithLabels(feature, StatusLabel(status)).Inc();
+    public void CountLookup(string feature, CacheStatus status) => metrics.CacheLookups.WithLabels(feature, status.Name()).Inc();
 
     /// <summary>Reads <paramref name="key"/>: the value when it is there and is what <paramref name="expected"/>
     /// says; null on a miss. A well-formed value of another shape or dtype is a miss, counted and deleted now so that
@@ -160,12 +160,4 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         metrics.CacheErrors.WithLabels(operation).Inc();
         warnings.Warn(operation, detail);
     }
-
-    private static string StatusLabel(CacheStatus status) => status switch
-    {
-        CacheStatus.Hit => "hit",
-        CacheStatus.Miss => "miss",
-        CacheStatus.Bypass => "bypass",
-        _ => "error",
-    };
 }

@@ -42,6 +42,15 @@ public sealed class ModelInfoSource<TInfo>(UpstreamPools pools, string pool, Tim
         lock (_gate) _current = null;
     }
 
+    /// <summary>Whether an encoder's answer was made as the cached info said (the model id and the settings it
+    /// echoes): when not, the pool runs another model now, so the info is dropped and the next request learns it.
+    /// Returns <paramref name="asKeyed"/>, which also says whether the answer may be cached under its key.</summary>
+    public bool Confirm(bool asKeyed)
+    {
+        if (!asKeyed) Invalidate();
+        return asKeyed;
+    }
+
     private async Task<TInfo> FetchAsync()
     {
         using var timeout = new CancellationTokenSource(FetchTimeout);

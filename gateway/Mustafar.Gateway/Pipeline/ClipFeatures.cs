@@ -28,8 +28,8 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
         var feature = await cache.GetOrComputeAsync("clip", key, settings.Value, request.Options.BypassCache, async token =>
         {
             var response = await clip.EncodeAsync(request.Image, encodeOptions, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
-            var asKeyed = response.ModelId == settings.ModelId && response.SelectLayer == settings.SelectLayer && response.SelectFeature == settings.Select;
-            if (!asKeyed) clip.Info.Invalidate(); // the pool runs another model now; learn it before the next request
+            var asKeyed = clip.Info.Confirm(response.ModelId == settings.ModelId && response.SelectLayer == settings.SelectLayer
+                && response.SelectFeature == settings.Select);
             return new ComputedFeature(new FeatureValue(response.Features), asKeyed);
         }, cancellationToken).ConfigureAwait(false);
         return (FeatureShape.Expect(feature.Tensor, spec, dtype), feature.Status);

@@ -53,9 +53,8 @@ public static class DiffusionEncodeCall
 
         var response = await diffusion.EncodeAsync(encode, request.HttpContext, request.Deadline, cancellationToken).ConfigureAwait(false);
         var echoed = response.Settings;
-        var asKeyed = echoed is not null && echoed.ModelId == modelId && echoed.Timestep == conditioning.Timestep
-            && echoed.Seed == conditioning.Seed && echoed.Variant == variant;
-        if (!asKeyed) diffusion.Info.Invalidate(); // the pool runs another model now; learn it before the next request
+        var asKeyed = diffusion.Info.Confirm(echoed is not null && echoed.ModelId == modelId && echoed.Timestep == conditioning.Timestep
+            && echoed.Seed == conditioning.Seed && echoed.Variant == variant);
 
         var computed = new Dictionary<FeatureVariant, ComputedFeature>();
         foreach (var half in halves)

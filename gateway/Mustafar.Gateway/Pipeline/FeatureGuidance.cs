@@ -4,7 +4,7 @@ using Mustafar.Tensors.V1;
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>
-/// Feature guidance over the two cached diffusion halves: f = f_u + s * (f_c - f_u), computed in float32 from
+/// Feature guidance over the two cached diffusion halves (<see cref="FeatureGuidanceRule"/>), computed in float32 from
 /// the raw FP32/FP16/BF16 bytes and returned in the dtype the generator expects. Doing it here (rather than asking
 /// the encoder for the GUIDED variant) lets the unconditional half be cached once per image and shared by every
 /// question and every guidance scale.
@@ -21,7 +21,7 @@ public static class FeatureGuidance
 
         var fu = u.ToFloat32Array();
         var fc = c.ToFloat32Array();
-        for (var i = 0; i < fu.Length; i++) fu[i] += scale * (fc[i] - fu[i]);
+        for (var i = 0; i < fu.Length; i++) fu[i] = FeatureGuidanceRule.Apply(fu[i], fc[i], scale);
         return TensorCodec.FromFloat32(fu, u.Shape.ToArray(), outputDType);
     }
 

@@ -23,6 +23,17 @@ public static partial class ServiceMetrics
         return total;
     }
 
+    /// <summary>The metric families a process exports (its /metrics page's <c># TYPE</c> lines), samples or not.</summary>
+    public static async Task<IReadOnlySet<string>> FamiliesAsync(Uri httpAddress)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var page = await http.GetStringAsync(new Uri(httpAddress, "/metrics"));
+        return Family().Matches(page).Select(m => m.Groups["name"].Value).ToHashSet(StringComparer.Ordinal);
+    }
+
+    [GeneratedRegex(@"^# TYPE (?<name>[a-zA-Z_:][a-zA-Z0-9_:]*) ", RegexOptions.Multiline)]
+    private static partial Regex Family();
+
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})?\s+(?<value>[-+0-9.eE]+|NaN)\s*$", RegexOptions.Multiline)]
     private static partial Regex Sample();
 }

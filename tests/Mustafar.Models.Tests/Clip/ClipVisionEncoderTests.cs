@@ -193,8 +193,8 @@ public sealed class ClipVisionEncoderTests : IDisposable
         using var scope = NewDisposeScope();
         var folder = ClipLayoutFolders.VisionModel(Folder("clip"));
         using var encoder = ClipVisionEncoder.Load(folder);
-        var wide = TestImages.Encode(TestImages.Pattern(60, 30, seed: 1), new PngEncoder());
-        var tall = TestImages.Encode(TestImages.Pattern(20, 45, seed: 2), new PngEncoder());
+        var wide = RgbImages.Encode(RgbImages.Pattern(60, 30, seed: 1), new PngEncoder());
+        var tall = RgbImages.Encode(RgbImages.Pattern(20, 45, seed: 2), new PngEncoder());
         var images = new[] { encoder.Preprocess(wide), encoder.Preprocess(tall), encoder.Preprocess(wide) };
         var requests = new[]
         {
@@ -227,8 +227,8 @@ public sealed class ClipVisionEncoderTests : IDisposable
         Assert.Equal(("cpu", ScalarType.Float32), (info.Device, info.ComputeDType));
         Assert.Equal(49, info.TokenCount(ClipFeatureSelect.Patch));
 
-        var wide = TestImages.Encode(TestImages.Pattern(60, 30, seed: 1), new PngEncoder());
-        var tall = TestImages.Encode(TestImages.Pattern(20, 45, seed: 2), new PngEncoder());
+        var wide = RgbImages.Encode(RgbImages.Pattern(60, 30, seed: 1), new PngEncoder());
+        var tall = RgbImages.Encode(RgbImages.Pattern(20, 45, seed: 2), new PngEncoder());
         var images = new[] { encoder.Preprocess(wide), encoder.Preprocess(tall, ImageAspect.Crop) };
         Assert.Equal((60, 30, ImageAspect.Pad), (images[0].SourceWidth, images[0].SourceHeight, images[0].Aspect));
 

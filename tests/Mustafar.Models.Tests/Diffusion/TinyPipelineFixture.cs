@@ -13,8 +13,8 @@ public sealed class TinyPipelineFixture : IDisposable
     public string Folder { get; } = RepoPaths.NewTempFolder("sd-tiny");
     public List<string> LoadLog { get; } = [];
     public StableDiffusionFeatureExtractor Extractor { get; }
-    public byte[] Png { get; } = TestImages.Encode(TestImages.Pattern(80, 60, seed: 3), new PngEncoder());
-    public byte[] OtherPng { get; } = TestImages.Encode(TestImages.Pattern(50, 70, seed: 9), new PngEncoder());
+    public byte[] Png { get; } = RgbImages.Encode(RgbImages.Pattern(80, 60, seed: 3), new PngEncoder());
+    public byte[] OtherPng { get; } = RgbImages.Encode(RgbImages.Pattern(50, 70, seed: 9), new PngEncoder());
 
     public TinyPipelineFixture()
     {

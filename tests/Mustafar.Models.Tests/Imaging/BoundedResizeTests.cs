@@ -26,7 +26,7 @@ public sealed class BoundedResizeTests
         };
         foreach (var (w, h, outW, outH, window) in cases)
         {
-            var padded = PaddedImage.Square(TestImages.Pattern(w, h, seed: w), Grey);
+            var padded = PaddedImage.Square(RgbImages.Pattern(w, h, seed: w), Grey);
             var drawn = PilResampler.Resize(padded.Draw(), outW, outH, filter);
             var expected = ImageGeometry.Crop(drawn, window.Left, window.Top, window.Width, window.Height);
             var actual = PilResampler.Resize(padded, outW, outH, window, filter);
@@ -43,7 +43,7 @@ public sealed class BoundedResizeTests
     public void Clip_preprocessing_equals_pad_resize_and_crop_done_in_full(int width, int height, ImageAspect aspect)
     {
         var preprocessor = new ClipImagePreprocessor(ClipImageProcessorConfig.ForImageSize(224));
-        var image = TestImages.Pattern(width, height, seed: 3);
+        var image = RgbImages.Pattern(width, height, seed: 3);
         var square = aspect == ImageAspect.Pad ? ImageGeometry.ExpandToSquare(image, preprocessor.Config.PadColor) : image;
         var (w, h) = preprocessor.ResizeTarget(square.Width, square.Height);
         var expected = ImageGeometry.CenterCrop(PilResampler.Resize(square, w, h, ResampleFilter.Bicubic), 224, 224);
@@ -54,7 +54,7 @@ public sealed class BoundedResizeTests
     public void A_crop_larger_than_the_resized_image_still_pads_as_transformers_does()
     {
         var preprocessor = new ClipImagePreprocessor(ClipImageProcessorConfig.ForImageSize(24) with { CropHeight = 30, CropWidth = 20 });
-        var image = TestImages.Pattern(50, 31, seed: 4);
+        var image = RgbImages.Pattern(50, 31, seed: 4);
         var (w, h) = preprocessor.ResizeTarget(50, 31);
         var expected = ImageGeometry.CenterCrop(PilResampler.Resize(image, w, h, ResampleFilter.Bicubic), 30, 20);
         Assert.Equal(expected.Pixels, preprocessor.ResizeAndCrop(image, ImageAspect.Crop).Pixels);

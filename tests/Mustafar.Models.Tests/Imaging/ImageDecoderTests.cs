@@ -14,7 +14,7 @@ namespace Mustafar.Models.Tests.Imaging;
 
 public sealed class ImageDecoderTests
 {
-    private static readonly RgbImage Pattern = TestImages.Pattern(40, 30);
+    private static readonly RgbImage Pattern = RgbImages.Pattern(40, 30);
 
     private static InvalidInputException Rejects(byte[] bytes, ImageDecodeOptions? options = null)
     {
@@ -26,7 +26,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void Png_round_trips_exactly()
     {
-        var decoded = ImageDecoder.Decode(TestImages.Encode(Pattern, new PngEncoder()));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(Pattern, new PngEncoder()));
         Assert.Equal("PNG", decoded.Format);
         Assert.Equal(Pattern.Pixels, decoded.Image.Pixels);
     }
@@ -34,7 +34,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void Lossless_webp_round_trips_exactly()
     {
-        var decoded = ImageDecoder.Decode(TestImages.Encode(Pattern, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(Pattern, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }));
         Assert.Equal("WebP", decoded.Format);
         Assert.Equal(Pattern.Pixels, decoded.Image.Pixels);
     }
@@ -42,7 +42,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void Jpeg_decodes_close_to_the_original()
     {
-        var decoded = ImageDecoder.Decode(TestImages.Encode(RgbImage.Filled(32, 16, new Rgb(30, 140, 220)), new JpegEncoder { Quality = 95 }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(RgbImage.Filled(32, 16, new Rgb(30, 140, 220)), new JpegEncoder { Quality = 95 }));
         Assert.Equal("JPEG", decoded.Format);
         Assert.Equal((32, 16), (decoded.Image.Width, decoded.Image.Height));
         Assert.All(decoded.Image.Pixels.Chunk(3), p => Assert.True(Math.Abs(p[0] - 30) <= 3 && Math.Abs(p[1] - 140) <= 3 && Math.Abs(p[2] - 220) <= 3, $"{p[0]},{p[1]},{p[2]}"));
@@ -65,8 +65,8 @@ public sealed class ImageDecoderTests
     [Fact]
     public void Gif_and_bmp_are_named_and_rejected()
     {
-        Assert.Contains("GIF image; only PNG, JPEG or WebP", Rejects(TestImages.Encode(Pattern, new GifEncoder())).Reason, StringComparison.Ordinal);
-        Assert.Contains("BMP image; only PNG, JPEG or WebP", Rejects(TestImages.Encode(Pattern, new BmpEncoder())).Reason, StringComparison.Ordinal);
+        Assert.Contains("GIF image; only PNG, JPEG or WebP", Rejects(RgbImages.Encode(Pattern, new GifEncoder())).Reason, StringComparison.Ordinal);
+        Assert.Contains("BMP image; only PNG, JPEG or WebP", Rejects(RgbImages.Encode(Pattern, new BmpEncoder())).Reason, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, int> Truncations => new()
@@ -84,10 +84,10 @@ public sealed class ImageDecoderTests
     {
         var full = format switch
         {
-            "png" => TestImages.Encode(Pattern, new PngEncoder()),
-            "jpeg" => TestImages.Encode(Pattern, new JpegEncoder()),
-            "webp" => TestImages.Encode(Pattern, new WebpEncoder()),
-            _ => TestImages.Encode(Pattern, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }),
+            "png" => RgbImages.Encode(Pattern, new PngEncoder()),
+            "jpeg" => RgbImages.Encode(Pattern, new JpegEncoder()),
+            "webp" => RgbImages.Encode(Pattern, new WebpEncoder()),
+            _ => RgbImages.Encode(Pattern, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }),
         };
         var keep = keepPercent == 100 ? full.Length - 2 : full.Length * keepPercent / 100;
         Assert.Contains("truncated", Rejects(full[..keep]).Reason, StringComparison.Ordinal);
@@ -96,7 +96,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void A_jpeg_with_thousands_of_scans_is_rejected_before_decoding()
     {
-        var jpeg = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new JpegEncoder());
+        var jpeg = RgbImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new JpegEncoder());
         var sos = jpeg.AsSpan().IndexOf(new byte[] { 0xFF, 0xDA });
         var scan = jpeg[sos..^2]; // SOS segment and its entropy-coded data, up to EOI
         var many = jpeg[..sos].Concat(Enumerable.Repeat(scan, 2000).SelectMany(s => s)).Concat(jpeg[^2..]).ToArray();
@@ -106,7 +106,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void A_corrupted_png_data_chunk_is_rejected()
     {
-        var png = TestImages.Encode(Pattern, new PngEncoder());
+        var png = RgbImages.Encode(Pattern, new PngEncoder());
         var idat = png.AsSpan().IndexOf("IDAT"u8);
         png[idat + 20] ^= 0x5A;
         Rejects(png);
@@ -115,7 +115,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void The_pixel_cap_applies()
     {
-        var png = TestImages.Encode(Pattern, new PngEncoder());
+        var png = RgbImages.Encode(Pattern, new PngEncoder());
         var error = Assert.Throws<InputTooLargeException>(() => ImageDecoder.Decode(png, new ImageDecodeOptions { MaxPixels = 40 * 30 - 1 }, "image"));
         Assert.Contains("40x30 = 1200 pixels, more than the limit of 1199", error.Reason, StringComparison.Ordinal);
         Assert.Equal(40, ImageDecoder.Decode(png, new ImageDecodeOptions { MaxPixels = 40 * 30 }).Image.Width);
@@ -126,7 +126,7 @@ public sealed class ImageDecoderTests
     {
         // A real 16x16 JPEG whose frame header claims 60000x60000 (10.8 GB as RGB): decoding it would exhaust
         // memory, so the size must be refused from the header alone.
-        var jpeg = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new JpegEncoder());
+        var jpeg = RgbImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new JpegEncoder());
         var sof = jpeg.AsSpan().IndexOf(new byte[] { 0xFF, 0xC0 });
         BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 60000);
         BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 60000);
@@ -137,7 +137,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void A_png_bomb_is_rejected_from_its_header_before_decoding()
     {
-        var png = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new PngEncoder());
+        var png = RgbImages.Encode(RgbImage.Filled(16, 16, new Rgb(1, 2, 3)), new PngEncoder());
         // IHDR data starts after the signature (8), length (4) and type (4); its CRC follows 13 bytes of data.
         BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), 100_000);
         BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), 100_000);
@@ -157,7 +157,7 @@ public sealed class ImageDecoderTests
                 stored[x, y] = x < 8 ? new Rgb24(255, 0, 0) : new Rgb24(0, 0, 255);
         stored.Metadata.ExifProfile = new ExifProfile();
         stored.Metadata.ExifProfile.SetValue(ExifTag.Orientation, orientation);
-        var jpeg = TestImages.Encode(stored, new JpegEncoder { Quality = 100 });
+        var jpeg = RgbImages.Encode(stored, new JpegEncoder { Quality = 100 });
 
         var decoded = ImageDecoder.Decode(jpeg);
         Assert.Equal(orientation, decoded.ExifOrientation);
@@ -179,7 +179,7 @@ public sealed class ImageDecoderTests
         stored[0, 0] = new Rgb24(255, 0, 0); // top-left of the stored image
         stored.Metadata.ExifProfile = new ExifProfile();
         stored.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6);
-        var png = TestImages.Encode(stored, new PngEncoder());
+        var png = RgbImages.Encode(stored, new PngEncoder());
         Assert.True(png.AsSpan().IndexOf("eXIf"u8) > 0, "the encoder wrote no eXIf chunk");
 
         var decoded = ImageDecoder.Decode(png);
@@ -193,7 +193,7 @@ public sealed class ImageDecoderTests
     {
         // A zTXt chunk of 64 MiB of zeros compresses to about 64 KB; inflating it would cost far more memory
         // than the 16x16 image it rides on.
-        var png = TestImages.Encode(RgbImage.Filled(16, 16, new Rgb(4, 5, 6)), new PngEncoder());
+        var png = RgbImages.Encode(RgbImage.Filled(16, 16, new Rgb(4, 5, 6)), new PngEncoder());
         var text = new MemoryStream();
         text.Write("Comment\0\0"u8);
         using (var zlib = new System.IO.Compression.ZLibStream(text, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
@@ -213,7 +213,7 @@ public sealed class ImageDecoderTests
         using var rgba = new Image<Rgba32>(2, 1);
         rgba[0, 0] = new Rgba32(10, 20, 30, 0);     // fully transparent: PIL keeps (10, 20, 30), no compositing
         rgba[1, 0] = new Rgba32(200, 100, 50, 128); // half transparent: colour unchanged, not premultiplied
-        var decoded = ImageDecoder.Decode(TestImages.Encode(rgba, new PngEncoder { ColorType = PngColorType.RgbWithAlpha }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(rgba, new PngEncoder { ColorType = PngColorType.RgbWithAlpha }));
         Assert.Equal([10, 20, 30, 200, 100, 50], decoded.Image.Pixels);
     }
 
@@ -223,7 +223,7 @@ public sealed class ImageDecoderTests
         using var la = new Image<La16>(2, 1);
         la[0, 0] = new La16(77, 0);
         la[1, 0] = new La16(250, 255);
-        var decoded = ImageDecoder.Decode(TestImages.Encode(la, new PngEncoder { ColorType = PngColorType.GrayscaleWithAlpha }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(la, new PngEncoder { ColorType = PngColorType.GrayscaleWithAlpha }));
         Assert.Equal([77, 77, 77, 250, 250, 250], decoded.Image.Pixels);
     }
 
@@ -232,7 +232,7 @@ public sealed class ImageDecoderTests
     {
         using var deep = new Image<Rgba64>(1, 1);
         deep[0, 0] = new Rgba64(0x80FF, 0x00FF, 0xFF00, 0xFFFF); // rounding would give 0x81, 0x01, 0xFE
-        var decoded = ImageDecoder.Decode(TestImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Rgb }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Rgb }));
         Assert.Equal([0x80, 0x00, 0xFF], decoded.Image.Pixels);
     }
 
@@ -245,7 +245,7 @@ public sealed class ImageDecoderTests
         deep[1, 0] = new L16(0x4000);
         deep[2, 0] = new L16(0x80FF);
         deep[3, 0] = new L16(65535);
-        var decoded = ImageDecoder.Decode(TestImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Grayscale }));
+        var decoded = ImageDecoder.Decode(RgbImages.Encode(deep, new PngEncoder { BitDepth = PngBitDepth.Bit16, ColorType = PngColorType.Grayscale }));
         Assert.Equal([0, 0, 0, 0x40, 0x40, 0x40, 0x80, 0x80, 0x80, 255, 255, 255], decoded.Image.Pixels);
     }
 
@@ -257,7 +257,7 @@ public sealed class ImageDecoderTests
     public void A_degenerate_aspect_ratio_is_refused_from_the_header(int width, int height)
     {
         using var strip = new Image<Rgb24>(width, height);
-        var error = Rejects(TestImages.Encode(strip, new PngEncoder()));
+        var error = Rejects(RgbImages.Encode(strip, new PngEncoder()));
         Assert.Contains($"{width}x{height}", error.Message, StringComparison.Ordinal);
         Assert.Contains("1000 times its short side", error.Message, StringComparison.Ordinal);
     }
@@ -266,7 +266,7 @@ public sealed class ImageDecoderTests
     public void An_aspect_ratio_of_a_thousand_is_accepted_and_the_limit_is_an_option()
     {
         using var strip = new Image<Rgb24>(3000, 3);
-        var png = TestImages.Encode(strip, new PngEncoder());
+        var png = RgbImages.Encode(strip, new PngEncoder());
         Assert.Equal(3000, ImageDecoder.Decode(png).Image.Width);
         Rejects(png, new ImageDecodeOptions { MaxAspectRatio = 999 });
     }

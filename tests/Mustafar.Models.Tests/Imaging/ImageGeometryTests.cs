@@ -37,7 +37,7 @@ public sealed class ImageGeometryTests
     [Fact]
     public void Center_crop_takes_floor_offsets()
     {
-        var image = TestImages.Pattern(7, 6);
+        var image = RgbImages.Pattern(7, 6);
         var crop = ImageGeometry.CenterCrop(image, 3, 4);
         // top = (6 - 3) // 2 = 1, left = (7 - 4) // 2 = 1
         Assert.Equal(image[1, 1], crop[0, 0]);

@@ -24,7 +24,7 @@ public sealed class PilResamplerTests
     [Fact]
     public void The_same_size_is_a_copy()
     {
-        var image = TestImages.Pattern(12, 9);
+        var image = RgbImages.Pattern(12, 9);
         var same = PilResampler.Resize(image, 12, 9, ResampleFilter.Bicubic);
         Assert.NotSame(image.Pixels, same.Pixels);
         Assert.Equal(image.Pixels, same.Pixels);
@@ -43,7 +43,7 @@ public sealed class PilResamplerTests
     public void A_dimension_that_keeps_its_size_is_not_filtered()
     {
         // Only the width changes: every row is resized on its own, so rows stay independent.
-        var image = TestImages.Pattern(30, 4);
+        var image = RgbImages.Pattern(30, 4);
         var resized = PilResampler.Resize(image, 11, 4, ResampleFilter.Bicubic);
         for (var y = 0; y < 4; y++)
         {

@@ -15,7 +15,7 @@ namespace Mustafar.Services.Tests.Clip;
 /// <summary>ClipEncoder hosts of their own: batching under concurrent clients, and health while loading.</summary>
 public sealed class ClipEncoderHostTests
 {
-    private readonly string folder = TinyCheckpoints.Clip;
+    private readonly string folder = HostCheckpoints.Clip;
 
     [Fact]
     public async Task Sixteen_concurrent_clients_get_their_own_features_from_shared_batches()
@@ -24,7 +24,7 @@ public sealed class ClipEncoderHostTests
         await using var host = await ClipHost.StartServingAsync(folder, ClipEncoderService.Loader,
             ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 2000));
         var client = new ClipClient(host.Channel);
-        var images = Enumerable.Range(0, 16).Select(i => TestImages.Png(20 + 3 * i, 50 - 2 * i, seed: 100 + i)).ToArray();
+        var images = Enumerable.Range(0, 16).Select(i => TestImages.GradientPng(20 + 3 * i, 50 - 2 * i, seed: 100 + i)).ToArray();
         // Mixed options in one queue: each request gets its own layer and tokens out of the shared pass.
         var options = Enumerable.Range(0, 16).Select(i => new EncodeOptions
         {
@@ -70,14 +70,14 @@ public sealed class ClipEncoderHostTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/healthz"));
         var early = await Assert.ThrowsAsync<RpcException>(() => client.EncodeAsync(
-            new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Png(20, 20, seed: 1)) }, deadline: ClipHost.Deadline).ResponseAsync);
+            new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.GradientPng(20, 20, seed: 1)) }, deadline: ClipHost.Deadline).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, early.StatusCode);
 
         gate.Set();
         await host.WaitUntilServingAsync();
         Assert.Equal(ServingStatusCode.Serving, await host.HealthAsync("mustafar.clip.v1.ClipEncoder"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/readyz"));
-        var response = await client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Png(20, 20, seed: 1)) },
+        var response = await client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.GradientPng(20, 20, seed: 1)) },
             deadline: ClipHost.Deadline);
         Assert.Equal(2, response.Features.Shape.Count);
     }

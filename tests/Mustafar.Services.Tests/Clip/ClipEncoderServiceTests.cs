@@ -14,7 +14,7 @@ namespace Mustafar.Services.Tests.Clip;
 /// <summary>ClipEncoder over real gRPC: the numbers, the echoed settings, the model description and bad input.</summary>
 public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixture<ClipHostFixture>
 {
-    private static readonly byte[] Wide = TestImages.Png(60, 30, seed: 1);
+    private static readonly byte[] Wide = TestImages.GradientPng(60, 30, seed: 1);
 
     private Task<EncodeResponse> EncodeAsync(byte[] image, EncodeOptions? options = null) =>
         clip.Client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(image), Options = options },
@@ -73,7 +73,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
     [Fact]
     public async Task A_jpeg_is_decoded_and_encoded_like_a_png()
     {
-        var jpeg = TestImages.Jpeg(50, 70, seed: 2);
+        var jpeg = TestImages.GradientJpeg(50, 70, seed: 2);
         var response = await EncodeAsync(jpeg);
         var expected = Direct(jpeg, null, null, null, DType.Float32);
         Assert.Equal(expected.Data, response.Features.Data);
@@ -102,7 +102,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         { "no image", () => Request([]), StatusCode.InvalidArgument, "image", false },
         { "corrupt image", () => Request([1, 2, 3, 4, 5, 6, 7, 8, 9]), StatusCode.InvalidArgument, "image", false },
         { "truncated image", () => Request(TestImages.TruncatedPng(40, 40, seed: 5)), StatusCode.InvalidArgument, "image", false },
-        { "too many pixels", () => Request(TestImages.Png(200, 120, seed: 6)), StatusCode.InvalidArgument, "image", true },
+        { "too many pixels", () => Request(TestImages.GradientPng(200, 120, seed: 6)), StatusCode.InvalidArgument, "image", true },
         { "too many bytes", () => Request(new byte[ClipHostFixture.MaxImageBytes + 1]), StatusCode.InvalidArgument, "image", true },
         { "layer past the end", () => Request(Wide, new EncodeOptions { SelectLayer = 4 }), StatusCode.InvalidArgument, "options.select_layer", false },
         { "layer before the start", () => Request(Wide, new EncodeOptions { SelectLayer = -5 }), StatusCode.InvalidArgument, "options.select_layer", false },

@@ -13,7 +13,7 @@ public sealed class ClipHostFixture : IAsyncLifetime
     public const int MaxImagePixels = 20_000;
     public const int MaxImageBytes = 200_000;
 
-    public string Folder { get; } = TinyCheckpoints.Clip;
+    public string Folder { get; } = HostCheckpoints.Clip;
     public ServiceHost<ClipEncoderService, ClipVisionEncoder> Host { get; private set; } = null!;
     public ClipClient Client { get; private set; } = null!;
     public ClipVisionEncoder Direct { get; private set; } = null!;

@@ -20,10 +20,10 @@ public sealed class DiffusionEncoderHostTests
     public async Task Sixteen_concurrent_clients_get_their_own_features_and_only_compatible_requests_share_a_pass()
     {
         // Eight U-Net rows per pass; a long delay lets batches fill on a slow machine, a full one runs at once.
-        await using var host = await DiffusionHost.StartServingAsync(TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader,
+        await using var host = await DiffusionHost.StartServingAsync(HostCheckpoints.Diffusion, DiffusionEncoderService.Loader,
             DiffusionHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 2000));
         var client = new DiffusionClient(host.Channel);
-        var images = Enumerable.Range(0, 16).Select(i => TestImages.Png(40 + i, 70 - i, seed: 200 + i)).ToArray();
+        var images = Enumerable.Range(0, 16).Select(i => TestImages.GradientPng(40 + i, 70 - i, seed: 200 + i)).ToArray();
         // Two timesteps (never batched together) and every variant; guided requests with a prompt take two rows.
         var cases = Enumerable.Range(0, 16).Select(i => new DiffusionCase(
             Prompt: $"question number {i}", Timestep: i % 2 == 0 ? 50 : 400, Seed: (ulong)i, Scale: 3,
@@ -59,10 +59,10 @@ public sealed class DiffusionEncoderHostTests
     public async Task Health_is_not_serving_until_the_pipeline_has_loaded_then_serving()
     {
         using var gate = new ManualResetEventSlim(false);
-        await using var host = await DiffusionHost.StartAsync(TinyCheckpoints.Diffusion,
+        await using var host = await DiffusionHost.StartAsync(HostCheckpoints.Diffusion,
             DiffusionHost.Gated(DiffusionEncoderService.Loader, gate), DiffusionHostFixture.Settings());
         var client = new DiffusionClient(host.Channel);
-        var request = new DiffusionCase().ToProto(TestImages.Png(30, 30, seed: 1));
+        var request = new DiffusionCase().ToProto(TestImages.GradientPng(30, 30, seed: 1));
 
         Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
         Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync("mustafar.diffusion.v1.DiffusionEncoder"));
@@ -80,7 +80,7 @@ public sealed class DiffusionEncoderHostTests
     [Fact]
     public async Task A_batch_limit_below_one_guided_request_is_refused_at_load_naming_the_key()
     {
-        await using var host = await DiffusionHost.StartAsync(TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader,
+        await using var host = await DiffusionHost.StartAsync(HostCheckpoints.Diffusion, DiffusionEncoderService.Loader,
             DiffusionHostFixture.Settings(maxBatchSize: 1));
         await Eventually.TrueAsync(() => host.Runtime.Status.State == Serving.ServingState.Failed, "the load failed");
         Assert.Contains("Mustafar:Batching:MaxBatchSize", host.Runtime.Status.FailureReason, StringComparison.Ordinal);

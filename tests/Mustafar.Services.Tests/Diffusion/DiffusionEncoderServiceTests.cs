@@ -63,7 +63,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
 {
     private const string Question = "what is the animal in this picture doing?";
     private static readonly string LongPrompt = string.Join(' ', Enumerable.Repeat("tell me everything about the picture", 30));
-    private static readonly byte[] Image = TestImages.Png(80, 60, seed: 4);
+    private static readonly byte[] Image = TestImages.GradientPng(80, 60, seed: 4);
 
     private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
@@ -149,7 +149,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
     public static TheoryData<string, Func<EncodeRequest>, string, bool> BadRequests => new()
     {
         { "corrupt image", () => new DiffusionCase().ToProto([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), "image", false },
-        { "too many pixels", () => new DiffusionCase().ToProto(TestImages.Png(200, 120, seed: 6)), "image", true },
+        { "too many pixels", () => new DiffusionCase().ToProto(TestImages.GradientPng(200, 120, seed: 6)), "image", true },
         { "unknown tap", () => new DiffusionCase(Taps: ["U-L9-R9-Nope"]).ToProto(Image), "taps", false },
         { "repeated tap", () => new DiffusionCase(Taps: ["Mid-Out", "Mid-Out"]).ToProto(Image), "taps", false },
         { "timestep 1000", () => new DiffusionCase(Timestep: 1000).ToProto(Image), "timestep", false },

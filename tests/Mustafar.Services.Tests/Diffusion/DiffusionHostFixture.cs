@@ -33,12 +33,12 @@ public sealed class DiffusionHostFixture : IAsyncLifetime
 
     /// <summary>The pipeline as the host loads it, for direct comparisons.</summary>
     public static StableDiffusionFeatureExtractor LoadDirect() =>
-        StableDiffusionFeatureExtractor.Load(TinyCheckpoints.Diffusion, new DiffusionFeatureOptions { ModelId = ModelId, MaxBatchRows = MaxBatchRows });
+        StableDiffusionFeatureExtractor.Load(HostCheckpoints.Diffusion, new DiffusionFeatureOptions { ModelId = ModelId, MaxBatchRows = MaxBatchRows });
 
     public async Task InitializeAsync()
     {
         Host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
-            TinyCheckpoints.Diffusion, DiffusionEncoderService.Loader, Settings());
+            HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, Settings());
         Client = new DiffusionClient(Host.Channel);
         Direct = LoadDirect();
     }

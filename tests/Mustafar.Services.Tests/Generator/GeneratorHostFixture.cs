@@ -28,12 +28,12 @@ public sealed class GeneratorHostFixture : IAsyncLifetime
     };
 
     /// <summary>The checkpoint as the host loads it, for direct comparisons.</summary>
-    public static GeneratorModel LoadDirect() => GeneratorModel.Load(TinyCheckpoints.Generator,
+    public static GeneratorModel LoadDirect() => GeneratorModel.Load(HostCheckpoints.Generator,
         new GeneratorOptions { ModelId = ModelId, MaxNewTokensLimit = MaxNewTokens });
 
     public async Task InitializeAsync()
     {
-        Host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(TinyCheckpoints.Generator, GeneratorService.Loader, Settings());
+        Host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, Settings());
         Client = new GeneratorClient(Host.Channel);
         Direct = LoadDirect();
     }

@@ -20,7 +20,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public GeneratorHostTests(DirectGenerator fixture) => direct = fixture.Model;
 
     private static Task<GeneratorHost> StartAsync(int maxBatchSize = 8) =>
-        GeneratorHost.StartServingAsync(TinyCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize));
+        GeneratorHost.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize));
 
     private static async Task<double> MetricAsync(GeneratorHost host, string series) =>
         PrometheusText.Value(await host.MetricsAsync(), series, "queue=\"generate\"");
@@ -158,7 +158,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public async Task Health_is_not_serving_until_the_model_has_loaded_then_serving()
     {
         using var gate = new ManualResetEventSlim(false);
-        await using var host = await GeneratorHost.StartAsync(TinyCheckpoints.Generator, GeneratorHost.Gated(GeneratorService.Loader, gate),
+        await using var host = await GeneratorHost.StartAsync(HostCheckpoints.Generator, GeneratorHost.Gated(GeneratorService.Loader, gate),
             GeneratorHostFixture.Settings());
         var client = new GeneratorClient(host.Channel);
         var request = new Conversation("Hello?", Sampling: Conversation.Greedy(2)).ToProto(direct);

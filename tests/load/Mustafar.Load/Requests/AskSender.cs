@@ -35,7 +35,7 @@ public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringCli
                 }
             }
             if (done is null) return SendResult.Incomplete("the Ask stream ended OK without its final AskResult");
-            return SendResult.Success(new CacheStatuses(Name(done.ClipCache), Name(done.DiffusionConditionalCache), Name(done.DiffusionUnconditionalCache)),
+            return SendResult.Success(new CacheStatuses(done.ClipCache.Name(), done.DiffusionConditionalCache.Name(), done.DiffusionUnconditionalCache.Name()),
                 done.CompletionTokens);
         }
         catch (RpcException error) when (!cancellationToken.IsCancellationRequested)
@@ -47,14 +47,4 @@ public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringCli
     /// <summary>"grpc Unavailable" with the status detail; UNAVAILABLE and RESOURCE_EXHAUSTED are retryable.</summary>
     public static SendResult GrpcFailure(RpcException error) =>
         new($"grpc {error.StatusCode}", error.Status.Detail, error.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted);
-
-    /// <summary>The gateway's names for cache statuses (as in its HTTP answers).</summary>
-    public static string Name(CacheStatus status) => status switch
-    {
-        CacheStatus.Hit => "hit",
-        CacheStatus.Miss => "miss",
-        CacheStatus.Bypass => "bypass",
-        CacheStatus.Error => "error",
-        _ => "not_used",
-    };
 }

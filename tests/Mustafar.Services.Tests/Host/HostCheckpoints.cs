@@ -12,35 +12,21 @@ namespace Mustafar.Services.Tests.Host;
 /// test reaches the checkpoints through here first, so the type initializer runs alone (other threads wait for it).
 /// The folders are read-only for the tests and deleted when the process exits.
 /// </summary>
-public static class TinyCheckpoints
+public static class HostCheckpoints
 {
-    private static readonly string Root = RepoPaths.NewTempFolder("services");
+    private static readonly TinyCheckpoints Folders = new();
 
     /// <summary>CLIP vision, "tiny" preset (28 px, 7x7 patches, 32 wide, 3 layers).</summary>
-    public static string Clip { get; } = Path.Combine(Root, "clip");
+    public static string Clip { get; } = Folders.Get("clip", folder => TinyClipVisionCheckpoint.Write(folder, "tiny", seed: 3));
 
     /// <summary>A Stable Diffusion pipeline in the diffusers layout, "tiny" preset (64 px).</summary>
-    public static string Diffusion { get; } = Path.Combine(Root, "diffusion");
+    public static string Diffusion { get; } =
+        Folders.Get("diffusion", folder => TinyStableDiffusionWriter.Write(folder, TinyStableDiffusionPreset.Tiny, seed: 7));
 
     /// <summary>A LLaVA-style generator (llava-hf layout) fusing CLIP and diffusion tokens, "tiny-concat-tokens"
     /// preset (2-layer LLaMA, 512-token context, a SentencePiece tokenizer trained on the spot).</summary>
-    public static string Generator { get; } = Path.Combine(Root, "generator");
+    public static string Generator { get; } =
+        Folders.Get("generator", folder => TinyLlavaCheckpoint.Write(folder, TinyLlavaOptions.Preset("tiny-concat-tokens") with { Seed = 11 }));
 
-    static TinyCheckpoints()
-    {
-        TinyClipVisionCheckpoint.Write(Clip, "tiny", seed: 3);
-        TinyStableDiffusionWriter.Write(Diffusion, TinyStableDiffusionPreset.Tiny, seed: 7);
-        TinyLlavaCheckpoint.Write(Generator, TinyLlavaOptions.Preset("tiny-concat-tokens") with { Seed = 11 });
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(Root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp folder is harmless.
-            }
-        };
-    }
+    static HostCheckpoints() => AppDomain.CurrentDomain.ProcessExit += (_, _) => Folders.Dispose();
 }
