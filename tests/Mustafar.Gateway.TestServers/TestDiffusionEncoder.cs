@@ -38,6 +38,10 @@ public sealed class TestDiffusionEncoder : DiffusionEncoder.DiffusionEncoderBase
     public int LatentCalls => Volatile.Read(ref _fromLatent);
     public CallGate Gate { get; } = new();
 
+    /// <summary>Answers as a service from before latents and the HALVES variant: no latent size in its model info,
+    /// HALVES refused as an unknown variant, latent fields ignored.</summary>
+    public bool Legacy { get; set; }
+
     /// <summary>Refuses every image as a real encoder refuses one it cannot decode (INVALID_ARGUMENT naming "image").</summary>
     public bool RejectImages { get; set; }
 
@@ -63,8 +67,8 @@ public sealed class TestDiffusionEncoder : DiffusionEncoder.DiffusionEncoderBase
             Device = "cpu",
             MaxBatchSize = 4,
             MaxImagePixels = 1 << 26,
-            LatentChannels = LatentChannels,
-            LatentSize = LatentSize,
+            LatentChannels = Legacy ? 0 : LatentChannels,
+            LatentSize = Legacy ? 0 : LatentSize,
         };
         info.Taps.AddRange(Taps);
         info.DefaultTaps.Add(DefaultTap);
@@ -73,6 +77,9 @@ public sealed class TestDiffusionEncoder : DiffusionEncoder.DiffusionEncoderBase
 
     public override async Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {
+        if (Legacy && request.Variant == FeatureVariant.Halves)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "variant: 4 is not a FeatureVariant"), new Metadata { { ErrorTrailers.Field, "variant" } });
+        if (Legacy) request = new EncodeRequest(request) { Latent = null, ReturnLatent = false };
         var variant = request.Variant == FeatureVariant.Unspecified ? FeatureVariant.Guided : request.Variant;
         if (variant == FeatureVariant.Conditional) Interlocked.Increment(ref _conditional);
         else if (variant == FeatureVariant.Unconditional) Interlocked.Increment(ref _unconditional);

@@ -103,6 +103,20 @@ public sealed class FeatureCacheTests(MeshFixture fixture) : IClassFixture<MeshF
         Assert.Equal((calls0 + 1, vae0 + 1), (sd.HalvesCalls + sd.ConditionalCalls + sd.UnconditionalCalls, sd.VaeRuns));
     }
 
+    [Fact]
+    public async Task A_diffusion_service_from_before_latents_gets_one_call_per_half_and_no_latent()
+    {
+        await using var mesh = await TestMesh.StartAsync();
+        mesh.Diffusion.Legacy = true;
+        var image = TestImages.DataUrl(TestImages.Unique());
+        var first = await ChatApi.AskAsync(mesh.Gateway.Http, ChatApi.Request(image, "What is on the mat?", new JsonObject { ["guidance_scale"] = 0.5 }));
+        Assert.Equal(("miss", "miss", "miss"), Statuses(first));
+        var newQuestion = await ChatApi.AskAsync(mesh.Gateway.Http, ChatApi.Request(image, "Is it raining?", new JsonObject { ["guidance_scale"] = 0.5 }));
+        Assert.Equal(("hit", "miss", "hit"), Statuses(newQuestion));
+        var sd = mesh.Diffusion;
+        Assert.Equal((0, 2, 1, 3, 0), (sd.HalvesCalls, sd.ConditionalCalls, sd.UnconditionalCalls, sd.VaeRuns, sd.LatentCalls));
+    }
+
     /// <summary>Requests of one gateway waiting now for an image's lease.</summary>
     private async Task<double> LeaseWaitersAsync(GatewayHost? gateway = null) =>
         Mustafar.Testing.PrometheusText.Value(await (gateway ?? Mesh.Gateway).Http.GetStringAsync("/metrics"), "mustafar_gateway_cache_lease_waiters");

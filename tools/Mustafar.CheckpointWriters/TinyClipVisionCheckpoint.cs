@@ -55,8 +55,7 @@ public static class TinyClipVisionCheckpoint
     {
         using var generator = new torch.Generator((ulong)seed);
         Dictionary<string, long[]> shapes;
-        using (new TorchBuildScope(torch.ScalarType.Float32, torch.META))
-        using (var layout = new ClipVisionModel(config))
+        using (var layout = ModuleBuild.Build(torch.META, torch.ScalarType.Float32, (device, dtype) => new ClipVisionModel(config, device, dtype)))
             shapes = StateDictLoader.ShapesOf(layout).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value);
 
         var weights = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);

@@ -49,7 +49,7 @@ public static class TinyLlavaCheckpoint
         var parsed = GeneratorCheckpointConfig.Parse(new HfConfig(config, Path.Combine(folder, "config.json")));
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)options.Seed, CPU);
-        using var model = GeneratorWeights.Build(parsed, ScalarType.Float32, CPU);
+        using var model = GeneratorWeights.Build(parsed, CPU, ScalarType.Float32);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, parameter) in model.named_parameters())
         {

@@ -21,10 +21,18 @@ public sealed record DiffusionAnswer(IReadOnlyDictionary<FeatureVariant, Compute
 /// </summary>
 public static class DiffusionEncodeCall
 {
+    /// <param name="oneCall">The service has the HALVES variant (it reports its latent size, which came with it); an
+    /// older one gets one call per half, in parallel.</param>
     public static async Task<DiffusionAnswer> RunAsync(DiffusionClient diffusion, IReadOnlyList<DiffusionHalf> halves,
-        DiffusionConditioning conditioning, string modelId, DType dtype, Tensor? latent, bool returnLatent, VqaRequest request,
+        DiffusionConditioning conditioning, string modelId, DType dtype, Tensor? latent, bool returnLatent, bool oneCall, VqaRequest request,
         CancellationToken cancellationToken)
     {
+        if (halves.Count == 2 && !oneCall)
+        {
+            var parts = await Task.WhenAll(halves.Select(half => RunAsync(diffusion, [half], conditioning, modelId, dtype, latent, returnLatent,
+                oneCall: true, request, cancellationToken))).ConfigureAwait(false);
+            return new DiffusionAnswer(parts.SelectMany(p => p.Halves).ToDictionary(h => h.Key, h => h.Value), parts[0].Latent);
+        }
         var variant = halves.Count == 2 ? FeatureVariant.Halves : halves[0].Variant;
         var encode = new EncodeRequest
         {

@@ -52,7 +52,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         if (!cache.IsUsed(request.Options.BypassCache))
         {
             var answer = await DiffusionEncodeCall.RunAsync(diffusion, halves, conditioning, info.ModelId, dtype, latent: null, returnLatent: false,
-                request, cancellationToken).ConfigureAwait(false);
+                oneCall: HasLatents(info), request, cancellationToken).ConfigureAwait(false);
             found = answer.Halves.ToDictionary(h => h.Key, h => new CachedFeature(h.Value.Value, CacheStatus.Bypass));
         }
         else
@@ -79,12 +79,16 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
 
     private (string Key, ExpectedFeature Value)? LatentOf(ModelInfo info, InspectedImage image)
     {
-        if (info.LatentChannels <= 0 || info.LatentSize <= 0) return null; // an older service: no latent to cache
+        if (!HasLatents(info)) return null; // an older service: no latent to cache
         var dtype = info.ComputeDtype == DType.Unspecified ? DType.Float32 : info.ComputeDtype;
         var settings = new DiffusionLatentSettings(info.ModelId, info.ImageSize, LatentMode.Mean, info.DefaultSeed,
             new ExpectedFeature(dtype, info.LatentChannels, info.LatentSize, info.LatentSize));
         return (FeatureKeys.DiffusionLatent(options.Value.Cache.KeyPrefix, image.Sha256, settings), settings.Value);
     }
+
+    /// <summary>Whether the service takes and returns latents (and so has the HALVES variant, which came with them);
+    /// an older one reports no latent size.</summary>
+    private static bool HasLatents(ModelInfo info) => info.LatentChannels > 0 && info.LatentSize > 0;
 
     private async Task<IReadOnlyDictionary<FeatureVariant, CachedFeature>> LookupOrComputeAsync(IReadOnlyList<DiffusionHalf> halves,
         ExpectedFeature expected, (string Key, ExpectedFeature Value)? latent, DiffusionConditioning conditioning, string modelId, DType dtype,
@@ -123,7 +127,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             cache.CountLookup(LatentLabel, value is not null ? CacheStatus.Hit : failed ? CacheStatus.Error : CacheStatus.Miss);
         }
         var answer = await DiffusionEncodeCall.RunAsync(diffusion, missing, conditioning, modelId, dtype, cachedLatent,
-            returnLatent: latent is not null, request, cancellationToken).ConfigureAwait(false);
+            returnLatent: latent is not null, oneCall: latent is not null, request, cancellationToken).ConfigureAwait(false);
 
         foreach (var half in missing)
         {

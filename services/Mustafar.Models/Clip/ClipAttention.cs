@@ -15,14 +15,14 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>, IAttenti
     private readonly int _heads;
     private readonly int _headDim;
 
-    public ClipAttention(ClipEncoderConfig config) : base(nameof(ClipAttention))
+    public ClipAttention(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipAttention))
     {
         _heads = config.NumAttentionHeads;
         _headDim = config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        k_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        v_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        out_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
+        q_proj = nn.Linear(config.HiddenSize, config.HiddenSize, device: device, dtype: dtype);
+        k_proj = nn.Linear(config.HiddenSize, config.HiddenSize, device: device, dtype: dtype);
+        v_proj = nn.Linear(config.HiddenSize, config.HiddenSize, device: device, dtype: dtype);
+        out_proj = nn.Linear(config.HiddenSize, config.HiddenSize, device: device, dtype: dtype);
         RegisterComponents();
     }
 

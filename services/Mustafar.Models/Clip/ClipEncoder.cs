@@ -12,10 +12,10 @@ public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
 
     public int NumLayers => layers.Count;
 
-    public ClipEncoder(ClipEncoderConfig config) : base(nameof(ClipEncoder))
+    public ClipEncoder(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipEncoder))
     {
         layers = new ModuleList<ClipEncoderLayer>();
-        for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config));
+        for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config, device: device, dtype: dtype));
         RegisterComponents();
     }
 

@@ -13,12 +13,12 @@ public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
     private readonly ClipMlp mlp;
     private readonly LayerNorm layer_norm2;
 
-    public ClipEncoderLayer(ClipEncoderConfig config) : base(nameof(ClipEncoderLayer))
+    public ClipEncoderLayer(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipEncoderLayer))
     {
-        self_attn = new ClipAttention(config);
-        layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        mlp = new ClipMlp(config);
-        layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        self_attn = new ClipAttention(config, device: device, dtype: dtype);
+        layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device, dtype: dtype);
+        mlp = new ClipMlp(config, device: device, dtype: dtype);
+        layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }
 

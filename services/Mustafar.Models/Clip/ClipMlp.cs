@@ -12,10 +12,10 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
     private readonly Linear fc2;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public ClipMlp(ClipEncoderConfig config) : base(nameof(ClipMlp))
+    public ClipMlp(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipMlp))
     {
-        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize, device: device, dtype: dtype);
+        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize, device: device, dtype: dtype);
         _activation = Activations.Get(config.HiddenAct);
         RegisterComponents();
     }

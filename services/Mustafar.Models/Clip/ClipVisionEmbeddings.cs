@@ -14,13 +14,13 @@ public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
     private readonly RoutedConv2d patch_embedding;
     private readonly Embedding position_embedding;
 
-    public ClipVisionEmbeddings(ClipVisionConfig config) : base(nameof(ClipVisionEmbeddings))
+    public ClipVisionEmbeddings(ClipVisionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipVisionEmbeddings))
     {
-        class_embedding = nn.Parameter(empty(config.HiddenSize));
-        patch_embedding = new RoutedConv2d(config.NumChannels, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: false);
-        position_embedding = nn.Embedding(config.NumPositions, config.HiddenSize);
+        class_embedding = nn.Parameter(empty(config.HiddenSize, dtype: dtype, device: device));
+        patch_embedding = new RoutedConv2d(config.NumChannels, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: false, device: device, dtype: dtype);
+        position_embedding = nn.Embedding(config.NumPositions, config.HiddenSize, device: device, dtype: dtype);
         // Non-persistent, as in transformers: computed here, never read from or written to a checkpoint.
-        register_buffer("position_ids", ScalarSafeOps.Arange(config.NumPositions, int64).unsqueeze(0), persistent: false);
+        register_buffer("position_ids", ScalarSafeOps.Arange(config.NumPositions, int64, device).unsqueeze(0), persistent: false);
         RegisterComponents();
     }
 

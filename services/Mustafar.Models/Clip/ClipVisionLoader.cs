@@ -15,15 +15,11 @@ public static class ClipVisionLoader
     public static LoadedClipVision Load(ClipVisionSource source, torch.Device device, torch.ScalarType dtype)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (!torch.is_floating_point(torch.empty(0, dtype: dtype, device: torch.META)))
-            throw new ArgumentException($"dtype {dtype} is not a floating-point type", nameof(dtype));
-        ClipVisionModel model;
-        using (new TorchBuildScope(dtype, device)) model = new ClipVisionModel(source.Config);
+        var model = ModuleBuild.Build(device, dtype, (d, t) => new ClipVisionModel(source.Config, d, t));
         try
         {
             using var checkpoint = SafetensorsCheckpoint.Open(source.WeightsPath, ["model"]);
             var report = StateDictLoader.Load(model, checkpoint, source.MappingFor(checkpoint.Tensors.Keys));
-            model.eval();
             return new LoadedClipVision(model, source, report);
         }
         catch

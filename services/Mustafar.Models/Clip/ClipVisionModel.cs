@@ -8,9 +8,9 @@ public sealed record ClipVisionOutput(Tensor LastHiddenState, Tensor PoolerOutpu
 
 /// <summary>
 /// transformers' CLIPVisionModel: a <c>vision_model</c> (<see cref="ClipVisionTransformer"/>), so state-dict
-/// keys are <c>vision_model.*</c> exactly as a CLIPVisionModel checkpoint stores them. Build it inside a
-/// <see cref="Common.TorchBuildScope"/> for the target dtype and device, then load weights with
-/// <see cref="ClipVisionCheckpoint"/>.
+/// keys are <c>vision_model.*</c> exactly as a CLIPVisionModel checkpoint stores them. Build it with
+/// <see cref="Common.ModuleBuild"/> in the target device and dtype, then load weights with
+/// <see cref="ClipVisionLoader"/>.
 /// </summary>
 public sealed class ClipVisionModel : nn.Module<Tensor, Tensor>
 {
@@ -18,10 +18,10 @@ public sealed class ClipVisionModel : nn.Module<Tensor, Tensor>
 
     public ClipVisionConfig Config { get; }
 
-    public ClipVisionModel(ClipVisionConfig config) : base(nameof(ClipVisionModel))
+    public ClipVisionModel(ClipVisionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipVisionModel))
     {
         Config = config;
-        vision_model = new ClipVisionTransformer(config);
+        vision_model = new ClipVisionTransformer(config, device: device, dtype: dtype);
         RegisterComponents();
     }
 

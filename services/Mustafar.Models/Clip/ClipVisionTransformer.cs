@@ -13,12 +13,12 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
     private readonly ClipEncoder encoder;
     private readonly LayerNorm post_layernorm;
 
-    public ClipVisionTransformer(ClipVisionConfig config) : base(nameof(ClipVisionTransformer))
+    public ClipVisionTransformer(ClipVisionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipVisionTransformer))
     {
-        embeddings = new ClipVisionEmbeddings(config);
-        pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps);
-        encoder = new ClipEncoder(config.Encoder);
-        post_layernorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps);
+        embeddings = new ClipVisionEmbeddings(config, device: device, dtype: dtype);
+        pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
+        encoder = new ClipEncoder(config.Encoder, device: device, dtype: dtype);
+        post_layernorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }
 

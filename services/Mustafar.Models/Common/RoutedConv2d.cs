@@ -19,11 +19,12 @@ public sealed class RoutedConv2d : nn.Module<Tensor, Tensor>
     private readonly long[] _stride;
     private readonly long[] _padding;
 
-    public RoutedConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true)
+    public RoutedConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true, Device? device = null, ScalarType? dtype = null)
         : base("Conv2d")
     {
         // nn.Conv2d's own initialisation, so that seeded tiny checkpoints keep their weights.
-        using var template = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: bias);
+        using var template = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: bias,
+            device: device, dtype: dtype);
         weight = new Parameter(template.weight!.detach().clone());
         if (bias) this.bias = new Parameter(template.bias!.detach().clone());
         _stride = [stride, stride];

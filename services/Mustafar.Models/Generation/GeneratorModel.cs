@@ -63,7 +63,7 @@ public sealed class GeneratorModel : IDisposable
         options ??= new GeneratorOptions();
         if (options.MaxBatchSize < 1) throw new ArgumentException("MaxBatchSize must be at least 1", nameof(options));
         var tokenizer = LlamaTextTokenizer.Load(options.TokenizerPath ?? folder);
-        var (model, report) = GeneratorWeights.Load(folder, options.DType, options.Device);
+        var (model, report) = GeneratorWeights.Load(folder, options.Device, options.DType);
         try
         {
             var text = model.Config.Text;

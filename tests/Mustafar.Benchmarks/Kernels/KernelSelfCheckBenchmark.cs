@@ -49,13 +49,10 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
             ("SD 2.1-base U-Net", () => UnetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
             ("SD 2.1-base VAE encoder", () => VaeEncoderLoader.Build(Config("sd21base.vae"), CPU, dtype)),
             ("SD 2.1-base text encoder", () => ClipTextEncoderLoader.Build(Config("sd21base.text_encoder"), CPU, dtype)),
-            ("CLIP ViT-L/14-336 vision", () =>
-            {
-                using var build = new TorchBuildScope(dtype, CPU);
-                return new ClipVisionModel(ClipVisionConfig.From(Config("clip-vit-large-patch14-336.CLIPVisionModel")));
-            }),
-            ("LLaMA, Vicuna-7B shapes, 1 layer", () =>
-                new LlamaForCausalLM(LlamaConfig.From(Config("vicuna-7b-v1.5")) with { NumHiddenLayers = 1 }, CPU, dtype)),
+            ("CLIP ViT-L/14-336 vision", () => ModuleBuild.Build(CPU, dtype,
+                (d, t) => new ClipVisionModel(ClipVisionConfig.From(Config("clip-vit-large-patch14-336.CLIPVisionModel")), d, t))),
+            ("LLaMA, Vicuna-7B shapes, 1 layer", () => ModuleBuild.Build(CPU, dtype,
+                (d, t) => new LlamaForCausalLM(LlamaConfig.From(Config("vicuna-7b-v1.5")) with { NumHiddenLayers = 1 }, d, t))),
         ];
         Console.WriteLine($"kernel self-check on cpu {dtype}, {get_num_threads()} threads");
         var total = TimeSpan.Zero;

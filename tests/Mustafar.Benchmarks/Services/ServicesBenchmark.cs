@@ -224,6 +224,16 @@ public sealed class ServicesBenchmark : IBenchmark
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{result}   mean batch {(rowsAfter - rows) / (batchesAfter - batches):F2}"));
             }
+
+            // Batching that never hurts: the same requests at concurrency 4 and 16, in alternating rounds.
+            var runtime = app.Services.GetRequiredService<ModelRuntime<TModel>>();
+            Console.WriteLine($"batch cap {runtime.BatchCap} (configured {runtime.Batching.MaxBatchSize}): {runtime.Calibration?.ToString() ?? "not calibrated"}");
+            var walls = new[] { new List<double>(), new List<double>() };
+            for (var round = 0; round < Measure.MinRounds; round++)
+                foreach (var level in round % 2 == 0 ? new[] { 0, 1 } : [1, 0])
+                    walls[level].Add((await ConcurrentLoad.RunAsync("service over gRPC", level == 0 ? 4 : 16, requests, service)).Wall.TotalMilliseconds);
+            Measure.PrintRatio("throughput at concurrency 16 / at concurrency 4 (same requests)",
+                Measure.Summarize($"{requests} requests at concurrency 4", walls[0]), Measure.Summarize($"{requests} requests at concurrency 16", walls[1]));
         }
 
         private async Task<(double Batches, double Rows)> BatchesAsync(string queue)

@@ -97,6 +97,10 @@ public sealed class LocalMesh : IAsyncDisposable
         var gatewayEnvironment = new Dictionary<string, string>
         {
             ["Gateway__Cache__Redis"] = redis.Configuration,
+            // Generous, as in the in-process TestMesh: on a loaded 2-core machine a Redis round trip can take longer
+            // than production's 100 ms, and a test that counts cache errors would see timeouts instead of hits.
+            // Outages are detected by the connection state, not by this timeout.
+            ["Gateway__Cache__OperationTimeout"] = "00:00:02",
         };
         void Destinations(string cluster, IReadOnlyList<(Uri Grpc, Uri Http)> destinations)
         {

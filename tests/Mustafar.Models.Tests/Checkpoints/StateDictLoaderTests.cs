@@ -15,10 +15,10 @@ public sealed class StateDictLoaderTests : IDisposable
         private readonly Linear proj;
         private readonly LayerNorm norm;
 
-        public Tower() : base(nameof(Tower))
+        public Tower(Device? device = null) : base(nameof(Tower))
         {
-            proj = nn.Linear(3, 2);
-            norm = nn.LayerNorm(2);
+            proj = nn.Linear(3, 2, device: device);
+            norm = nn.LayerNorm(2, device: device);
             RegisterComponents();
         }
 
@@ -149,13 +149,10 @@ public sealed class StateDictLoaderTests : IDisposable
     [Fact]
     public void Plans_work_from_names_and_shapes_alone_on_the_meta_device()
     {
-        LoadPlan plan;
-        using (new Mustafar.Models.Common.TorchBuildScope(ScalarType.Float32, META))
-        {
-            plan = LoadPlan.Create(StateDictLoader.ShapesOf(new Tower()),
-                [KeyValuePair.Create("proj.weight", new long[] { 2, 3 }), KeyValuePair.Create("proj.bias", new long[] { 2 })],
-                KeyMapping.Exact);
-        }
+        using var tower = new Tower(META);
+        var plan = LoadPlan.Create(StateDictLoader.ShapesOf(tower),
+            [KeyValuePair.Create("proj.weight", new long[] { 2, 3 }), KeyValuePair.Create("proj.bias", new long[] { 2 })],
+            KeyMapping.Exact);
         Assert.False(plan.IsComplete);
         Assert.Equal(["norm.bias", "norm.weight"], plan.Missing);
     }

@@ -45,8 +45,7 @@ public sealed class RealKeyLayoutTests : IDisposable
     private static LoadPlan PlanOnMeta(ClipVisionSource source, IEnumerable<KeyValuePair<string, long[]>> checkpointKeys)
     {
         var keys = checkpointKeys.ToList();
-        using var build = new TorchBuildScope(ScalarType.Float32, META);
-        using var model = new ClipVisionModel(source.Config);
+        using var model = ModuleBuild.Build(META, ScalarType.Float32, (device, dtype) => new ClipVisionModel(source.Config, device, dtype));
         Assert.Equal(TorchSharp.DeviceType.META, model.parameters().First().device_type);
         return LoadPlan.Create(StateDictLoader.ShapesOf(model), keys, source.MappingFor(keys.Select(k => k.Key)));
     }
@@ -79,8 +78,8 @@ public sealed class RealKeyLayoutTests : IDisposable
     public void The_vit_l_14_336_writer_preset_has_clip_l_336s_exact_keys_and_shapes()
     {
         var keys = Read("clip-vit-large-patch14-336.CLIPVisionModel").Keys;
-        using var build = new TorchBuildScope(ScalarType.Float32, META);
-        using var model = new ClipVisionModel(TinyClipVisionCheckpoint.Preset("vit-l-14-336"));
+        using var model = ModuleBuild.Build(META, ScalarType.Float32,
+            (device, dtype) => new ClipVisionModel(TinyClipVisionCheckpoint.Preset("vit-l-14-336"), device, dtype));
         var shapes = StateDictLoader.ShapesOf(model);
         Assert.Equal(keys.Keys.Order(), shapes.Keys.Order());
         Assert.All(keys, kv => Assert.Equal(kv.Value, shapes[kv.Key]));

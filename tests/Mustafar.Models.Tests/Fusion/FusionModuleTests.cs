@@ -12,7 +12,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
 {
     private (LlavaForConditionalGeneration Model, FusionConfig Fusion) Load(FusionMode mode)
     {
-        var (model, _) = GeneratorWeights.Load(checkpoints.Preset("tiny-" + mode.ConfigName()), ScalarType.Float32, CPU);
+        var (model, _) = GeneratorWeights.Load(checkpoints.Preset("tiny-" + mode.ConfigName()), CPU, ScalarType.Float32);
         return (model, model.Config.Fusion!);
     }
 

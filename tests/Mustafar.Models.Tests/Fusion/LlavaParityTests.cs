@@ -17,7 +17,7 @@ public sealed class LlavaParityTests(ITestOutputHelper output)
     private static (LlavaForConditionalGeneration Model, FixtureTensors Inputs, FixtureTensors Outputs) Load()
     {
         var folder = ReferenceFixtures.Require("llava");
-        var (model, _) = GeneratorWeights.Load(folder, ScalarType.Float32, CPU);
+        var (model, _) = GeneratorWeights.Load(folder, CPU, ScalarType.Float32);
         return (model, new FixtureTensors(Path.Combine(folder, "inputs.safetensors")), new FixtureTensors(Path.Combine(folder, "outputs.safetensors")));
     }
 

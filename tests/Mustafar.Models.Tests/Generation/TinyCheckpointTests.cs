@@ -74,10 +74,10 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
         Assert.Equal(3, Directory.GetFiles(sharded, "model-*-of-00003.safetensors").Length);
 
         using var scope = NewDisposeScope();
-        var (reference, _) = GeneratorWeights.Load(single, ScalarType.Float32, CPU);
+        var (reference, _) = GeneratorWeights.Load(single, CPU, ScalarType.Float32);
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float16, ScalarType.BFloat16 })
         {
-            var (model, _) = GeneratorWeights.Load(sharded, dtype, CPU);
+            var (model, _) = GeneratorWeights.Load(sharded, CPU, dtype);
             var expected = reference.state_dict();
             foreach (var (key, value) in model.state_dict())
             {
@@ -97,7 +97,7 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
         using (var checkpoint = SafetensorsCheckpoint.Open(folder))
             Assert.DoesNotContain("lm_head.weight", checkpoint.Tensors.Keys);
         using var scope = NewDisposeScope();
-        var (model, _) = GeneratorWeights.Load(folder, ScalarType.Float32, CPU);
+        var (model, _) = GeneratorWeights.Load(folder, CPU, ScalarType.Float32);
         var state = model.state_dict();
         Assert.Equal(0, (state["language_model.lm_head.weight"] - state["language_model.model.embed_tokens.weight"]).abs().max().item<float>());
     }

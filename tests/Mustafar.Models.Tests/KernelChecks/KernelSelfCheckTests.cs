@@ -23,7 +23,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
         using var _ = no_grad();
         var (unet, _) = UnetLoader.Load(ReferenceFixtures.Require("unet"), CPU, float32);
         var (vae, _) = VaeEncoderLoader.Load(ReferenceFixtures.Require("vae"), CPU, float32);
-        var (llava, _) = GeneratorWeights.Load(ReferenceFixtures.Require("llava"), ScalarType.Float32, CPU);
+        var (llava, _) = GeneratorWeights.Load(ReferenceFixtures.Require("llava"), CPU, ScalarType.Float32);
         using var clip = ClipVisionEncoder.Load(ReferenceFixtures.Require("clip_vision"));
         using (unet)
         using (vae)

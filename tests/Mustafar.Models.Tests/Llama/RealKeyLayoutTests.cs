@@ -28,7 +28,7 @@ public sealed class RealKeyLayoutTests(ITestOutputHelper output)
 
         var config = GeneratorCheckpointConfig.Parse(HfConfig.Load(Path.Combine(folder, name + ".config.json")));
         Assert.Equal(layout, config.Layout);
-        var model = GeneratorWeights.Build(config, ScalarType.Float16, META);
+        var model = GeneratorWeights.Build(config, META, ScalarType.Float16);
         var plan = LoadPlan.Create(StateDictLoader.ShapesOf(model), keys.Concat(extra), config.KeyMapping());
 
         output.WriteLine($"{name}: {plan.Pairs.Count} keys mapped; skipped {string.Join(", ", plan.Ignored.Select(kv => $"{kv.Value} under '{kv.Key}'"))}");

@@ -12,9 +12,9 @@ public sealed class Downsample2D : nn.Module<Tensor, Tensor>
     private readonly RoutedConv2d conv;
     private readonly long _padding;
 
-    public Downsample2D(long channels, long padding) : base(nameof(Downsample2D))
+    public Downsample2D(long channels, long padding, Device? device = null, ScalarType? dtype = null) : base(nameof(Downsample2D))
     {
-        conv = new RoutedConv2d(channels, channels, 3, stride: 2, padding: padding);
+        conv = new RoutedConv2d(channels, channels, 3, stride: 2, padding: padding, device: device, dtype: dtype);
         _padding = padding;
         RegisterComponents();
     }

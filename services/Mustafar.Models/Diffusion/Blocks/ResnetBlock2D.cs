@@ -21,14 +21,14 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
     private readonly double _outputScaleFactor;
 
     public ResnetBlock2D(long inChannels, long outChannels, long? timeEmbeddingChannels, int groups, double eps,
-        string activation, double outputScaleFactor = 1.0) : base(nameof(ResnetBlock2D))
+        string activation, double outputScaleFactor = 1.0, Device? device = null, ScalarType? dtype = null) : base(nameof(ResnetBlock2D))
     {
-        norm1 = nn.GroupNorm(groups, inChannels, eps);
-        conv1 = new RoutedConv2d(inChannels, outChannels, 3, padding: 1);
-        if (timeEmbeddingChannels is { } temb) time_emb_proj = nn.Linear(temb, outChannels);
-        norm2 = nn.GroupNorm(groups, outChannels, eps);
-        conv2 = new RoutedConv2d(outChannels, outChannels, 3, padding: 1);
-        if (inChannels != outChannels) conv_shortcut = new RoutedConv2d(inChannels, outChannels, 1);
+        norm1 = nn.GroupNorm(groups, inChannels, eps, device: device, dtype: dtype);
+        conv1 = new RoutedConv2d(inChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
+        if (timeEmbeddingChannels is { } temb) time_emb_proj = nn.Linear(temb, outChannels, device: device, dtype: dtype);
+        norm2 = nn.GroupNorm(groups, outChannels, eps, device: device, dtype: dtype);
+        conv2 = new RoutedConv2d(outChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
+        if (inChannels != outChannels) conv_shortcut = new RoutedConv2d(inChannels, outChannels, 1, device: device, dtype: dtype);
         _activation = Activations.Get(activation);
         _outputScaleFactor = outputScaleFactor;
         RegisterComponents();

@@ -11,9 +11,9 @@ public sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
 {
     private readonly RoutedConv2d conv;
 
-    public Upsample2D(long channels) : base(nameof(Upsample2D))
+    public Upsample2D(long channels, Device? device = null, ScalarType? dtype = null) : base(nameof(Upsample2D))
     {
-        conv = new RoutedConv2d(channels, channels, 3, padding: 1);
+        conv = new RoutedConv2d(channels, channels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -12,10 +12,10 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;
 
-    public ClipTextEmbeddings(ClipTextConfig config) : base(nameof(ClipTextEmbeddings))
+    public ClipTextEmbeddings(ClipTextConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipTextEmbeddings))
     {
-        token_embedding = nn.Embedding(config.VocabSize, config.Encoder.HiddenSize);
-        position_embedding = nn.Embedding(config.MaxPositionEmbeddings, config.Encoder.HiddenSize);
+        token_embedding = nn.Embedding(config.VocabSize, config.Encoder.HiddenSize, device: device, dtype: dtype);
+        position_embedding = nn.Embedding(config.MaxPositionEmbeddings, config.Encoder.HiddenSize, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Models.Checkpoints;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ public static class ClipTextEncoderLoader
     public static ClipTextModel Build(HfConfig config, Device device, ScalarType dtype)
     {
         var parsed = ClipTextConfig.From(config);
-        return ModuleFactory.Build(device, dtype, () => new ClipTextModel(parsed));
+        return ModuleBuild.Build(device, dtype, (d, t) => new ClipTextModel(parsed, d, t));
     }
 
     public static (ClipTextModel Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype,

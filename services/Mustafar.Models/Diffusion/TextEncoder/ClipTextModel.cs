@@ -11,10 +11,10 @@ public sealed class ClipTextModel : nn.Module<Tensor, Tensor>
 
     public ClipTextConfig Config { get; }
 
-    public ClipTextModel(ClipTextConfig config) : base(nameof(ClipTextModel))
+    public ClipTextModel(ClipTextConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipTextModel))
     {
         Config = config;
-        text_model = new ClipTextTransformer(config);
+        text_model = new ClipTextTransformer(config, device: device, dtype: dtype);
         RegisterComponents();
     }
 

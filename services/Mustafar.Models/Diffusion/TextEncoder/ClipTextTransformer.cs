@@ -14,11 +14,11 @@ public sealed class ClipTextTransformer : nn.Module<Tensor, Tensor>
     private readonly ClipEncoder encoder;
     private readonly LayerNorm final_layer_norm;
 
-    public ClipTextTransformer(ClipTextConfig config) : base(nameof(ClipTextTransformer))
+    public ClipTextTransformer(ClipTextConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipTextTransformer))
     {
-        embeddings = new ClipTextEmbeddings(config);
-        encoder = new ClipEncoder(config.Encoder);
-        final_layer_norm = nn.LayerNorm(config.Encoder.HiddenSize, config.Encoder.LayerNormEps);
+        embeddings = new ClipTextEmbeddings(config, device: device, dtype: dtype);
+        encoder = new ClipEncoder(config.Encoder, device: device, dtype: dtype);
+        final_layer_norm = nn.LayerNorm(config.Encoder.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -17,15 +17,15 @@ public sealed class BasicTransformerBlock : nn.Module
     private readonly GegluFeedForward ff;
     private readonly string _path;
 
-    public BasicTransformerBlock(string path, long dim, long heads, long headDim, long crossAttentionDim, bool upcast)
+    public BasicTransformerBlock(string path, long dim, long heads, long headDim, long crossAttentionDim, bool upcast, Device? device = null, ScalarType? dtype = null)
         : base(nameof(BasicTransformerBlock))
     {
-        norm1 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps);
-        attn1 = new UnetAttention(path + ".attn1", dim, dim, heads, headDim, upcast);
-        norm2 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps);
-        attn2 = new UnetAttention(path + ".attn2", dim, crossAttentionDim, heads, headDim, upcast);
-        norm3 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps);
-        ff = new GegluFeedForward(dim);
+        norm1 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps, device: device, dtype: dtype);
+        attn1 = new UnetAttention(path + ".attn1", dim, dim, heads, headDim, upcast, device: device, dtype: dtype);
+        norm2 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps, device: device, dtype: dtype);
+        attn2 = new UnetAttention(path + ".attn2", dim, crossAttentionDim, heads, headDim, upcast, device: device, dtype: dtype);
+        norm3 = nn.LayerNorm(dim, UNet2DConditionConfig.TransformerLayerNormEps, device: device, dtype: dtype);
+        ff = new GegluFeedForward(dim, device: device, dtype: dtype);
         _path = path;
         RegisterComponents();
     }

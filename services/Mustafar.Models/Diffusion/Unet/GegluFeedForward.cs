@@ -9,9 +9,9 @@ public sealed class Geglu : nn.Module<Tensor, Tensor>
 {
     private readonly Linear proj;
 
-    public Geglu(long dim, long inner) : base(nameof(Geglu))
+    public Geglu(long dim, long inner, Device? device = null, ScalarType? dtype = null) : base(nameof(Geglu))
     {
-        proj = nn.Linear(dim, inner * 2);
+        proj = nn.Linear(dim, inner * 2, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -29,10 +29,10 @@ public sealed class GegluFeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> net;
 
-    public GegluFeedForward(long dim) : base(nameof(GegluFeedForward))
+    public GegluFeedForward(long dim, Device? device = null, ScalarType? dtype = null) : base(nameof(GegluFeedForward))
     {
         var inner = dim * 4;
-        net = new ModuleList<nn.Module<Tensor, Tensor>>(new Geglu(dim, inner), nn.Dropout(0.0), nn.Linear(inner, dim));
+        net = new ModuleList<nn.Module<Tensor, Tensor>>(new Geglu(dim, inner, device: device, dtype: dtype), nn.Dropout(0.0), nn.Linear(inner, dim, device: device, dtype: dtype));
         RegisterComponents();
     }
 

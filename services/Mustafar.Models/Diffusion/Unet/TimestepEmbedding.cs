@@ -17,10 +17,10 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     private readonly bool _flipSinToCos;
     private readonly double _freqShift;
 
-    public TimestepEmbedding(long projectionDim, long embedDim, UNet2DConditionConfig config) : base(nameof(TimestepEmbedding))
+    public TimestepEmbedding(long projectionDim, long embedDim, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(TimestepEmbedding))
     {
-        linear_1 = nn.Linear(projectionDim, embedDim);
-        linear_2 = nn.Linear(embedDim, embedDim);
+        linear_1 = nn.Linear(projectionDim, embedDim, device: device, dtype: dtype);
+        linear_2 = nn.Linear(embedDim, embedDim, device: device, dtype: dtype);
         _activation = Activations.Get(config.ActFn);
         _projectionDim = projectionDim;
         _flipSinToCos = config.FlipSinToCos;

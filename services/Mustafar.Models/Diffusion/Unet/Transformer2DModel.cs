@@ -18,19 +18,19 @@ public sealed class Transformer2DModel : nn.Module
     private readonly bool _linear;
     private readonly string _path;
 
-    public Transformer2DModel(string path, long channels, long heads, int layers, long crossAttentionDim, UNet2DConditionConfig config)
+    public Transformer2DModel(string path, long channels, long heads, int layers, long crossAttentionDim, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null)
         : base(nameof(Transformer2DModel))
     {
         var headDim = channels / heads;
         var inner = heads * headDim;
         _linear = config.UseLinearProjection;
-        norm = nn.GroupNorm(config.NormNumGroups, channels, UNet2DConditionConfig.TransformerGroupNormEps);
-        proj_in = _linear ? nn.Linear(channels, inner) : new RoutedConv2d(channels, inner, 1);
+        norm = nn.GroupNorm(config.NormNumGroups, channels, UNet2DConditionConfig.TransformerGroupNormEps, device: device, dtype: dtype);
+        proj_in = _linear ? nn.Linear(channels, inner, device: device, dtype: dtype) : new RoutedConv2d(channels, inner, 1, device: device, dtype: dtype);
         transformer_blocks = new ModuleList<BasicTransformerBlock>();
         for (var k = 0; k < layers; k++)
             transformer_blocks.Add(new BasicTransformerBlock($"{path}.transformer_blocks.{k}", inner, heads, headDim,
-                crossAttentionDim, config.UpcastAttention));
-        proj_out = _linear ? nn.Linear(inner, channels) : new RoutedConv2d(inner, channels, 1);
+                crossAttentionDim, config.UpcastAttention, device: device, dtype: dtype));
+        proj_out = _linear ? nn.Linear(inner, channels, device: device, dtype: dtype) : new RoutedConv2d(inner, channels, 1, device: device, dtype: dtype);
         _path = path;
         RegisterComponents();
     }

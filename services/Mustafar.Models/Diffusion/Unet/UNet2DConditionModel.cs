@@ -29,21 +29,21 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     public UNet2DConditionConfig Config { get; }
     public UnetTapCatalog Catalog { get; }
 
-    public UNet2DConditionModel(UNet2DConditionConfig config) : base(nameof(UNet2DConditionModel))
+    public UNet2DConditionModel(UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNet2DConditionModel))
     {
         Config = config;
         Catalog = new UnetTapCatalog(config);
         var channels = config.BlockOutChannels;
-        conv_in = new RoutedConv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2);
-        time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config);
+        conv_in = new RoutedConv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2, device: device, dtype: dtype);
+        time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config, device: device, dtype: dtype);
         down_blocks = new ModuleList<UnetDownBlock2D>();
         for (var i = 0; i < config.BlockCount; i++)
-            down_blocks.Add(new UnetDownBlock2D(i, i == 0 ? channels[0] : channels[i - 1], config));
-        mid_block = new UNetMidBlock2DCrossAttn(config);
+            down_blocks.Add(new UnetDownBlock2D(i, i == 0 ? channels[0] : channels[i - 1], config, device: device, dtype: dtype));
+        mid_block = new UNetMidBlock2DCrossAttn(config, device: device, dtype: dtype);
         up_blocks = new ModuleList<UnetUpBlock2D>();
-        for (var i = 0; i < config.BlockCount; i++) up_blocks.Add(new UnetUpBlock2D(i, config));
-        conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[0], config.NormEps);
-        conv_out = new RoutedConv2d(channels[0], config.OutChannels, config.ConvOutKernel, padding: (config.ConvOutKernel - 1) / 2);
+        for (var i = 0; i < config.BlockCount; i++) up_blocks.Add(new UnetUpBlock2D(i, config, device: device, dtype: dtype));
+        conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[0], config.NormEps, device: device, dtype: dtype);
+        conv_out = new RoutedConv2d(channels[0], config.OutChannels, config.ConvOutKernel, padding: (config.ConvOutKernel - 1) / 2, device: device, dtype: dtype);
         _activation = Activations.Get(config.ActFn);
         RegisterComponents();
     }

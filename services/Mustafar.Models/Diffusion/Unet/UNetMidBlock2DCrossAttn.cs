@@ -14,14 +14,14 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Transformer2DModel> attentions;
 
-    public UNetMidBlock2DCrossAttn(UNet2DConditionConfig config) : base(nameof(UNetMidBlock2DCrossAttn))
+    public UNetMidBlock2DCrossAttn(UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNetMidBlock2DCrossAttn))
     {
         long channels = config.BlockOutChannels[^1];
         ResnetBlock2D Resnet() => new(channels, channels, config.TimeEmbedDim, config.NormNumGroups, config.NormEps,
-            config.ActFn, config.MidBlockScaleFactor);
+            config.ActFn, config.MidBlockScaleFactor, device: device, dtype: dtype);
         resnets = new ModuleList<ResnetBlock2D>(Resnet(), Resnet());
         attentions = new ModuleList<Transformer2DModel>(new Transformer2DModel($"{Path}.attentions.0", channels,
-            config.NumAttentionHeads[^1], config.TransformerLayersPerBlock[^1], config.CrossAttentionDim[^1], config));
+            config.NumAttentionHeads[^1], config.TransformerLayersPerBlock[^1], config.CrossAttentionDim[^1], config, device: device, dtype: dtype));
         RegisterComponents();
     }
 

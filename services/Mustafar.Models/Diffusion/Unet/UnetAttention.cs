@@ -19,13 +19,13 @@ public sealed class UnetAttention : nn.Module, IAttentionHeads
     private readonly bool _upcast;
     private readonly string _queryPath;
 
-    public UnetAttention(string path, long queryDim, long contextDim, long heads, long headDim, bool upcast) : base(nameof(UnetAttention))
+    public UnetAttention(string path, long queryDim, long contextDim, long heads, long headDim, bool upcast, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetAttention))
     {
         var inner = heads * headDim;
-        to_q = nn.Linear(queryDim, inner, hasBias: false);
-        to_k = nn.Linear(contextDim, inner, hasBias: false);
-        to_v = nn.Linear(contextDim, inner, hasBias: false);
-        to_out = new ModuleList<Linear>(nn.Linear(inner, queryDim));
+        to_q = nn.Linear(queryDim, inner, hasBias: false, device: device, dtype: dtype);
+        to_k = nn.Linear(contextDim, inner, hasBias: false, device: device, dtype: dtype);
+        to_v = nn.Linear(contextDim, inner, hasBias: false, device: device, dtype: dtype);
+        to_out = new ModuleList<Linear>(nn.Linear(inner, queryDim, device: device, dtype: dtype));
         _heads = heads;
         _upcast = upcast;
         _queryPath = path + ".to_q";

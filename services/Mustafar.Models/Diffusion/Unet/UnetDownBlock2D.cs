@@ -15,7 +15,7 @@ public sealed class UnetDownBlock2D : nn.Module
     private readonly ModuleList<Downsample2D> downsamplers;
     private readonly string _path;
 
-    public UnetDownBlock2D(int index, long inChannels, UNet2DConditionConfig config) : base(nameof(UnetDownBlock2D))
+    public UnetDownBlock2D(int index, long inChannels, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetDownBlock2D))
     {
         _path = $"down_blocks.{index}";
         long outChannels = config.BlockOutChannels[index];
@@ -25,13 +25,13 @@ public sealed class UnetDownBlock2D : nn.Module
         for (var j = 0; j < config.LayersPerBlock[index]; j++)
         {
             resnets.Add(new ResnetBlock2D(j == 0 ? inChannels : outChannels, outChannels, config.TimeEmbedDim,
-                config.NormNumGroups, config.NormEps, config.ActFn));
+                config.NormNumGroups, config.NormEps, config.ActFn, device: device, dtype: dtype));
             if (hasAttention)
                 attentions.Add(new Transformer2DModel($"{_path}.attentions.{j}", outChannels, config.NumAttentionHeads[index],
-                    config.TransformerLayersPerBlock[index], config.CrossAttentionDim[index], config));
+                    config.TransformerLayersPerBlock[index], config.CrossAttentionDim[index], config, device: device, dtype: dtype));
         }
         downsamplers = new ModuleList<Downsample2D>();
-        if (index < config.BlockCount - 1) downsamplers.Add(new Downsample2D(outChannels, config.DownsamplePadding));
+        if (index < config.BlockCount - 1) downsamplers.Add(new Downsample2D(outChannels, config.DownsamplePadding, device: device, dtype: dtype));
         RegisterComponents();
     }
 

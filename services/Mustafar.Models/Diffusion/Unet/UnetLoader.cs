@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Models.Checkpoints;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ public static class UnetLoader
     public static UNet2DConditionModel Build(HfConfig config, Device device, ScalarType dtype)
     {
         var parsed = UNet2DConditionConfig.From(config);
-        return ModuleFactory.Build(device, dtype, () => new UNet2DConditionModel(parsed));
+        return ModuleBuild.Build(device, dtype, (d, t) => new UNet2DConditionModel(parsed, d, t));
     }
 
     public static (UNet2DConditionModel Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype,

@@ -16,7 +16,7 @@ public sealed class UnetUpBlock2D : nn.Module
 
     public int ResnetCount => resnets.Count;
 
-    public UnetUpBlock2D(int index, UNet2DConditionConfig config) : base(nameof(UnetUpBlock2D))
+    public UnetUpBlock2D(int index, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetUpBlock2D))
     {
         _path = $"up_blocks.{index}";
         var n = config.BlockCount;
@@ -34,13 +34,13 @@ public sealed class UnetUpBlock2D : nn.Module
             var skipChannels = j == layers - 1 ? inChannels : outChannels;
             var resnetIn = j == 0 ? prevOutChannels : outChannels;
             resnets.Add(new ResnetBlock2D(resnetIn + skipChannels, outChannels, config.TimeEmbedDim,
-                config.NormNumGroups, config.NormEps, config.ActFn));
+                config.NormNumGroups, config.NormEps, config.ActFn, device: device, dtype: dtype));
             if (hasAttention)
                 attentions.Add(new Transformer2DModel($"{_path}.attentions.{j}", outChannels, config.NumAttentionHeads[reversedIndex],
-                    config.TransformerLayersPerBlock[reversedIndex], config.CrossAttentionDim[reversedIndex], config));
+                    config.TransformerLayersPerBlock[reversedIndex], config.CrossAttentionDim[reversedIndex], config, device: device, dtype: dtype));
         }
         upsamplers = new ModuleList<Upsample2D>();
-        if (index < n - 1) upsamplers.Add(new Upsample2D(outChannels));
+        if (index < n - 1) upsamplers.Add(new Upsample2D(outChannels, device: device, dtype: dtype));
         RegisterComponents();
     }
 

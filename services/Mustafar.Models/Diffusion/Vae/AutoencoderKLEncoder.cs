@@ -30,11 +30,11 @@ public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
 
     public AutoencoderKLConfig Config { get; }
 
-    public AutoencoderKLEncoder(AutoencoderKLConfig config) : base(nameof(AutoencoderKLEncoder))
+    public AutoencoderKLEncoder(AutoencoderKLConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(AutoencoderKLEncoder))
     {
         Config = config;
-        encoder = new VaeEncoder(config);
-        if (config.UseQuantConv) quant_conv = new RoutedConv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1);
+        encoder = new VaeEncoder(config, device: device, dtype: dtype);
+        if (config.UseQuantConv) quant_conv = new RoutedConv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 

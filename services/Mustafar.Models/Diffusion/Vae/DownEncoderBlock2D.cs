@@ -12,15 +12,15 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D> downsamplers;
 
-    public DownEncoderBlock2D(long inChannels, long outChannels, int layers, bool addDownsample, AutoencoderKLConfig config)
+    public DownEncoderBlock2D(long inChannels, long outChannels, int layers, bool addDownsample, AutoencoderKLConfig config, Device? device = null, ScalarType? dtype = null)
         : base(nameof(DownEncoderBlock2D))
     {
         resnets = new ModuleList<ResnetBlock2D>();
         for (var i = 0; i < layers; i++)
             resnets.Add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, null,
-                config.NormNumGroups, AutoencoderKLConfig.NormEps, config.ActFn));
+                config.NormNumGroups, AutoencoderKLConfig.NormEps, config.ActFn, device: device, dtype: dtype));
         downsamplers = new ModuleList<Downsample2D>();
-        if (addDownsample) downsamplers.Add(new Downsample2D(outChannels, padding: 0));
+        if (addDownsample) downsamplers.Add(new Downsample2D(outChannels, padding: 0, device: device, dtype: dtype));
         RegisterComponents();
     }
 

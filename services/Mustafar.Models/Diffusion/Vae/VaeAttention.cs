@@ -19,13 +19,13 @@ public sealed class VaeAttention : nn.Module<Tensor, Tensor>, IAttentionHeads
     private readonly ModuleList<Linear> to_out;
     private readonly long _heads;
 
-    public VaeAttention(long channels, int groups, double eps, long headDim) : base(nameof(VaeAttention))
+    public VaeAttention(long channels, int groups, double eps, long headDim, Device? device = null, ScalarType? dtype = null) : base(nameof(VaeAttention))
     {
-        group_norm = nn.GroupNorm(groups, channels, eps);
-        to_q = nn.Linear(channels, channels);
-        to_k = nn.Linear(channels, channels);
-        to_v = nn.Linear(channels, channels);
-        to_out = new ModuleList<Linear>(nn.Linear(channels, channels));
+        group_norm = nn.GroupNorm(groups, channels, eps, device: device, dtype: dtype);
+        to_q = nn.Linear(channels, channels, device: device, dtype: dtype);
+        to_k = nn.Linear(channels, channels, device: device, dtype: dtype);
+        to_v = nn.Linear(channels, channels, device: device, dtype: dtype);
+        to_out = new ModuleList<Linear>(nn.Linear(channels, channels, device: device, dtype: dtype));
         _heads = channels / headDim;
         RegisterComponents();
     }

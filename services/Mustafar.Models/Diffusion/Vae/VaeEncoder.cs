@@ -16,17 +16,17 @@ public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     private readonly RoutedConv2d conv_out;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public VaeEncoder(AutoencoderKLConfig config) : base(nameof(VaeEncoder))
+    public VaeEncoder(AutoencoderKLConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(VaeEncoder))
     {
         var channels = config.BlockOutChannels;
-        conv_in = new RoutedConv2d(config.InChannels, channels[0], 3, padding: 1);
+        conv_in = new RoutedConv2d(config.InChannels, channels[0], 3, padding: 1, device: device, dtype: dtype);
         down_blocks = new ModuleList<DownEncoderBlock2D>();
         for (var i = 0; i < channels.Length; i++)
             down_blocks.Add(new DownEncoderBlock2D(i == 0 ? channels[0] : channels[i - 1], channels[i],
-                config.LayersPerBlock, addDownsample: i < channels.Length - 1, config));
-        mid_block = new VaeMidBlock2D(channels[^1], config);
-        conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[^1], AutoencoderKLConfig.NormEps);
-        conv_out = new RoutedConv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1);
+                config.LayersPerBlock, addDownsample: i < channels.Length - 1, config, device: device, dtype: dtype));
+        mid_block = new VaeMidBlock2D(channels[^1], config, device: device, dtype: dtype);
+        conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[^1], AutoencoderKLConfig.NormEps, device: device, dtype: dtype);
+        conv_out = new RoutedConv2d(channels[^1], 2 * config.LatentChannels, 3, padding: 1, device: device, dtype: dtype);
         _activation = Activations.Get(config.ActFn);
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using Mustafar.Models.Common;
 using Mustafar.Models.Checkpoints;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public static class VaeEncoderLoader
     public static AutoencoderKLEncoder Build(HfConfig config, Device device, ScalarType dtype)
     {
         var parsed = AutoencoderKLConfig.From(config);
-        return ModuleFactory.Build(device, dtype, () => new AutoencoderKLEncoder(parsed));
+        return ModuleBuild.Build(device, dtype, (d, t) => new AutoencoderKLEncoder(parsed, d, t));
     }
 
     public static (AutoencoderKLEncoder Model, LoadReport Report) Load(string folder, Device device, ScalarType dtype,

@@ -12,13 +12,14 @@ public sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<VaeAttention> attentions;
 
-    public VaeMidBlock2D(long channels, AutoencoderKLConfig config) : base(nameof(VaeMidBlock2D))
+    public VaeMidBlock2D(long channels, AutoencoderKLConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(VaeMidBlock2D))
     {
-        ResnetBlock2D Resnet() => new(channels, channels, null, config.NormNumGroups, AutoencoderKLConfig.NormEps, config.ActFn);
+        ResnetBlock2D Resnet() => new(channels, channels, null, config.NormNumGroups, AutoencoderKLConfig.NormEps, config.ActFn,
+            device: device, dtype: dtype);
         resnets = new ModuleList<ResnetBlock2D>(Resnet(), Resnet());
         attentions = new ModuleList<VaeAttention>();
         if (config.MidBlockAddAttention)
-            attentions.Add(new VaeAttention(channels, config.NormNumGroups, AutoencoderKLConfig.NormEps, headDim: channels));
+            attentions.Add(new VaeAttention(channels, config.NormNumGroups, AutoencoderKLConfig.NormEps, headDim: channels, device: device, dtype: dtype));
         RegisterComponents();
     }
 
