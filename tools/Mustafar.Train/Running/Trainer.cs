@@ -43,7 +43,7 @@ public sealed class Trainer
         var o = _options;
         if (o.Threads is { } threads) set_num_threads(threads);
         Directory.CreateDirectory(o.Output);
-        var (model, _) = GeneratorWeights.Load(o.Model, o.DType, CPU);
+        var (model, _) = GeneratorWeights.Load(o.Model, CPU, o.DType);
         using var _model = model;
         var fusion = model.Config.Fusion ?? throw new ArgumentException($"model: {o.Model} is a text-only checkpoint; the trainer trains LLaVA checkpoints");
         var tokenizer = LlamaTextTokenizer.Load(o.Model);
