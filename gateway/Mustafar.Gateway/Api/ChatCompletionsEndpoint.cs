@@ -161,7 +161,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     private static async Task RespondAsync(HttpContext context, VqaRun run, Completion completion, bool logprobs, CancellationToken cancellationToken)
     {
-        var tokens = new List<Generation.V1.TokenLogprob>();
+        var tokens = logprobs ? new List<Generation.V1.TokenLogprob>() : null;
         var (answer, done) = await CollectAsync(run, cancellationToken, tokens).ConfigureAwait(false);
         AnswerMetadata.WriteHeaders(context.Response.Headers, done);
         await context.Response.WriteAsJsonAsync(new
@@ -176,7 +176,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
                 {
                     index = 0,
                     message = new { role = "assistant", content = answer },
-                    logprobs = logprobs ? ChatLogprobs.Json(tokens) : null,
+                    logprobs = tokens is null ? null : ChatLogprobs.Json(tokens),
                     finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
                 },
             },

@@ -30,12 +30,13 @@ internal sealed class GeneratingSequence(PreparedGeneration prepared, GeneratorM
 
         if (prepared.Sampling.RepetitionPenalty != 1f) _seen.Add(token);
         var text = _stops.Push(_decoder.Push(token));
-        var logprob = Describe(sampled);
-        if (_stops.Matched is not null) return Finish(FinishReason.StopString, text) with { Logprob = logprob };
-        if (CompletionTokens >= prepared.Sampling.MaxNewTokens) return Finish(FinishReason.Length, text) with { Logprob = logprob };
-        // The token just sampled would sit at position PromptTokens + CompletionTokens - 1; one more needs room.
-        if (prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength) return Finish(FinishReason.ContextFull, text) with { Logprob = logprob };
-        return new GenerationEvent(prepared, text, CompletionTokens, null) { Logprob = logprob };
+        FinishReason? reason = _stops.Matched is not null ? FinishReason.StopString
+            : CompletionTokens >= prepared.Sampling.MaxNewTokens ? FinishReason.Length
+            // The token just sampled would sit at position PromptTokens + CompletionTokens - 1; one more needs room.
+            : prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength ? FinishReason.ContextFull
+            : null;
+        var step = reason is { } last ? Finish(last, text) : new GenerationEvent(prepared, text, CompletionTokens, null);
+        return step with { Logprob = Describe(sampled) };
     }
 
     private TokenLikelihood? Describe(SampledToken sampled)

@@ -10,8 +10,7 @@ public static partial class ServiceMetrics
     /// (e.g. <c>method="Encode"</c>).</summary>
     public static async Task<double> SumAsync(Uri httpAddress, string series, params string[] labels)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var page = await http.GetStringAsync(new Uri(httpAddress, "/metrics"));
+        var page = await PageAsync(httpAddress);
         var total = 0.0;
         foreach (Match sample in Sample().Matches(page))
         {
@@ -26,9 +25,14 @@ public static partial class ServiceMetrics
     /// <summary>The metric families a process exports (its /metrics page's <c># TYPE</c> lines), samples or not.</summary>
     public static async Task<IReadOnlySet<string>> FamiliesAsync(Uri httpAddress)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var page = await http.GetStringAsync(new Uri(httpAddress, "/metrics"));
+        var page = await PageAsync(httpAddress);
         return Family().Matches(page).Select(m => m.Groups["name"].Value).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static async Task<string> PageAsync(Uri httpAddress)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync(new Uri(httpAddress, "/metrics"));
     }
 
     [GeneratedRegex(@"^# TYPE (?<name>[a-zA-Z_:][a-zA-Z0-9_:]*) ", RegexOptions.Multiline)]
