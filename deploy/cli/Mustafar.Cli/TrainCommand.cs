@@ -12,7 +12,7 @@ public static class TrainCommand
                 [--epochs N] [--max-steps N] [--batch-size N] [--grad-accum N] [--lr X] [--warmup-ratio X]
                 [--weight-decay X] [--max-grad-norm X] [--dtype float32|bfloat16] [--save-dtype float32|bfloat16|float16]
                 [--seed N] [--from-scratch] [--prompt-dropout P] [--empty-prompt] [--timestep T] [--guidance-scale S]
-                [--save-every N] [--resume] [--threads N]
+                [--save-every N] [--resume] [--threads N] [--train-vision-tower]
                                                              train the projector/fusion (pretrain) or it and the LLM
                                                              (finetune); writes OUT/model (a generator checkpoint),
                                                              OUT/train_log.jsonl and OUT/checkpoints/step-N
@@ -63,6 +63,7 @@ public static class TrainCommand
             Seed = line.Int("seed", 42),
             Threads = line.Optional("threads") is null ? null : line.Int("threads", 1),
             FromScratch = line.Flag("from-scratch"),
+            TrainVisionTower = line.Flag("train-vision-tower"),
             PromptDropout = Double(line, "prompt-dropout", 0.3),
             EmptyPromptInPretrain = line.Flag("empty-prompt"),
             Timestep = line.Optional("timestep") is null ? null : line.Int("timestep", 0),

@@ -59,9 +59,12 @@ public sealed class Trainer
         using var features = featureSource?.Invoke(fusion) ?? new InProcessFeatureSource(fusion, o.Clip ?? o.Model, o.Diffusion, o.Timestep, o.GuidanceScale);
         var diffusionSettings = (features as InProcessFeatureSource)?.Settings;
 
+        using var tower = o.TrainVisionTower ? TrainableVisionTower.Load(o.Model, fusion, o.DType) : null;
         var trainable = SelectTrainable(model, o.Stage);
+        if (tower is not null) trainable.AddRange(tower.Parameters);
         if (o.FromScratch) Reinitialise(trainable, o.Seed);
         model.train();
+        tower?.Train(true);
 
         var perStep = o.BatchSize * o.GradientAccumulation;
         var totalSteps = o.MaxSteps ?? (int)Math.Ceiling((double)o.Epochs * samples.Count / perStep);
@@ -96,7 +99,9 @@ public sealed class Trainer
             for (var micro = 0; micro < o.GradientAccumulation; micro++)
             {
                 using var scope = NewDisposeScope();
-                var batch = picks.Skip(micro * o.BatchSize).Take(o.BatchSize).Select(p => Example(p.Epoch, p.Sample)).ToList();
+                var micros = picks.Skip(micro * o.BatchSize).Take(o.BatchSize).ToArray();
+                var batch = micros.Select(p => Example(p.Epoch, p.Sample)).ToList();
+                if (tower is not null) WithTowerFeatures(tower, batch, micros.Select(p => imagePaths[p.Sample]).ToArray());
                 var (sum, _) = BatchLoss.Compute(model, batch);
                 sum.Div(Math.Max(1, targets)).backward();
                 lossSum += sum.to(ScalarType.Float64).item<double>();
@@ -122,7 +127,8 @@ public sealed class Trainer
         var promptMode = o.PromptDropout >= 1 || (o.Stage == TrainStage.Pretrain && o.EmptyPromptInPretrain) ? "empty" : "question";
         var exported = Path.Combine(o.Output, "model");
         model.eval();
-        GeneratorExport.Write(exported, o.Model, model, o.SaveDType, diffusionSettings, promptMode);
+        tower?.Train(false);
+        GeneratorExport.Write(exported, o.Model, model, o.SaveDType, diffusionSettings, promptMode, tower?.Parameters);
         log.Note($"done: {totalSteps} steps, last loss {last:0.0000}; {features.Describe()}; generator checkpoint in {exported}");
         return new TrainResult(totalSteps, totalSteps, first, last, exported);
 
@@ -130,12 +136,22 @@ public sealed class Trainer
         {
             var sequence = sequences[index];
             if (imagePaths[index] is not { } image) return new TrainingExample(sequence, null, null);
-            var clip = features.Clip(image);
+            // A trained tower's features come batched, with autograd, from WithTowerFeatures.
+            var clip = tower is null ? features.Clip(image) : null;
             if (fusion.Diffusion is null) return new TrainingExample(sequence, clip, null);
             var empty = (o.Stage == TrainStage.Pretrain && o.EmptyPromptInPretrain)
                         || SampleRandom.Uniform(o.Seed, "prompt_dropout", epoch, index) < o.PromptDropout;
             return new TrainingExample(sequence, clip, features.Diffusion(image, empty ? "" : samples[index].Question));
         }
+    }
+
+    /// <summary>Gives the micro-batch's image samples their CLIP features from one forward of the trained tower.</summary>
+    private static void WithTowerFeatures(TrainableVisionTower tower, List<TrainingExample> batch, IReadOnlyList<string?> imagePaths)
+    {
+        var rows = Enumerable.Range(0, batch.Count).Where(i => imagePaths[i] is not null).ToArray();
+        if (rows.Length == 0) return;
+        var features = tower.Features(rows.Select(i => imagePaths[i]!).ToArray());
+        for (var k = 0; k < rows.Length; k++) batch[rows[k]] = batch[rows[k]] with { Clip = features[k] };
     }
 
     /// <summary>pretrain: the projector and the fusion modules; finetune: those and the language model. Everything
@@ -184,7 +200,7 @@ public sealed class Trainer
         {
             stage = o.Stage.ToString(), samples, o.Epochs, o.MaxSteps, o.BatchSize, o.GradientAccumulation, o.LearningRate, o.WarmupRatio,
             o.WeightDecay, o.MaxGradNorm, dtype = o.DType.ToString(), o.Seed, o.FromScratch, o.PromptDropout, o.EmptyPromptInPretrain,
-            o.Timestep, o.GuidanceScale,
+            o.Timestep, o.GuidanceScale, o.TrainVisionTower,
         });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
