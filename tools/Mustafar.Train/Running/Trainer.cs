@@ -9,6 +9,7 @@ using Mustafar.Torch;
 using Mustafar.Train.Checkpoints;
 using Mustafar.Train.Data;
 using Mustafar.Train.Features;
+using Mustafar.Train.Lora;
 using Mustafar.Train.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -60,8 +61,10 @@ public sealed class Trainer
         var diffusionSettings = (features as InProcessFeatureSource)?.Settings;
 
         using var tower = o.TrainVisionTower ? TrainableVisionTower.Load(o.Model, fusion, o.DType) : null;
-        var trainable = SelectTrainable(model, o.Stage);
+        var trainable = SelectTrainable(model, o.Stage, fullLanguageModel: o.Lora is null);
         if (tower is not null) trainable.AddRange(tower.Parameters);
+        using var lora = o.Lora is { } loraSettings ? LoraAdapters.Attach(model, loraSettings, o.Seed) : null;
+        if (lora is not null) trainable.AddRange(lora.Parameters);
         if (o.FromScratch) Reinitialise(trainable, o.Seed);
         model.train();
         tower?.Train(true);
@@ -128,6 +131,11 @@ public sealed class Trainer
         var exported = Path.Combine(o.Output, "model");
         model.eval();
         tower?.Train(false);
+        if (lora is not null)
+        {
+            lora.WriteAdapter(Path.Combine(o.Output, "adapter"), Path.GetFullPath(o.Model));
+            lora.Merge();
+        }
         GeneratorExport.Write(exported, o.Model, model, o.SaveDType, diffusionSettings, promptMode, tower?.Parameters);
         log.Note($"done: {totalSteps} steps, last loss {last:0.0000}; {features.Describe()}; generator checkpoint in {exported}");
         return new TrainResult(totalSteps, totalSteps, first, last, exported);
@@ -154,9 +162,9 @@ public sealed class Trainer
         for (var k = 0; k < rows.Length; k++) batch[rows[k]] = batch[rows[k]] with { Clip = features[k] };
     }
 
-    /// <summary>pretrain: the projector and the fusion modules; finetune: those and the language model. Everything
-    /// else is frozen. A tied lm_head is the embedding table and counted once.</summary>
-    internal static List<(string Name, Parameter Parameter)> SelectTrainable(LlavaForConditionalGeneration model, TrainStage stage)
+    /// <summary>pretrain: the projector and the fusion modules; finetune: those and the language model (its LoRA
+    /// adapter instead when <paramref name="fullLanguageModel"/> is false). Everything else is frozen. A tied lm_head is the embedding table and counted once.</summary>
+    internal static List<(string Name, Parameter Parameter)> SelectTrainable(LlavaForConditionalGeneration model, TrainStage stage, bool fullLanguageModel = true)
     {
         var seen = new HashSet<IntPtr>();
         var trainable = new List<(string, Parameter)>();
@@ -164,7 +172,7 @@ public sealed class Trainer
         {
             var train = name.StartsWith(LlavaForConditionalGeneration.ProjectorKey + ".", StringComparison.Ordinal)
                         || name.StartsWith(LlavaForConditionalGeneration.FusionModulesKey + ".", StringComparison.Ordinal)
-                        || (stage == TrainStage.Finetune && name.StartsWith(LlavaForConditionalGeneration.LanguageModelKey + ".", StringComparison.Ordinal));
+                        || (stage == TrainStage.Finetune && fullLanguageModel && name.StartsWith(LlavaForConditionalGeneration.LanguageModelKey + ".", StringComparison.Ordinal));
             parameter.requires_grad = train;
             if (train && seen.Add(parameter.Handle)) trainable.Add((name, parameter));
         }
@@ -200,7 +208,7 @@ public sealed class Trainer
         {
             stage = o.Stage.ToString(), samples, o.Epochs, o.MaxSteps, o.BatchSize, o.GradientAccumulation, o.LearningRate, o.WarmupRatio,
             o.WeightDecay, o.MaxGradNorm, dtype = o.DType.ToString(), o.Seed, o.FromScratch, o.PromptDropout, o.EmptyPromptInPretrain,
-            o.Timestep, o.GuidanceScale, o.TrainVisionTower,
+            o.Timestep, o.GuidanceScale, o.TrainVisionTower, lora = o.Lora is { } l ? $"{l.Rank}/{l.Alpha}/{string.Join(",", l.TargetModules)}" : null,
         });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
