@@ -22,7 +22,9 @@ public static class TrainCommand
                                                              per question category
           train merge-lora --model DIR --adapter DIR --out DIR  fold a LoRA adapter (OUT/adapter of a --lora-rank run)
                                                              into its base checkpoint: a plain generator checkpoint
-          train init-demo --out DIR [--seed N]               write the demo model's untrained starting checkpoints
+          train init-demo --out DIR [--seed N] [--mode clip-only|concat-tokens|cross-attention]
+                [--text-hidden N] [--text-layers N] [--text-intermediate N]
+                                                             write the demo model's untrained starting checkpoints
         """;
 
     private static int Evaluate(CommandLine line)
