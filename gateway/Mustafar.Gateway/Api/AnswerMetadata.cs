@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Mustafar.Generation.V1;
+using Mustafar.Gateway.Pipeline;
 using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
@@ -10,7 +10,7 @@ namespace Mustafar.Gateway.Api;
 /// Server-Timing) where the headers can still be sent.</summary>
 public static class AnswerMetadata
 {
-    public static object Json(AskResult result) => new
+    public static object Json(AnswerSummary result) => new
     {
         image_id = result.ImageId,
         model = result.Model,
@@ -20,14 +20,14 @@ public static class AnswerMetadata
             diffusion_conditional = result.DiffusionConditionalCache.Name(),
             diffusion_unconditional = result.DiffusionUnconditionalCache.Name(),
         },
-        diffusion = UsesDiffusion(result)
+        diffusion = result.Diffusion is { } d
             ? new
             {
-                prompt_mode = result.PromptMode.ToString().ToLowerInvariant(),
-                timestep = result.Timestep,
-                seed = result.Seed,
-                guidance_scale = result.GuidanceScale,
-                tap = result.DiffusionTap,
+                prompt_mode = PromptModeName(d.PromptMode),
+                timestep = d.Timestep,
+                seed = d.Seed,
+                guidance_scale = d.GuidanceScale,
+                tap = d.Tap,
                 prompt_truncated = result.DiffusionPromptTruncated,
             }
             : null,
@@ -42,7 +42,7 @@ public static class AnswerMetadata
         },
     };
 
-    public static void WriteHeaders(IHeaderDictionary headers, AskResult result)
+    public static void WriteHeaders(IHeaderDictionary headers, AnswerSummary result)
     {
         headers["X-Mustafar-Image-Id"] = result.ImageId;
         headers["X-Mustafar-Model"] = result.Model;
@@ -56,15 +56,14 @@ public static class AnswerMetadata
     }
 
     /// <summary>"clip=hit, diffusion-conditional=miss, diffusion-unconditional=hit".</summary>
-    public static string CacheHeader(AskResult result) =>
+    public static string CacheHeader(AnswerSummary result) =>
         $"clip={result.ClipCache.Name()}, diffusion-conditional={result.DiffusionConditionalCache.Name()}, diffusion-unconditional={result.DiffusionUnconditionalCache.Name()}";
 
     /// <summary>OpenAI's finish_reason: "stop" for an end token or stop string, "length" for a token or context limit.</summary>
-    public static string FinishReason(FinishReason reason) =>
-        reason is Generation.V1.FinishReason.Length or Generation.V1.FinishReason.ContextFull ? "length" : "stop";
+    public static string FinishReason(AnswerEnd reason) => reason is AnswerEnd.Length or AnswerEnd.ContextFull ? "length" : "stop";
 
-    private static bool UsesDiffusion(AskResult result) =>
-        result.DiffusionConditionalCache != CacheStatus.NotUsed || result.DiffusionUnconditionalCache != CacheStatus.NotUsed;
+    /// <summary>"question", "empty", "custom" (the names the APIs take); "unspecified" never reaches an answer.</summary>
+    private static string PromptModeName(DiffusionPromptMode mode) => mode.ToString().ToLowerInvariant();
 
     private static string Timing(string name, double ms) => string.Create(CultureInfo.InvariantCulture, $"{name};dur={ms:0.###}");
 }

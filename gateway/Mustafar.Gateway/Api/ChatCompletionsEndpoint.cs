@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 
@@ -28,22 +27,18 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             ignoredFields.Note("chat", request.Ignored);
             if (request.StreamOptions is not null && !request.Stream)
                 throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
-            var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
-                request.Seed, ReadStop(request.Stop), maxTokensField: request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
-            ChatSamplingFields.Apply(request, sampling);
-            var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
-                AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
-            var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);
+            var settings = ChatSettings.From(request, HttpAnswerSettings.HeaderBypass(context.Request.Headers));
+            var input = await mapper.MapAsync(request, settings.SystemPrompt, scope.Token).ConfigureAwait(false);
             scope.Fields = RequestFields.Chat(input.ImageField, $"messages[{request.Messages!.Count - 1}].content",
-                askOptions.PromptMode == PromptMode.Custom, request.MaxCompletionTokens is not null);
+                settings.Diffusion.PromptMode == DiffusionPromptMode.Custom, request.MaxCompletionTokens is not null);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
                 Image = input.Image,
                 ImageField = input.ImageField,
-                Messages = input.Messages,
+                Conversation = input.Conversation,
                 Question = input.Question,
-                Options = askOptions,
+                Settings = settings,
                 Deadline = scope.Deadline,
                 HttpContext = context,
                 RequestId = context.TraceIdentifier,
@@ -89,15 +84,6 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         }
     }
 
-    private static List<string> ReadStop(JsonElement stop) => stop.ValueKind switch
-    {
-        JsonValueKind.Undefined or JsonValueKind.Null => [],
-        JsonValueKind.String => [JsonInput.Text(stop, "stop")],
-        JsonValueKind.Array when stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) =>
-            stop.EnumerateArray().Select((s, i) => JsonInput.Text(s, $"stop[{i}]")).ToList(),
-        _ => throw new InvalidInputException("stop", "must be a string or an array of strings"),
-    };
-
     /// <summary>As OpenAI streams: the role, the content deltas, a chunk with the finish reason (and Mustafar's
     /// metadata); with <paramref name="includeUsage"/> one more with "choices": [] and the usage, and "usage": null
     /// in all the others. With <paramref name="logprobs"/>, each content chunk's choice carries its tokens'
@@ -115,13 +101,13 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         await WriteEventAsync(response, Chunk(completion, Choice(new { role = "assistant", content = "" }, null, null), includeUsage), cancellationToken).ConfigureAwait(false);
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (message.EventCase == AskResponse.EventOneofCase.Delta)
+            if (message is AnswerDelta delta)
             {
-                var tokens = logprobs ? ChatLogprobs.Json(message.Delta.Logprobs) : null;
-                await WriteEventAsync(response, Chunk(completion, Choice(new { content = message.Delta.Text }, null, tokens), includeUsage), cancellationToken).ConfigureAwait(false);
+                var tokens = logprobs ? ChatLogprobs.Json(delta.Logprobs) : null;
+                await WriteEventAsync(response, Chunk(completion, Choice(new { content = delta.Text }, null, tokens), includeUsage), cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            var done = message.Done;
+            var done = ((AnswerDone)message).Summary;
             var final = Chunk(completion, Choice(new { }, AnswerMetadata.FinishReason(done.FinishReason), null), includeUsage);
             final["mustafar"] = AnswerMetadata.Json(done);
             await WriteEventAsync(response, final, cancellationToken).ConfigureAwait(false);
@@ -161,7 +147,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
 
     private static async Task RespondAsync(HttpContext context, VqaRun run, Completion completion, bool logprobs, CancellationToken cancellationToken)
     {
-        var tokens = logprobs ? new List<Generation.V1.TokenLogprob>() : null;
+        var tokens = logprobs ? new List<TokenLogProbability>() : null;
         var (answer, done) = await CollectAsync(run, cancellationToken, tokens).ConfigureAwait(false);
         AnswerMetadata.WriteHeaders(context.Response.Headers, done);
         await context.Response.WriteAsJsonAsync(new
@@ -186,25 +172,26 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
     }
 
     /// <summary>The whole answer and the final message; the tokens' log-probabilities go to <paramref name="logprobs"/>.</summary>
-    public static async Task<(string Answer, AskResult Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken,
-        List<Generation.V1.TokenLogprob>? logprobs = null)
+    public static async Task<(string Answer, AnswerSummary Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken,
+        List<TokenLogProbability>? logprobs = null)
     {
         var answer = new StringBuilder();
-        AskResult? done = null;
+        AnswerSummary? done = null;
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (message.EventCase != AskResponse.EventOneofCase.Delta)
+            if (message is AnswerDone end)
             {
-                done = message.Done;
+                done = end.Summary;
                 continue;
             }
-            answer.Append(message.Delta.Text);
-            logprobs?.AddRange(message.Delta.Logprobs);
+            var delta = (AnswerDelta)message;
+            answer.Append(delta.Text);
+            logprobs?.AddRange(delta.Logprobs);
         }
         return (answer.ToString(), done!);
     }
 
-    public static object Usage(AskResult done) => new
+    public static object Usage(AnswerSummary done) => new
     {
         prompt_tokens = done.PromptTokens,
         completion_tokens = done.CompletionTokens,

@@ -1,4 +1,4 @@
-using Mustafar.Generation.V1;
+using Mustafar.Gateway.Pipeline;
 
 namespace Mustafar.Gateway.Api;
 
@@ -6,17 +6,17 @@ namespace Mustafar.Gateway.Api;
 /// [{"token", "logprob", "bytes"}]}], "refusal": null}, bytes as a list of integers.</summary>
 public static class ChatLogprobs
 {
-    public static object Json(IEnumerable<TokenLogprob> tokens) => new
+    public static object Json(IEnumerable<TokenLogProbability> tokens) => new
     {
         content = tokens.Select(t => new
         {
             token = t.Token,
             logprob = t.Logprob,
             bytes = Bytes(t),
-            top_logprobs = t.TopLogprobs.Select(a => new { token = a.Token, logprob = a.Logprob, bytes = Bytes(a) }).ToArray(),
+            top_logprobs = t.Alternatives.Select(a => new { token = a.Token, logprob = a.Logprob, bytes = Bytes(a) }).ToArray(),
         }).ToArray(),
         refusal = (string?)null,
     };
 
-    private static int[] Bytes(TokenLogprob token) => [.. token.Bytes.Select(b => (int)b)];
+    private static int[] Bytes(TokenLogProbability token) => [.. token.Bytes.ToArray().Select(b => (int)b)];
 }
