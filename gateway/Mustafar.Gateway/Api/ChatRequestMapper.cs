@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 

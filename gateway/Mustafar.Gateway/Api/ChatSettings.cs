@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 

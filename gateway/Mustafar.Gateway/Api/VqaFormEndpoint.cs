@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
@@ -59,14 +60,14 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
             var (answer, done) = await ChatCompletionsEndpoint.CollectAsync(run, scope.Token).ConfigureAwait(false);
 
             AnswerMetadata.WriteHeaders(context.Response.Headers, done);
-            await context.Response.WriteAsJsonAsync(new
+            await context.Response.WriteAsJsonAsync(new VqaFormAnswer
             {
-                answer,
-                model = done.Model,
-                finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
-                usage = ChatCompletionsEndpoint.Usage(done),
-                mustafar = AnswerMetadata.Json(done),
-            }, ApiJson.Options, scope.Token).ConfigureAwait(false);
+                Answer = answer,
+                Model = done.Model,
+                FinishReason = ChatResponses.FinishReason(done.FinishReason),
+                Usage = ChatResponses.Usage(done),
+                Mustafar = AnswerMetadata.Report(done),
+            }, ApiJsonContext.Default.VqaFormAnswer, cancellationToken: scope.Token).ConfigureAwait(false);
         }
         catch (Exception error)
         {
