@@ -61,6 +61,9 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
             conversation[found.Message] = imageTurn with { Text = "<image>\n" + imageTurn.Text };
 
         var bytes = await imageUrls.LoadAsync(found.Url, found.Field, cancellationToken).ConfigureAwait(false);
+        // The question is the last turn as the generator gets it: with the "<image>" line when the image is in that
+        // turn and it is not the first user turn (as before the records; whether the diffusion prompt should drop it
+        // is a behaviour change of its own).
         return new ChatInput(conversation, bytes, found.Field, conversation[^1].Text);
     }
 

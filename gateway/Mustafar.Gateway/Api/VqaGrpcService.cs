@@ -24,8 +24,8 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
         {
             if (string.IsNullOrWhiteSpace(request.Question))
                 throw new GatewayException(ErrorKind.InvalidInput, "is required", "question", "missing_question");
-            if (request.Options is { } options && !Enum.IsDefined(options.PromptMode))
-                throw new GatewayException(ErrorKind.InvalidInput, $"{(int)options.PromptMode} is not a known PromptMode value", "options.prompt_mode", "invalid_value");
+            if (request.Options is { } asked && !Enum.IsDefined(asked.PromptMode))
+                throw new GatewayException(ErrorKind.InvalidInput, $"{(int)asked.PromptMode} is not a known PromptMode value", "options.prompt_mode", "invalid_value");
             var settings = GatewayProtoMapping.ToDomain(request.Options);
             if (HttpAnswerSettings.HeaderBypass(http.Request.Headers)) settings = settings with { BypassCache = true };
             scope.Fields = RequestFields.Ask(settings.Diffusion.PromptMode == DiffusionPromptMode.Custom);

@@ -37,22 +37,22 @@ public static class ChatResponses
     public static async IAsyncEnumerable<ChatStreamEvent> StreamAsync(CompletionHeader header, IAsyncEnumerable<AnswerEvent> answer,
         bool includeUsage, bool logprobs)
     {
-        var usage = includeUsage ? StreamUsage.Pending : default;
+        var pending = includeUsage ? StreamUsage.Pending : default;
         ChatStreamEvent Chunk(ChunkChoice[] choices, StreamUsage usage, MustafarMetadata? mustafar = null) => new ChatStreamEvent.Chunk(new ChatCompletionChunk
         {
             Id = header.Id, Created = header.Created, Model = header.Model, Choices = choices, Usage = usage, Mustafar = mustafar,
         });
 
-        yield return Chunk([new ChunkChoice { Delta = new ChunkDelta { Role = "assistant", Content = "" } }], usage);
+        yield return Chunk([new ChunkChoice { Delta = new ChunkDelta { Role = "assistant", Content = "" } }], pending);
         await foreach (var message in answer.ConfigureAwait(false))
         {
             switch (message)
             {
                 case AnswerDelta delta:
-                    yield return Chunk([new ChunkChoice { Delta = new ChunkDelta { Content = delta.Text }, Logprobs = logprobs ? Logprobs(delta.Logprobs) : null }], usage);
+                    yield return Chunk([new ChunkChoice { Delta = new ChunkDelta { Content = delta.Text }, Logprobs = logprobs ? Logprobs(delta.Logprobs) : null }], pending);
                     break;
                 case AnswerDone { Summary: var done }:
-                    yield return Chunk([new ChunkChoice { Delta = new ChunkDelta(), FinishReason = FinishReason(done.FinishReason) }], usage, AnswerMetadata.Report(done));
+                    yield return Chunk([new ChunkChoice { Delta = new ChunkDelta(), FinishReason = FinishReason(done.FinishReason) }], pending, AnswerMetadata.Report(done));
                     if (includeUsage) yield return Chunk([], StreamUsage.Of(Usage(done)));
                     break;
             }
