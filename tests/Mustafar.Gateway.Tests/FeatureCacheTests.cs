@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.TestServers;
 using Mustafar.Tensors;
+using Mustafar.Tensors.FeatureCaching;
 using StackExchange.Redis;
 
 namespace Mustafar.Gateway.Tests;

@@ -1,6 +1,6 @@
 using Mustafar.Clip.V1;
 using Mustafar.Diffusion.V1;
-using Mustafar.Gateway.Caching;
+using Mustafar.Tensors.FeatureCaching;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
 

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Mustafar.Tensors.V1;
 
-namespace Mustafar.Gateway.Caching;
+namespace Mustafar.Tensors.FeatureCaching;
 
 /// <summary>A cached feature: the tensor, and what the encoder said about how it was made.</summary>
 /// <param name="PromptTruncated">The diffusion prompt was longer than the text encoder's context and only its start

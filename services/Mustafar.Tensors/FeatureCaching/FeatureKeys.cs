@@ -2,7 +2,7 @@ using System.Globalization;
 using Mustafar.Clip.V1;
 using Mustafar.Diffusion.V1;
 
-namespace Mustafar.Gateway.Caching;
+namespace Mustafar.Tensors.FeatureCaching;
 
 /// <summary>Everything that changes a CLIP feature tensor.</summary>
 /// <param name="SelectLayer">Hidden-state index, normalised to be non-negative.</param>

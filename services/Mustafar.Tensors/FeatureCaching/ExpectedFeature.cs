@@ -2,7 +2,7 @@ using System.Globalization;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
 
-namespace Mustafar.Gateway.Caching;
+namespace Mustafar.Tensors.FeatureCaching;
 
 /// <summary>
 /// What a cached value must be to be used: its exact shape (a feature's [tokens, channels] as the generator takes
