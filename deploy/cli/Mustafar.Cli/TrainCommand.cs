@@ -13,10 +13,13 @@ public static class TrainCommand
                 [--weight-decay X] [--max-grad-norm X] [--dtype float32|bfloat16] [--save-dtype float32|bfloat16|float16]
                 [--seed N] [--from-scratch] [--prompt-dropout P] [--empty-prompt] [--timestep T] [--guidance-scale S]
                 [--save-every N] [--resume] [--threads N] [--train-vision-tower]
+                [--mesh GATEWAY_GRPC_URL --redis HOST:PORT [--mesh-concurrency N]]
                 [--lora-rank R [--lora-alpha A] [--lora-target-modules q_proj,v_proj,...]]
                                                              train the projector/fusion (pretrain) or it and the LLM
                                                              (finetune); writes OUT/model (a generator checkpoint),
-                                                             OUT/train_log.jsonl and OUT/checkpoints/step-N
+                                                             OUT/train_log.jsonl and OUT/checkpoints/step-N;
+                                                             --mesh: features from the mesh's encoder pools
+                                                             through the gateway, cached in its Redis
           train evaluate --model DIR --diffusion DIR --data FILE.json [--images DIR] [--limit N] [--threads N]
                                                              score a generator checkpoint in this process (no mesh),
                                                              per question category
@@ -71,6 +74,11 @@ public static class TrainCommand
             Images = line.Optional("images"),
             Clip = line.Optional("clip"),
             Diffusion = line.Optional("diffusion"),
+            Mesh = line.Optional("mesh") is not { } mesh ? null
+                : Uri.TryCreate(mesh, UriKind.Absolute, out var gateway) ? gateway
+                : throw new UsageException($"--mesh: '{mesh}' is not a URL (the gateway's gRPC address, e.g. http://localhost:8081)"),
+            Redis = line.Optional("redis"),
+            MeshConcurrency = line.Int("mesh-concurrency", 4),
             Epochs = line.Int("epochs", 1),
             MaxSteps = line.Optional("max-steps") is null ? null : line.Int("max-steps", 0),
             BatchSize = line.Int("batch-size", 8),

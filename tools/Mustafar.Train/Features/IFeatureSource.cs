@@ -12,6 +12,16 @@ public interface IFeatureSource : IDisposable
     /// <param name="prompt">The diffusion prompt (the question, or "" after prompt dropout).</param>
     Tensor Diffusion(string imagePath, string prompt);
 
+    /// <summary>The diffusion settings the features are made with (null: the checkpoint uses no diffusion features),
+    /// written into the trained checkpoint.</summary>
+    DiffusionSettings? Settings { get; }
+
+    /// <summary>Starts getting features that the next steps will ask for, so that a source whose features come from
+    /// elsewhere can ask for many at once. A source that computes in this process ignores it.</summary>
+    void Prefetch(IEnumerable<FeatureNeed> needs)
+    {
+    }
+
     /// <summary>"clip 120 computed / 3400 cached, diffusion ..." for the log.</summary>
     string Describe();
 }

@@ -13,6 +13,14 @@ public sealed record TrainOptions
     public string? Clip { get; init; }
     /// <summary>The Stable Diffusion pipeline folder (the diffusion service's model), for the diffusion modes.</summary>
     public string? Diffusion { get; init; }
+    /// <summary>Features through the mesh: the gateway's gRPC address, whose routes reach the CLIP and diffusion
+    /// encoder pools (null: computed in this process from <see cref="Clip"/> and <see cref="Diffusion"/>).</summary>
+    public Uri? Mesh { get; init; }
+    /// <summary>With <see cref="Mesh"/>: the gateway's Redis (StackExchange.Redis configuration, "host:port"), whose
+    /// feature cache training reads and fills.</summary>
+    public string? Redis { get; init; }
+    /// <summary>With <see cref="Mesh"/>: the most encoder calls in flight at once.</summary>
+    public int MeshConcurrency { get; init; } = 4;
     public required string Data { get; init; }
     /// <summary>Image folder; default: the data file's folder.</summary>
     public string? Images { get; init; }
@@ -69,6 +77,10 @@ public sealed record TrainOptions
         }
         Check(Directory.Exists(Model), "model", $"{Model} is not a folder");
         Check(File.Exists(Data), "data", $"{Data} does not exist");
+        Check(Mesh is null || Redis is { Length: > 0 }, "redis", "is required with --mesh (the gateway's feature cache, host:port)");
+        Check(Mesh is not null || Redis is null, "redis", "is only used with --mesh");
+        Check(Mesh is null || Mesh.Scheme is "http" or "https", "mesh", $"{Mesh} is not an http:// or https:// gRPC address");
+        Check(MeshConcurrency >= 1, "mesh_concurrency", "must be at least 1");
         Check(Epochs >= 1, "epochs", "must be at least 1");
         Check(MaxSteps is null or >= 1, "max_steps", "must be at least 1");
         Check(BatchSize >= 1, "batch_size", "must be at least 1");

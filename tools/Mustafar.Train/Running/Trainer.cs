@@ -29,6 +29,10 @@ public sealed record TrainResult(int StepsDone, int TotalSteps, double FirstLoss
 /// </summary>
 public sealed class Trainer
 {
+    /// <summary>How many steps ahead the features are asked for: this step's while the previous one computes, and
+    /// the next one's, so that an encoder pool always has work queued.</summary>
+    private const int PrefetchSteps = 2;
+
     private readonly TrainOptions _options;
     private readonly TextWriter _console;
 
@@ -57,8 +61,11 @@ public sealed class Trainer
         foreach (var path in imagePaths.OfType<string>().Distinct())
             if (!File.Exists(path)) throw new FileNotFoundException($"images: {path} does not exist", path);
 
-        using var features = featureSource?.Invoke(fusion) ?? new InProcessFeatureSource(fusion, o.Clip ?? o.Model, o.Diffusion, o.Timestep, o.GuidanceScale);
-        var diffusionSettings = (features as InProcessFeatureSource)?.Settings;
+        using var meshCache = o.Mesh is not null ? new MeshFeatureCache(o.Redis!) : null;
+        using var features = featureSource?.Invoke(fusion)
+            ?? (o.Mesh is { } mesh ? new MeshFeatureSource(fusion, mesh, meshCache!, o.Timestep, o.GuidanceScale, o.MeshConcurrency)
+                : new InProcessFeatureSource(fusion, o.Clip ?? o.Model, o.Diffusion, o.Timestep, o.GuidanceScale));
+        var diffusionSettings = features.Settings;
 
         using var tower = o.TrainVisionTower ? TrainableVisionTower.Load(o.Model, fusion, o.DType) : null;
         var trainable = SelectTrainable(model, o.Stage, fullLanguageModel: o.Lora is null);
@@ -96,6 +103,11 @@ public sealed class Trainer
         for (var step = start; step < stopAt; step++)
         {
             var picks = Enumerable.Range(0, perStep).Select(i => At((long)step * perStep + i)).ToArray();
+            // This step's and the next ones' features, asked for at once (a mesh source fetches them in parallel
+            // while this step computes).
+            features.Prefetch(Enumerable.Range(0, Math.Min(PrefetchSteps, stopAt - step) * perStep)
+                .Select(i => At((long)step * perStep + i)).Where(p => imagePaths[p.Sample] is not null)
+                .Select(p => new FeatureNeed(imagePaths[p.Sample]!, tower is null, DiffusionPrompt(p.Epoch, p.Sample))));
             var targets = picks.Sum(p => sequences[p.Sample].TargetCount);
             var tokens = picks.Sum(p => sequences[p.Sample].Ids.Length - (sequences[p.Sample].HasImage ? 1 - fusion.ImageTokens : 0));
             double lossSum = 0;
@@ -146,10 +158,16 @@ public sealed class Trainer
             if (imagePaths[index] is not { } image) return new TrainingExample(sequence, null, null);
             // A trained tower's features come batched, with autograd, from WithTowerFeatures.
             var clip = tower is null ? features.Clip(image) : null;
-            if (fusion.Diffusion is null) return new TrainingExample(sequence, clip, null);
+            return new TrainingExample(sequence, clip, DiffusionPrompt(epoch, index) is { } prompt ? features.Diffusion(image, prompt) : null);
+        }
+
+        // The sample's diffusion prompt this epoch (null: the checkpoint uses no diffusion features).
+        string? DiffusionPrompt(int epoch, int index)
+        {
+            if (fusion.Diffusion is null) return null;
             var empty = (o.Stage == TrainStage.Pretrain && o.EmptyPromptInPretrain)
                         || SampleRandom.Uniform(o.Seed, "prompt_dropout", epoch, index) < o.PromptDropout;
-            return new TrainingExample(sequence, clip, features.Diffusion(image, empty ? "" : samples[index].Question));
+            return empty ? "" : samples[index].Question;
         }
     }
 
