@@ -14,6 +14,17 @@ public sealed record DiffusionSettings(string Tap, int Timestep, float GuidanceS
     /// <summary>f_c is needed when there is a prompt and s != 0.</summary>
     public bool NeedsConditional(string prompt) => prompt.Length > 0 && GuidanceScale != 0f;
 
+    /// <summary>The feature the generator gets from the halves this prompt needed (a new tensor in the caller's
+    /// dispose scope): the shared feature-guidance rule (Mustafar.Tensors.FeatureGuidanceRule) in float32 when both
+    /// are there, as the gateway applies it, else the one half.</summary>
+    public TorchSharp.torch.Tensor Guided(TorchSharp.torch.Tensor? unconditional, TorchSharp.torch.Tensor? conditional) => (unconditional, conditional) switch
+    {
+        ({ } fu, { } fc) => FeatureGuidance.Combine(fc, fu, GuidanceScale).contiguous(),
+        ({ } fu, null) => fu.alias().contiguous(),
+        (null, { } fc) => fc.alias().contiguous(),
+        _ => throw new InvalidOperationException("no diffusion half was needed"),
+    };
+
     public static DiffusionSettings Resolve(FeatureSpec spec, DiffusionModelInfo info, int? timestepOverride, float? guidanceOverride)
     {
         var tap = spec.DiffusionTap ?? info.DefaultTaps.FirstOrDefault()

@@ -83,15 +83,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
         using var scope = NewDisposeScope();
         var u = settings.NeedsUnconditional(prompt) ? Half(imagePath, "", FeatureVariant.Unconditional) : null;
         var c = settings.NeedsConditional(prompt) ? Half(imagePath, prompt, FeatureVariant.Conditional) : null;
-        // The shared feature-guidance rule (Mustafar.Tensors.FeatureGuidanceRule) in float32, as the gateway applies it.
-        var combined = (u, c) switch
-        {
-            ({ } fu, { } fc) => FeatureGuidance.Combine(fc, fu, settings.GuidanceScale),
-            ({ } fu, null) => fu.alias(),
-            (null, { } fc) => fc.alias(),
-            _ => throw new InvalidOperationException("no diffusion half was needed"),
-        };
-        return _combined[(imagePath, prompt)] = combined.contiguous().DetachFromDisposeScope();
+        return _combined[(imagePath, prompt)] = settings.Guided(u, c).DetachFromDisposeScope();
     }
 
     /// <summary>One half as the diffusion service computes it for the gateway, cached.</summary>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Mustafar.Diffusion.V1;
-using FeatureGuidance = Mustafar.Models.Diffusion.FeatureGuidance;
 using Mustafar.Models.Fusion;
 using Mustafar.Tensors;
 using Mustafar.Tensors.FeatureCaching;
@@ -88,15 +87,7 @@ public sealed class MeshFeatureSource : IFeatureSource
             _fetches.TryRemove(HalfKey(imagePath, variant, prompt), out _);
         var u = found.GetValueOrDefault(FeatureVariant.Unconditional);
         var c = found.GetValueOrDefault(FeatureVariant.Conditional);
-        // The shared feature-guidance rule (Mustafar.Tensors.FeatureGuidanceRule) in float32, as the gateway applies it.
-        var combined = (u, c) switch
-        {
-            ({ } fu, { } fc) => FeatureGuidance.Combine(fc, fu, settings.GuidanceScale),
-            ({ } fu, null) => fu.alias(),
-            (null, { } fc) => fc.alias(),
-            _ => throw new InvalidOperationException("no diffusion half was needed"),
-        };
-        return _combined[(imagePath, prompt)] = combined.contiguous().DetachFromDisposeScope();
+        return _combined[(imagePath, prompt)] = settings.Guided(u, c).DetachFromDisposeScope();
     }
 
     /// <summary>The halves a prompt needs at this guidance scale (the gateway's rule), each with the prompt it is asked with.</summary>
