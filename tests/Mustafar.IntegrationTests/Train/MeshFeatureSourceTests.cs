@@ -64,7 +64,8 @@ public sealed class MeshFeatureSourceTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(second.ExitCode == 0, $"{second.Output}\n{mesh.Logs}");
         output.WriteLine(second.Output);
         Assert.Equal(afterFirst, await EncodeCallsAsync());
-        Assert.Contains("clip 0 computed, diffusion 0 halves computed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("clip 0 computed, diffusion 0 halves computed; Redis", second.Output, StringComparison.Ordinal);
+        Assert.Contains("0 misses, 0 writes", second.Output, StringComparison.Ordinal);
 
         // (a) The mesh's features (now read from the cache the services filled) are the in-process source's.
         using var generator = GeneratorModel.Load(models.Generator);
@@ -77,6 +78,7 @@ public sealed class MeshFeatureSourceTests(ITestOutputHelper output) : IAsyncLif
             float worst = 0;
             for (var i = 0; i < samples.Count; i++)
             {
+                using var scope = NewDisposeScope();
                 worst = Math.Max(worst, MaxDifference(inProcess.Clip(images[i]), fromMesh.Clip(images[i])));
                 worst = Math.Max(worst, MaxDifference(inProcess.Diffusion(images[i], samples[i].Question), fromMesh.Diffusion(images[i], samples[i].Question)));
                 worst = Math.Max(worst, MaxDifference(inProcess.Diffusion(images[i], ""), fromMesh.Diffusion(images[i], "")));

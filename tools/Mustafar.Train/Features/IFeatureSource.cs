@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Mustafar.Train.Features;
 
 /// <summary>Where training gets an image's visual features: exactly the tensors the mesh would hand the generator
-/// for that image and diffusion prompt. Tensors are float32 on the CPU, [tokens, channels], owned by the source
-/// (callers copy what they keep).</summary>
+/// for that image and diffusion prompt. Tensors are float32 on the CPU, [tokens, channels], valid at least until the
+/// caller's dispose scope ends; callers never dispose them (a source may keep them) and copy what they keep longer.</summary>
 public interface IFeatureSource : IDisposable
 {
     Tensor Clip(string imagePath);

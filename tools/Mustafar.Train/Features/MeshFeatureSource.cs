@@ -12,7 +12,9 @@ namespace Mustafar.Train.Features;
 /// Features from the mesh: the encoder services through the gateway's routes (<see cref="MeshEncoders"/>), cached in
 /// the gateway's Redis under the gateway's keys (<see cref="MeshFeatureCache"/>), so every epoch after the first, and
 /// every serving request for a training image, reads instead of computing. The diffusion halves are combined with
-/// the shared feature-guidance rule as <see cref="InProcessFeatureSource"/> combines them.
+/// the shared feature-guidance rule as <see cref="InProcessFeatureSource"/> combines them. Nothing is kept in this
+/// process past its use (Redis is the cache), so a LLaVA-558K-sized set does not have to fit in memory: each feature is
+/// a new tensor in the caller's dispose scope.
 /// <para>The trainer announces the next steps' images (<see cref="Prefetch"/>); they are fetched with at most
 /// <c>concurrency</c> encoder calls in flight, so that a scaled-out encoder pool works on several at once while the
 /// trainer computes. The two halves of one image are asked one after the other, so that the second is computed from
@@ -25,11 +27,8 @@ public sealed class MeshFeatureSource : IFeatureSource
     private readonly MeshFeatureCache _cache;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<string, Task<FeatureValue>> _fetches = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (byte[] Bytes, string Sha256)> _images = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _sha256 = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _imageGates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Mustafar.Tensors.V1.Tensor> _latents = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Tensor> _clip = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Image, string Prompt), Tensor> _combined = [];
     private readonly FusionConfig _fusion;
     private int _clipComputed, _diffusionComputed;
 
@@ -57,8 +56,8 @@ public sealed class MeshFeatureSource : IFeatureSource
     {
         foreach (var need in needs)
         {
-            if (need.Clip && !_clip.ContainsKey(need.Image)) Start(ClipKey(need.Image), () => FetchClipAsync(need.Image));
-            if (need.DiffusionPrompt is { } prompt && Settings is { } settings && !_combined.ContainsKey((need.Image, prompt)))
+            if (need.Clip) Start(ClipKey(need.Image), () => FetchClipAsync(need.Image));
+            if (need.DiffusionPrompt is { } prompt && Settings is { } settings)
                 foreach (var (variant, text) in Halves(settings, prompt))
                     Start(HalfKey(need.Image, variant, text), () => FetchHalfAsync(need.Image, variant, text));
         }
@@ -66,28 +65,23 @@ public sealed class MeshFeatureSource : IFeatureSource
 
     public Tensor Clip(string imagePath)
     {
-        if (_clip.TryGetValue(imagePath, out var cached)) return cached;
         var value = Start(ClipKey(imagePath), () => FetchClipAsync(imagePath)).GetAwaiter().GetResult();
-        _fetches.TryRemove(ClipKey(imagePath), out _); // kept as a tensor from now on
-        // Kept past the caller's dispose scope, as every cached feature is (disposed with the source).
-        return _clip[imagePath] = ToTensor(value).DetachFromDisposeScope();
+        _fetches.TryRemove(ClipKey(imagePath), out _); // asked again (a later epoch), it is read from Redis
+        return ToTensor(value);
     }
 
     public Tensor Diffusion(string imagePath, string prompt)
     {
         var settings = Settings ?? throw new InvalidOperationException($"the {_fusion.Mode.ConfigName()} checkpoint uses no diffusion features");
-        if (_combined.TryGetValue((imagePath, prompt), out var cached)) return cached;
         var halves = Halves(settings, prompt)
             .Select(h => (h.Variant, Task: Start(HalfKey(imagePath, h.Variant, h.Prompt), () => FetchHalfAsync(imagePath, h.Variant, h.Prompt))))
             .ToArray();
         using var scope = NewDisposeScope();
         var found = halves.ToDictionary(h => h.Variant, h => ToTensor(h.Task.GetAwaiter().GetResult()));
-        // Another prompt of this image may still need the unconditional half: it stays in flight (or done) until the end.
-        foreach (var (variant, _) in halves.Where(h => h.Variant == FeatureVariant.Conditional))
-            _fetches.TryRemove(HalfKey(imagePath, variant, prompt), out _);
+        foreach (var half in Halves(settings, prompt)) _fetches.TryRemove(HalfKey(imagePath, half.Variant, half.Prompt), out _);
         var u = found.GetValueOrDefault(FeatureVariant.Unconditional);
         var c = found.GetValueOrDefault(FeatureVariant.Conditional);
-        return _combined[(imagePath, prompt)] = settings.Guided(u, c).DetachFromDisposeScope();
+        return settings.Guided(u, c).MoveToOuterDisposeScope();
     }
 
     /// <summary>The halves a prompt needs at this guidance scale (the gateway's rule), each with the prompt it is asked with.</summary>
@@ -104,23 +98,24 @@ public sealed class MeshFeatureSource : IFeatureSource
 
     private static string HalfKey(string image, FeatureVariant variant, string prompt) => $"{variant}\n{image}\n{prompt}";
 
-    private (byte[] Bytes, string Sha256) Image(string path) =>
-        _images.GetOrAdd(path, p =>
+    /// <summary>The image's id in the cache keys: the SHA-256 of its file's bytes, as the gateway hashes an upload.</summary>
+    private string Sha256(string path) =>
+        _sha256.GetOrAdd(path, p =>
         {
-            var bytes = File.ReadAllBytes(p);
-            return (bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            using var file = File.OpenRead(p);
+            return Convert.ToHexStringLower(SHA256.HashData(file));
         });
 
     private async Task<FeatureValue> FetchClipAsync(string imagePath)
     {
-        var (bytes, sha) = Image(imagePath);
+        var sha = Sha256(imagePath);
         var settings = _encoders.ClipSettings;
         var key = FeatureKeys.Clip(_cache.KeyPrefix, sha, settings);
         if (await _cache.ReadAsync(key, settings.Value).ConfigureAwait(false) is { } hit) return hit;
         await _slots.WaitAsync().ConfigureAwait(false);
         try
         {
-            var computed = await _encoders.ClipAsync(bytes).ConfigureAwait(false);
+            var computed = await _encoders.ClipAsync(await File.ReadAllBytesAsync(imagePath).ConfigureAwait(false)).ConfigureAwait(false);
             Interlocked.Increment(ref _clipComputed);
             await _cache.WriteAsync(key, computed, settings.Value).ConfigureAwait(false);
             return computed;
@@ -133,7 +128,7 @@ public sealed class MeshFeatureSource : IFeatureSource
 
     private async Task<FeatureValue> FetchHalfAsync(string imagePath, FeatureVariant variant, string prompt)
     {
-        var (bytes, sha) = Image(imagePath);
+        var sha = Sha256(imagePath);
         var settings = _encoders.Half(variant, prompt);
         var key = FeatureKeys.Diffusion(_cache.KeyPrefix, sha, settings);
         if (await _cache.ReadAsync(key, settings.Value).ConfigureAwait(false) is { } hit) return hit;
@@ -143,7 +138,8 @@ public sealed class MeshFeatureSource : IFeatureSource
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var latent = await LatentAsync(imagePath, sha).ConfigureAwait(false);
+            var latent = await LatentAsync(sha).ConfigureAwait(false);
+            var bytes = latent is null ? await File.ReadAllBytesAsync(imagePath).ConfigureAwait(false) : [];
             await _slots.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -152,7 +148,6 @@ public sealed class MeshFeatureSource : IFeatureSource
                 await _cache.WriteAsync(key, half, settings.Value).ConfigureAwait(false);
                 if (returned is not null && _encoders.Latent is { } latentSettings)
                 {
-                    _latents[imagePath] = returned.Tensor;
                     await _cache.WriteAsync(FeatureKeys.DiffusionLatent(_cache.KeyPrefix, sha, latentSettings), returned, latentSettings.Value).ConfigureAwait(false);
                 }
                 return half;
@@ -168,13 +163,11 @@ public sealed class MeshFeatureSource : IFeatureSource
         }
     }
 
-    /// <summary>The image's clean VAE latent: known here, else from the cache, else null (the call computes it).</summary>
-    private async Task<Mustafar.Tensors.V1.Tensor?> LatentAsync(string imagePath, string sha)
+    /// <summary>The image's clean VAE latent from the cache, else null (the call computes it).</summary>
+    private async Task<Mustafar.Tensors.V1.Tensor?> LatentAsync(string sha)
     {
         if (_encoders.Latent is not { } settings) return null; // an older service: no latents
-        if (_latents.TryGetValue(imagePath, out var known)) return known;
         var cached = await _cache.ReadAsync(FeatureKeys.DiffusionLatent(_cache.KeyPrefix, sha, settings), settings.Value).ConfigureAwait(false);
-        if (cached is not null) _latents[imagePath] = cached.Tensor;
         return cached?.Tensor;
     }
 
@@ -189,7 +182,6 @@ public sealed class MeshFeatureSource : IFeatureSource
 
     public void Dispose()
     {
-        foreach (var t in _clip.Values.Concat(_combined.Values)) t.Dispose();
         _encoders?.Dispose();
         _slots.Dispose();
     }
