@@ -13,6 +13,8 @@ public static class GatewayEndpoints
 {
     public static void Map(WebApplication app)
     {
+        // First, so that errors (and the exception handler's answers) carry the trace id too.
+        app.UseTraceResponseHeaders();
         // Last resort: an unexpected exception is a JSON error without internals, never a stack trace.
         app.UseExceptionHandler(handler => handler.Run(context =>
         {

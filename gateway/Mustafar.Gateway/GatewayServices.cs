@@ -25,6 +25,7 @@ public static class GatewayServices
     public static void Add(WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddMeshTracing("Mustafar.Gateway");
         var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
         builder.AddValidatedOptions<GatewayOptions>(GatewayOptions.SectionName);
         builder.AddValidatedOptions<ProxyRouteOptions>(ProxyRouteOptions.SectionName);

@@ -16,7 +16,7 @@ namespace Mustafar.Serving;
 /// Builds a model host in one call: options bound from configuration (appsettings, <c>MUSTAFAR__</c> environment
 /// variables, <c>--Mustafar:Section:Key=value</c> arguments) and validated at start-up, the model runtime and its
 /// load at start-up, the gRPC service (a singleton) behind the serving interceptor, <c>grpc.health.v1</c>,
-/// reflection, /healthz, /readyz, /metrics, the Kestrel endpoints, message limits and graceful shutdown.
+/// reflection, /healthz, /readyz, /metrics, traces, the Kestrel endpoints, message limits and graceful shutdown.
 /// </summary>
 public static class ServingHost
 {
@@ -62,6 +62,7 @@ public static class ServingHost
         where TModel : class
     {
         var services = builder.Services;
+        builder.AddMeshTracing(typeof(TService).Assembly.GetName().Name!);
         builder.AddValidatedOptions<ModelOptions>(ModelOptions.Section);
         builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.Section);
         builder.AddValidatedOptions<ServerOptions>(ServerOptions.Section);
