@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Google.Protobuf;
+using Grpc.Core;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.IntegrationTests.Tracing.Otlp;
+using Mustafar.Generation.V1;
+using Mustafar.Vqa.V1;
 using Xunit.Abstractions;
 
 namespace Mustafar.IntegrationTests.Tracing;
@@ -116,5 +120,24 @@ public sealed class MeshTraceTests(ITestOutputHelper output)
         Assert.True(line > 1, $"no generation log line\n{mesh.Generator.RecentOutput}");
         output.WriteLine($"generator log:\n{string.Join('\n', logged[(line - 2)..(line + 1)])}");
         Assert.Contains($"TraceId:{clientTrace}", string.Join('\n', logged[(line - 1)..(line + 1)]), StringComparison.Ordinal);
+
+        // The gRPC entry too: Ask continues the caller's traceparent, its response headers name the trace, and the
+        // generator's server span of that question is in the same trace.
+        var grpcTrace = ActivityTraceId.CreateRandom().ToHexString();
+        var vqa = new VisualQuestionAnswering.VisualQuestionAnsweringClient(mesh.Channel(mesh.GatewayGrpc));
+        using var ask = vqa.Ask(new AskRequest
+        {
+            Image = ByteString.CopyFrom(SampleImages.Variant(7302)),
+            Question = "What is on the table?",
+            Options = new AskOptions { Sampling = new SamplingParams { MaxNewTokens = 2, Temperature = 0 } },
+        }, new Metadata { { "traceparent", $"00-{grpcTrace}-{ActivitySpanId.CreateRandom().ToHexString()}-01" } });
+        var headers = await ask.ResponseHeadersAsync;
+        await foreach (var _ in ask.ResponseStream.ReadAllAsync()) { }
+        Assert.StartsWith($"00-{grpcTrace}-", headers.GetValue("traceparent"), StringComparison.Ordinal);
+        Assert.Equal(grpcTrace, headers.GetValue("x-request-id"));
+        bool GeneratedInGrpcTrace() => receiver.Spans.Any(s => s.TraceId == grpcTrace && s.Service == "Mustafar.Generator" && s.Name == "generator.decode");
+        waited.Restart();
+        while (!GeneratedInGrpcTrace() && waited.Elapsed < Patience) await Task.Delay(200);
+        Assert.True(GeneratedInGrpcTrace(), $"the gRPC question's generation is not in its trace\n{new TraceTree(receiver.Spans.Where(s => s.TraceId == grpcTrace).ToList()).Render()}");
     }
 }
