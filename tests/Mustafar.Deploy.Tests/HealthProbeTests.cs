@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Mustafar.HealthProbe;
 using Mustafar.Testing;
 
@@ -11,14 +14,18 @@ namespace Mustafar.Deploy.Tests;
 /// <summary>The probe the images run as their health check, against a real HTTP/1.1 server on loopback.</summary>
 public sealed class HealthProbeTests : IAsyncLifetime
 {
-    private readonly int port = FreePorts.Next();
+    // Bound by Kestrel on port 0 and read back: a port picked beforehand can be taken by another process first.
+    private int port;
     private WebApplication? server;
     private volatile int readyStatus = StatusCodes.Status200OK;
 
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        // The gateway's appsettings.json is copied beside this test: its Kestrel endpoints (0.0.0.0:8080, :8081) would
+        // be bound too, and collide with anything else on the machine.
+        builder.Configuration.Sources.Clear();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         server = builder.Build();
         server.MapGet("/readyz", () => Results.StatusCode(readyStatus));
         server.MapGet("/slow", async () =>
@@ -27,6 +34,8 @@ public sealed class HealthProbeTests : IAsyncLifetime
             return Results.Ok();
         });
         await server.StartAsync();
+        var address = Assert.Single(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses);
+        port = new Uri(address).Port;
     }
 
     public async Task DisposeAsync()

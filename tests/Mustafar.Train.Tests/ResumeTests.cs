@@ -16,13 +16,15 @@ public sealed class ResumeTests : IDisposable
     /// kernel order without hiding a skipped or repeated step, which moves weights by ~1e-3).</summary>
     private const double Tolerance = 1e-6;
 
-    [Fact]
-    public void An_interrupted_run_resumed_from_its_checkpoint_ends_with_the_weights_of_a_straight_run()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_interrupted_run_resumed_from_its_checkpoint_ends_with_the_weights_of_a_straight_run(bool trainVisionTower)
     {
         TrainOptions Options(string output) => _workspace.Options(output) with
         {
             BatchSize = 4, GradientAccumulation = 2, MaxSteps = 6, SaveEvery = 2, LearningRate = 3e-3, WarmupRatio = 0.2,
-            WeightDecay = 0.01, MaxGradNorm = 0.5,
+            WeightDecay = 0.01, MaxGradNorm = 0.5, TrainVisionTower = trainVisionTower,
         };
         var straight = new Trainer(Options("straight"), TextWriter.Null).Run();
 
@@ -37,6 +39,7 @@ public sealed class ResumeTests : IDisposable
         using var b = SafetensorsCheckpoint.Open(Path.Combine(resumed.ExportedTo!, GeneratorExport.WeightsFile));
         Assert.Equal(a.Tensors.Keys.Order(), b.Tensors.Keys.Order());
         var trained = 0;
+        var towerTrained = 0;
         using var initial = SafetensorsCheckpoint.Open(_workspace.Models.Generator);
         foreach (var (key, entry) in a.Tensors)
         {
@@ -44,11 +47,14 @@ public sealed class ResumeTests : IDisposable
             var x = entry.File.Read(entry.Entry).to(ScalarType.Float64);
             var y = b.Tensors[key].File.Read(b.Tensors[key].Entry).to(ScalarType.Float64);
             Assert.True(x.sub(y).abs().max().item<double>() <= Tolerance, $"{key} differs between the straight and the resumed run");
-            if (key.StartsWith("language_model.", StringComparison.Ordinal) && initial.Tensors.TryGetValue(key, out var start)
-                && x.sub(start.File.Read(start.Entry).to(ScalarType.Float64)).abs().max().item<double>() > 1e-3)
-                trained++;
+            var moved = initial.Tensors.TryGetValue(key, out var start)
+                        && x.sub(start.File.Read(start.Entry).to(ScalarType.Float64)).abs().max().item<double>() > 1e-3;
+            if (moved && key.StartsWith("language_model.", StringComparison.Ordinal)) trained++;
+            if (moved && key.StartsWith("vision_tower.", StringComparison.Ordinal)) towerTrained++;
         }
         Assert.True(trained > 10, "the language model's weights moved away from the starting checkpoint's");
+        // A frozen tower is written back bit for bit; a trained one moved (patch embedding, attention, MLP, norms).
+        Assert.True(trainVisionTower ? towerTrained > 10 : towerTrained == 0, $"{towerTrained} vision tower tensors moved");
     }
 
     [Fact]

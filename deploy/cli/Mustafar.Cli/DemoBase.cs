@@ -14,18 +14,30 @@ public static class DemoBase
     public const int ClipImageSize = 56;
     public const int ClipPatchSize = 8;
     public const int ClipWidth = 64;
+    public const int TextHiddenSize = 128;
+    public const int TextLayers = 4;
+    public const int TextHeads = 4;
 
     public static int Run(CommandLine line)
     {
         var root = Path.GetFullPath(line.Required("out"));
         var seed = line.Int("seed", 1234);
+        var modeName = line.Optional("mode") ?? FusionMode.CrossAttention.ConfigName();
+        if (!FusionModes.TryParse(modeName, out var mode))
+            throw new UsageException($"--mode must be one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}, not '{modeName}'");
+        var hidden = line.Int("text-hidden", TextHiddenSize);
         var diffusion = Path.Combine(root, "stable-diffusion");
         var generator = Path.Combine(root, "llava");
         TinyStableDiffusionWriter.Write(diffusion, TinyStableDiffusionPreset.Tiny, seed);
         var tap = DemoCheckpoints.DefaultTap(diffusion);
-        TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + FusionMode.CrossAttention.ConfigName()) with
+        TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + mode.ConfigName()) with
         {
             Seed = seed,
+            HiddenSize = hidden,
+            IntermediateSize = line.Int("text-intermediate", 3 * hidden),
+            Layers = line.Int("text-layers", TextLayers),
+            Heads = TextHeads,
+            KeyValueHeads = TextHeads,
             VisionImageSize = ClipImageSize,
             VisionPatchSize = ClipPatchSize,
             VisionHiddenSize = ClipWidth,
@@ -35,7 +47,7 @@ public static class DemoBase
             DiffusionGridHeight = tap.GridHeight,
             DiffusionGridWidth = tap.GridWidth,
         });
-        Console.WriteLine($"demo base: wrote {diffusion} and {generator} (CLIP {ClipImageSize} px / {ClipPatchSize} px patches, width {ClipWidth}; tap {tap.Name} {tap.GridHeight}x{tap.GridWidth}x{tap.Channels}; untrained)");
+        Console.WriteLine($"demo base: wrote {diffusion} and {generator} ({mode.ConfigName()}; LLaMA {hidden} wide; CLIP {ClipImageSize} px / {ClipPatchSize} px patches, width {ClipWidth}; tap {tap.Name} {tap.GridHeight}x{tap.GridWidth}x{tap.Channels}; untrained)");
         return 0;
     }
 }

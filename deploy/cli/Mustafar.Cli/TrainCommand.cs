@@ -12,14 +12,19 @@ public static class TrainCommand
                 [--epochs N] [--max-steps N] [--batch-size N] [--grad-accum N] [--lr X] [--warmup-ratio X]
                 [--weight-decay X] [--max-grad-norm X] [--dtype float32|bfloat16] [--save-dtype float32|bfloat16|float16]
                 [--seed N] [--from-scratch] [--prompt-dropout P] [--empty-prompt] [--timestep T] [--guidance-scale S]
-                [--save-every N] [--resume] [--threads N]
+                [--save-every N] [--resume] [--threads N] [--train-vision-tower]
+                [--lora-rank R [--lora-alpha A] [--lora-target-modules q_proj,v_proj,...]]
                                                              train the projector/fusion (pretrain) or it and the LLM
                                                              (finetune); writes OUT/model (a generator checkpoint),
                                                              OUT/train_log.jsonl and OUT/checkpoints/step-N
           train evaluate --model DIR --diffusion DIR --data FILE.json [--images DIR] [--limit N] [--threads N]
                                                              score a generator checkpoint in this process (no mesh),
                                                              per question category
-          train init-demo --out DIR [--seed N]               write the demo model's untrained starting checkpoints
+          train merge-lora --model DIR --adapter DIR --out DIR  fold a LoRA adapter (OUT/adapter of a --lora-rank run)
+                                                             into its base checkpoint: a plain generator checkpoint
+          train init-demo --out DIR [--seed N] [--mode clip-only|concat-tokens|cross-attention]
+                [--text-hidden N] [--text-layers N] [--text-intermediate N]
+                                                             write the demo model's untrained starting checkpoints
         """;
 
     private static int Evaluate(CommandLine line)
@@ -31,10 +36,26 @@ public static class TrainCommand
         return 0;
     }
 
+    private static int MergeLora(CommandLine line)
+    {
+        var output = line.Required("out");
+        try
+        {
+            Mustafar.Train.Lora.LoraMerge.Run(line.Required("model"), line.Required("adapter"), output);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        Console.WriteLine($"merged: a plain generator checkpoint in {output}");
+        return 0;
+    }
+
     public static int Run(CommandLine line)
     {
         if (line.Positional is ["evaluate"]) return Evaluate(line);
         if (line.Positional is ["init-demo"]) return DemoBase.Run(line);
+        if (line.Positional is ["merge-lora"]) return MergeLora(line);
         var stage = line.Positional switch
         {
             ["pretrain"] => TrainStage.Pretrain,
@@ -63,6 +84,11 @@ public static class TrainCommand
             Seed = line.Int("seed", 42),
             Threads = line.Optional("threads") is null ? null : line.Int("threads", 1),
             FromScratch = line.Flag("from-scratch"),
+            TrainVisionTower = line.Flag("train-vision-tower"),
+            Lora = line.Optional("lora-rank") is null ? null : new Mustafar.Train.Lora.LoraSettings(
+                line.Int("lora-rank", 0), Double(line, "lora-alpha", 2.0 * line.Int("lora-rank", 0)),
+                line.Optional("lora-target-modules") is { } targets ? targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    : Mustafar.Train.Lora.LoraSettings.AllLinear),
             PromptDropout = Double(line, "prompt-dropout", 0.3),
             EmptyPromptInPretrain = line.Flag("empty-prompt"),
             Timestep = line.Optional("timestep") is null ? null : line.Int("timestep", 0),

@@ -21,7 +21,7 @@ public enum ClipCheckpointLayout
 }
 
 /// <summary>The key mappings of each layout onto <see cref="ClipVisionModel"/>'s <c>vision_model.*</c> keys.</summary>
-internal static class ClipCheckpointKeys
+public static class ClipCheckpointKeys
 {
     /// <summary>Saved by transformers before 4.31 as a buffer; transformers drops it on load, and so do we.</summary>
     private const string PositionIds = "embeddings.position_ids";

@@ -30,6 +30,20 @@ public sealed class ClipVisionEncoder : IDisposable
     /// <summary>The module, for tests and tools; services go through Encode.</summary>
     internal ClipVisionModel Model => _model;
 
+    /// <summary>The tower's parameters under their module keys (<c>vision_model.…</c>, the CLIPVisionModel state dict),
+    /// and its train/eval mode: for a trainer that trains the tower (LLaVA-NeXT's <c>mm_vision_tower</c> tunable part).</summary>
+    public nn.Module TrainableModule => _model;
+
+    /// <summary><see cref="Encode(Tensor, int?, ClipFeatureSelect?)"/> with autograd: the selected features of a pixel
+    /// batch [batch, 3, image_size, image_size], recorded for backward, in the caller's dispose scope. Services never
+    /// call it; a trainer that trains the tower does.</summary>
+    public Tensor EncodeWithGrad(Tensor pixelValues, ClipFeatureRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(pixelValues);
+        ArgumentNullException.ThrowIfNull(request);
+        return _model.Features(pixelValues.to(Info.ComputeDType, _device), request.HiddenStateIndex, request.SelectFeature);
+    }
+
     private ClipVisionEncoder(LoadedClipVision loaded, Device device, ClipVisionEncoderOptions options)
     {
         _model = loaded.Model;

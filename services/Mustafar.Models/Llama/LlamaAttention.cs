@@ -44,9 +44,10 @@ internal sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Te
     {
         using var scope = NewDisposeScope();
         var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
-        var q = q_proj.forward(hidden).view(batch, tokens, _heads, _headDim).transpose(1, 2);
-        var k = k_proj.forward(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
-        var v = v_proj.forward(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
+        // call, not forward: it runs forward hooks, which is how a trainer's LoRA adapters add to a projection.
+        var q = q_proj.call(hidden).view(batch, tokens, _heads, _headDim).transpose(1, 2);
+        var k = k_proj.call(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
+        var v = v_proj.call(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
         q = LlamaRotaryEmbedding.Apply(q, context.Cos, context.Sin);
         k = LlamaRotaryEmbedding.Apply(k, context.Cos, context.Sin);
         if (context.Cache is { } cache) (k, v) = cache.Write(_layer, k, v);
@@ -55,6 +56,6 @@ internal sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Te
         var grouped = q.reshape(batch, _kvHeads, groups * tokens, _headDim);
         var attended = nn.functional.scaled_dot_product_attention(grouped, k, v, context.GroupedMask);
         var merged = attended.reshape(batch, _heads, tokens, _headDim).transpose(1, 2).reshape(batch, tokens, _heads * _headDim);
-        return o_proj.forward(merged).MoveToOuterDisposeScope();
+        return o_proj.call(merged).MoveToOuterDisposeScope();
     }
 }

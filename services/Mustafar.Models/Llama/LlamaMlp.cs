@@ -25,6 +25,7 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(_activation(gate_proj.forward(hidden)) * up_proj.forward(hidden)).MoveToOuterDisposeScope();
+        // call, not forward: it runs forward hooks, which is how a trainer's LoRA adapters add to a projection.
+        return down_proj.call(_activation(gate_proj.call(hidden)) * up_proj.call(hidden)).MoveToOuterDisposeScope();
     }
 }

@@ -14,14 +14,14 @@ namespace Mustafar.Train.Checkpoints;
 /// checkpoint's config.json (its mustafar_fusion.diffusion settings replaced by those trained with), tokenizer and
 /// generation files copied, and model.safetensors with every module weight under its state-dict key (the fusion
 /// modules under the config's prefixes) plus the starting checkpoint's tensors the generator does not build (the
-/// vision tower, which the CLIP service loads from the same folder, copied unchanged).
+/// vision tower, which the CLIP service loads from the same folder, copied unchanged unless it was trained).
 /// </summary>
 public static class GeneratorExport
 {
     public const string WeightsFile = "model.safetensors";
 
     public static void Write(string folder, string initFolder, LlavaForConditionalGeneration model, ScalarType saveDType,
-        DiffusionSettings? diffusion, string diffusionPrompt)
+        DiffusionSettings? diffusion, string diffusionPrompt, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)>? visionTower = null)
     {
         var config = model.Config;
         if (config.Layout != CheckpointLayout.LlavaHf)
@@ -42,6 +42,8 @@ public static class GeneratorExport
             if (config.Text.TieWordEmbeddings && name == $"{LlavaForConditionalGeneration.LanguageModelKey}.lm_head.weight") continue;
             tensors[CheckpointKey(name, config)] = parameter.detach().to(saveDType).contiguous();
         }
+        // A trained tower replaces the starting checkpoint's, under the same keys.
+        foreach (var (key, parameter) in visionTower ?? []) tensors[key] = parameter.detach().to(saveDType).contiguous();
         using var init = SafetensorsCheckpoint.Open(initFolder);
         foreach (var (key, entry) in init.Tensors)
             // In their stored dtype: the CLIP service must load the very tower the features were trained with.

@@ -11,7 +11,8 @@ namespace Mustafar.Train.Features;
 /// checkpoint's layer and token selection and the encoder's default aspect; diffusion as an unconditional half (empty
 /// prompt) and a conditional half (the prompt, cut to the text encoder's context), combined with feature guidance
 /// f = f_u + s * (f_c - f_u) in float32, with the diffusion model's default seed. Cached in memory per image (CLIP,
-/// the unconditional half) and per (image, prompt) (the conditional half), so every epoch after the first is free.
+/// the unconditional half, the VAE latent) and per (image, prompt) (the conditional half), so every epoch after the first
+/// is free and a second question about an image skips the VAE.
 /// </summary>
 public sealed class InProcessFeatureSource : IFeatureSource
 {
@@ -24,6 +25,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
     private readonly Dictionary<string, Tensor> _unconditional = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Image, string Prompt), Tensor> _conditional = [];
     private readonly Dictionary<(string Image, string Prompt), Tensor> _combined = [];
+    private readonly Dictionary<string, float[]> _latents = new(StringComparer.Ordinal);
     private int _clipComputed, _diffusionComputed, _hits;
     private readonly System.Diagnostics.Stopwatch _clipTime = new(), _diffusionTime = new();
 
@@ -101,9 +103,14 @@ public sealed class InProcessFeatureSource : IFeatureSource
         var settings = _settings!;
         using var scope = NewDisposeScope();
         using var timing = Timed(_diffusionTime);
+        // The clean latent depends only on the image (and the resize and seed, fixed here): the VAE runs once per
+        // image, as the gateway's latent cache arranges for the service.
+        var latent = _latents.GetValueOrDefault(imagePath);
         var prepared = _diffusion!.Prepare(new FeatureRequest
         {
-            Image = File.ReadAllBytes(imagePath),
+            Image = latent is null ? File.ReadAllBytes(imagePath) : default,
+            Latent = latent,
+            ReturnLatent = latent is null,
             Prompt = prompt,
             Timestep = settings.Timestep,
             Taps = [settings.Tap],
@@ -112,6 +119,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
             TruncatePrompt = true,
         });
         var result = _diffusion.Extract([prepared])[0];
+        if (result.Latent is { } clean) _latents[imagePath] = clean.to(ScalarType.Float32).data<float>().ToArray();
         var tokens = result.Features.Single(f => f.Tap == settings.Tap).Tokens.to(ScalarType.Float32).contiguous().DetachFromDisposeScope();
         _diffusionComputed++;
         if (variant == FeatureVariant.Unconditional) _unconditional[imagePath] = tokens;

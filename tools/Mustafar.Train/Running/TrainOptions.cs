@@ -38,6 +38,15 @@ public sealed record TrainOptions
     /// biases, unit norms) instead of starting from the checkpoint's values: a model trained from scratch.</summary>
     public bool FromScratch { get; init; }
 
+    /// <summary>Train the generator checkpoint's CLIP vision tower too (LLaVA-NeXT's <c>mm_vision_tower</c> tunable part),
+    /// at the same learning rate; the trained tower is written into the output folder, where the CLIP service loads
+    /// it. Without it the tower is frozen, as in LLaVA-1.5 and the paper.</summary>
+    public bool TrainVisionTower { get; init; }
+
+    /// <summary>finetune only: train a LoRA adapter on the language model instead of all its weights (the projector and
+    /// the fusion still train fully); the exported checkpoint has the adapter merged, and OUT/adapter keeps it apart.</summary>
+    public Lora.LoraSettings? Lora { get; init; }
+
     /// <summary>The probability that a sample's diffusion prompt is the empty prompt instead of its question.</summary>
     public double PromptDropout { get; init; } = 0.3;
     /// <summary>Pretrain only: always the empty prompt.</summary>
@@ -72,6 +81,10 @@ public sealed record TrainOptions
         Check(SaveDType is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16, "save_dtype", "must be float32, bfloat16 or float16");
         Check(PromptDropout is >= 0 and <= 1, "prompt_dropout", "must be in [0, 1]");
         Check(Threads is null or >= 1, "threads", "must be at least 1");
+        Check(!TrainVisionTower || Clip is null, "clip", "a trained vision tower is the one in the model folder (it is written back into the output's checkpoint); leave --clip out");
+        Check(Lora is null || Stage == TrainStage.Finetune, "lora_rank", "LoRA adapts the language model, which only finetune trains");
+        Check(Lora is null || !FromScratch, "lora_rank", "a LoRA adapter trains on top of a trained language model; --from-scratch re-initialises it");
+        Lora?.Validate();
         Check(SaveEvery >= 0, "save_every", "must not be negative");
     }
 }

@@ -9,6 +9,7 @@ using Mustafar.Torch;
 using Mustafar.Train.Checkpoints;
 using Mustafar.Train.Data;
 using Mustafar.Train.Features;
+using Mustafar.Train.Lora;
 using Mustafar.Train.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -59,9 +60,14 @@ public sealed class Trainer
         using var features = featureSource?.Invoke(fusion) ?? new InProcessFeatureSource(fusion, o.Clip ?? o.Model, o.Diffusion, o.Timestep, o.GuidanceScale);
         var diffusionSettings = (features as InProcessFeatureSource)?.Settings;
 
-        var trainable = SelectTrainable(model, o.Stage);
+        using var tower = o.TrainVisionTower ? TrainableVisionTower.Load(o.Model, fusion, o.DType) : null;
+        var trainable = SelectTrainable(model, o.Stage, fullLanguageModel: o.Lora is null);
+        if (tower is not null) trainable.AddRange(tower.Parameters);
+        using var lora = o.Lora is { } loraSettings ? LoraAdapters.Attach(model, loraSettings, o.Seed) : null;
+        if (lora is not null) trainable.AddRange(lora.Parameters);
         if (o.FromScratch) Reinitialise(trainable, o.Seed);
         model.train();
+        tower?.Train(true);
 
         var perStep = o.BatchSize * o.GradientAccumulation;
         var totalSteps = o.MaxSteps ?? (int)Math.Ceiling((double)o.Epochs * samples.Count / perStep);
@@ -96,7 +102,9 @@ public sealed class Trainer
             for (var micro = 0; micro < o.GradientAccumulation; micro++)
             {
                 using var scope = NewDisposeScope();
-                var batch = picks.Skip(micro * o.BatchSize).Take(o.BatchSize).Select(p => Example(p.Epoch, p.Sample)).ToList();
+                var micros = picks.Skip(micro * o.BatchSize).Take(o.BatchSize).ToArray();
+                var batch = micros.Select(p => Example(p.Epoch, p.Sample)).ToList();
+                if (tower is not null) WithTowerFeatures(tower, batch, micros.Select(p => imagePaths[p.Sample]).ToArray());
                 var (sum, _) = BatchLoss.Compute(model, batch);
                 sum.Div(Math.Max(1, targets)).backward();
                 lossSum += sum.to(ScalarType.Float64).item<double>();
@@ -122,7 +130,13 @@ public sealed class Trainer
         var promptMode = o.PromptDropout >= 1 || (o.Stage == TrainStage.Pretrain && o.EmptyPromptInPretrain) ? "empty" : "question";
         var exported = Path.Combine(o.Output, "model");
         model.eval();
-        GeneratorExport.Write(exported, o.Model, model, o.SaveDType, diffusionSettings, promptMode);
+        tower?.Train(false);
+        if (lora is not null)
+        {
+            lora.WriteAdapter(Path.Combine(o.Output, "adapter"), Path.GetFullPath(o.Model));
+            lora.Merge();
+        }
+        GeneratorExport.Write(exported, o.Model, model, o.SaveDType, diffusionSettings, promptMode, tower?.Parameters);
         log.Note($"done: {totalSteps} steps, last loss {last:0.0000}; {features.Describe()}; generator checkpoint in {exported}");
         return new TrainResult(totalSteps, totalSteps, first, last, exported);
 
@@ -130,7 +144,8 @@ public sealed class Trainer
         {
             var sequence = sequences[index];
             if (imagePaths[index] is not { } image) return new TrainingExample(sequence, null, null);
-            var clip = features.Clip(image);
+            // A trained tower's features come batched, with autograd, from WithTowerFeatures.
+            var clip = tower is null ? features.Clip(image) : null;
             if (fusion.Diffusion is null) return new TrainingExample(sequence, clip, null);
             var empty = (o.Stage == TrainStage.Pretrain && o.EmptyPromptInPretrain)
                         || SampleRandom.Uniform(o.Seed, "prompt_dropout", epoch, index) < o.PromptDropout;
@@ -138,9 +153,18 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>pretrain: the projector and the fusion modules; finetune: those and the language model. Everything
-    /// else is frozen. A tied lm_head is the embedding table and counted once.</summary>
-    internal static List<(string Name, Parameter Parameter)> SelectTrainable(LlavaForConditionalGeneration model, TrainStage stage)
+    /// <summary>Gives the micro-batch's image samples their CLIP features from one forward of the trained tower.</summary>
+    private static void WithTowerFeatures(TrainableVisionTower tower, List<TrainingExample> batch, IReadOnlyList<string?> imagePaths)
+    {
+        var rows = Enumerable.Range(0, batch.Count).Where(i => imagePaths[i] is not null).ToArray();
+        if (rows.Length == 0) return;
+        var features = tower.Features(rows.Select(i => imagePaths[i]!).ToArray());
+        for (var k = 0; k < rows.Length; k++) batch[rows[k]] = batch[rows[k]] with { Clip = features[k] };
+    }
+
+    /// <summary>pretrain: the projector and the fusion modules; finetune: those and the language model (its LoRA
+    /// adapter instead when <paramref name="fullLanguageModel"/> is false). Everything else is frozen. A tied lm_head is the embedding table and counted once.</summary>
+    internal static List<(string Name, Parameter Parameter)> SelectTrainable(LlavaForConditionalGeneration model, TrainStage stage, bool fullLanguageModel = true)
     {
         var seen = new HashSet<IntPtr>();
         var trainable = new List<(string, Parameter)>();
@@ -148,7 +172,7 @@ public sealed class Trainer
         {
             var train = name.StartsWith(LlavaForConditionalGeneration.ProjectorKey + ".", StringComparison.Ordinal)
                         || name.StartsWith(LlavaForConditionalGeneration.FusionModulesKey + ".", StringComparison.Ordinal)
-                        || (stage == TrainStage.Finetune && name.StartsWith(LlavaForConditionalGeneration.LanguageModelKey + ".", StringComparison.Ordinal));
+                        || (stage == TrainStage.Finetune && fullLanguageModel && name.StartsWith(LlavaForConditionalGeneration.LanguageModelKey + ".", StringComparison.Ordinal));
             parameter.requires_grad = train;
             if (train && seen.Add(parameter.Handle)) trainable.Add((name, parameter));
         }
@@ -184,7 +208,7 @@ public sealed class Trainer
         {
             stage = o.Stage.ToString(), samples, o.Epochs, o.MaxSteps, o.BatchSize, o.GradientAccumulation, o.LearningRate, o.WarmupRatio,
             o.WeightDecay, o.MaxGradNorm, dtype = o.DType.ToString(), o.Seed, o.FromScratch, o.PromptDropout, o.EmptyPromptInPretrain,
-            o.Timestep, o.GuidanceScale,
+            o.Timestep, o.GuidanceScale, o.TrainVisionTower, lora = o.Lora is { } l ? $"{l.Rank}/{l.Alpha}/{string.Join(",", l.TargetModules)}" : null,
         });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
