@@ -1,4 +1,4 @@
-using Mustafar.Vqa.V1;
+using Mustafar.Gateway.Pipeline;
 
 namespace Mustafar.Gateway;
 
@@ -84,7 +84,7 @@ public sealed class DiffusionDefaults
 {
     /// <summary>Question (the paper's task-aware setting), Empty or Custom. Unspecified (the default) takes the
     /// prompt mode the generator's fusion module was trained with, else Question.</summary>
-    public PromptMode PromptMode { get; set; } = PromptMode.Unspecified;
+    public DiffusionPromptMode PromptMode { get; set; } = DiffusionPromptMode.Unspecified;
 
     /// <summary>The prompt used when the mode is Custom and the request gives none.</summary>
     public string CustomPrompt { get; set; } = "";

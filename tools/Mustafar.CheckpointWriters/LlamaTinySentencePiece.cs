@@ -29,7 +29,9 @@ public static class LlamaTinySentencePiece
 
     /// <summary>Trains merges until the vocabulary reaches <paramref name="vocabSize"/> pieces (or the corpus runs out
     /// of pairs seen twice) and returns the model.</summary>
-    public static LlamaSentencePieceModel Build(int vocabSize = 512)
+    /// <param name="extraCorpus">More text to learn merges from, after the built-in corpus: a model's own training
+    /// text (the demo model's synthetic questions and answers), so that its words become whole pieces.</param>
+    public static LlamaSentencePieceModel Build(int vocabSize = 512, string extraCorpus = "")
     {
         var pieces = new List<SentencePiece>
         {
@@ -44,7 +46,7 @@ public static class LlamaTinySentencePiece
         var budget = vocabSize - pieces.Count - characters.Count;
         if (budget < 0) throw new ArgumentOutOfRangeException(nameof(vocabSize), $"at least {pieces.Count + characters.Count} pieces are needed");
 
-        var merges = LearnMerges(budget);
+        var merges = LearnMerges(budget, Corpus + " " + extraCorpus);
         var rank = 0;
         foreach (var merge in merges) pieces.Add(new SentencePiece(merge, -rank++, SentencePieceType.Normal));
         foreach (var c in characters) pieces.Add(new SentencePiece(c.ToString(), -rank++, SentencePieceType.Normal));
@@ -68,9 +70,9 @@ public static class LlamaTinySentencePiece
 
     /// <summary>Classic BPE over the corpus's words ("▁word"): repeatedly merge the most frequent adjacent pair (ties
     /// broken by ordinal order), never across digits, keeping merges seen at least twice.</summary>
-    private static List<string> LearnMerges(int budget)
+    private static List<string> LearnMerges(int budget, string corpus)
     {
-        var words = Corpus.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        var words = corpus.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .GroupBy(w => SpaceMark + w)
             .Select(g => (Symbols: g.Key.Select(c => c.ToString()).ToList(), Count: g.Count()))
             .ToList();

@@ -26,7 +26,7 @@ public static class TinyLlavaCheckpoint
     public static void Write(string folder, TinyLlavaOptions options)
     {
         Directory.CreateDirectory(folder);
-        var sentencePiece = LlamaTinySentencePiece.Build(options.SentencePieceVocab);
+        var sentencePiece = LlamaTinySentencePiece.Build(options.SentencePieceVocab, options.TokenizerCorpus);
         var pieces = sentencePiece.Pieces.Count;
         var imageId = pieces;
         var multimodal = options.Layout != CheckpointLayout.Llama;

@@ -20,6 +20,8 @@ public sealed record TinyLlavaOptions
     public int Shards { get; init; } = 1;
 
     public int SentencePieceVocab { get; init; } = 500;
+    /// <summary>Text the tokenizer also learns its merges from (see <see cref="LlamaTinySentencePiece.Build"/>).</summary>
+    public string TokenizerCorpus { get; init; } = "";
     public int HiddenSize { get; init; } = 64;
     public int IntermediateSize { get; init; } = 128;
     public int Layers { get; init; } = 2;

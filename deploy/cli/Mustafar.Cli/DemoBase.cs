@@ -18,6 +18,15 @@ public static class DemoBase
     public const int TextLayers = 4;
     public const int TextHeads = 4;
 
+    public const int TokenizerVocab = 640;
+
+    /// <summary>What the demo tokenizer learns its merges from besides its built-in corpus: the questions and answers of
+    /// a synthetic set (seed 0, never a training or test seed), as any LLM's tokenizer is trained on its kind of text,
+    /// so that "triangle" or "purple" is one piece rather than eight characters the tiny LLaMA must compose.</summary>
+    private static string TokenizerCorpus() => string.Join(" ",
+        Mustafar.Data.Synth.SynthGenerator.Generate(new Mustafar.Data.Synth.SynthOptions(0, 400, "tokenizer", 112))
+            .Select(item => $"{item.Question.Text} {item.Question.Answer}"));
+
     public static int Run(CommandLine line)
     {
         var root = Path.GetFullPath(line.Required("out"));
@@ -33,6 +42,8 @@ public static class DemoBase
         TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + mode.ConfigName()) with
         {
             Seed = seed,
+            SentencePieceVocab = TokenizerVocab,
+            TokenizerCorpus = TokenizerCorpus(),
             HiddenSize = hidden,
             IntermediateSize = line.Int("text-intermediate", 3 * hidden),
             Layers = line.Int("text-layers", TextLayers),

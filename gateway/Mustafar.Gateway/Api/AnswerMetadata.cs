@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Mustafar.Generation.V1;
+using Mustafar.Gateway.Api.OpenAi;
+using Mustafar.Gateway.Pipeline;
 using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
@@ -10,39 +11,34 @@ namespace Mustafar.Gateway.Api;
 /// Server-Timing) where the headers can still be sent.</summary>
 public static class AnswerMetadata
 {
-    public static object Json(AskResult result) => new
+    public static MustafarMetadata Report(AnswerSummary result) => new()
     {
-        image_id = result.ImageId,
-        model = result.Model,
-        cache = new
-        {
-            clip = result.ClipCache.Name(),
-            diffusion_conditional = result.DiffusionConditionalCache.Name(),
-            diffusion_unconditional = result.DiffusionUnconditionalCache.Name(),
-        },
-        diffusion = UsesDiffusion(result)
-            ? new
+        ImageId = result.ImageId,
+        Model = result.Model,
+        Cache = new CacheReport(result.ClipCache.Name(), result.DiffusionConditionalCache.Name(), result.DiffusionUnconditionalCache.Name()),
+        Diffusion = result.Diffusion is { } d
+            ? new DiffusionReport
             {
-                prompt_mode = result.PromptMode.ToString().ToLowerInvariant(),
-                timestep = result.Timestep,
-                seed = result.Seed,
-                guidance_scale = result.GuidanceScale,
-                tap = result.DiffusionTap,
-                prompt_truncated = result.DiffusionPromptTruncated,
+                PromptMode = PromptModeName(d.PromptMode),
+                Timestep = d.Timestep,
+                Seed = d.Seed,
+                GuidanceScale = d.GuidanceScale,
+                Tap = d.Tap,
+                PromptTruncated = result.DiffusionPromptTruncated,
             }
             : null,
-        timings = new
+        Timings = new TimingsReport
         {
-            decode_image_ms = result.Timings.DecodeImageMs,
-            clip_ms = result.Timings.ClipMs,
-            diffusion_ms = result.Timings.DiffusionMs,
-            time_to_first_token_ms = result.Timings.TimeToFirstTokenMs,
-            generate_ms = result.Timings.GenerateMs,
-            total_ms = result.Timings.TotalMs,
+            DecodeImageMs = result.Timings.DecodeImageMs,
+            ClipMs = result.Timings.ClipMs,
+            DiffusionMs = result.Timings.DiffusionMs,
+            TimeToFirstTokenMs = result.Timings.TimeToFirstTokenMs,
+            GenerateMs = result.Timings.GenerateMs,
+            TotalMs = result.Timings.TotalMs,
         },
     };
 
-    public static void WriteHeaders(IHeaderDictionary headers, AskResult result)
+    public static void WriteHeaders(IHeaderDictionary headers, AnswerSummary result)
     {
         headers["X-Mustafar-Image-Id"] = result.ImageId;
         headers["X-Mustafar-Model"] = result.Model;
@@ -56,15 +52,11 @@ public static class AnswerMetadata
     }
 
     /// <summary>"clip=hit, diffusion-conditional=miss, diffusion-unconditional=hit".</summary>
-    public static string CacheHeader(AskResult result) =>
+    public static string CacheHeader(AnswerSummary result) =>
         $"clip={result.ClipCache.Name()}, diffusion-conditional={result.DiffusionConditionalCache.Name()}, diffusion-unconditional={result.DiffusionUnconditionalCache.Name()}";
 
-    /// <summary>OpenAI's finish_reason: "stop" for an end token or stop string, "length" for a token or context limit.</summary>
-    public static string FinishReason(FinishReason reason) =>
-        reason is Generation.V1.FinishReason.Length or Generation.V1.FinishReason.ContextFull ? "length" : "stop";
-
-    private static bool UsesDiffusion(AskResult result) =>
-        result.DiffusionConditionalCache != CacheStatus.NotUsed || result.DiffusionUnconditionalCache != CacheStatus.NotUsed;
+    /// <summary>"question", "empty", "custom" (the names the APIs take); "unspecified" never reaches an answer.</summary>
+    private static string PromptModeName(DiffusionPromptMode mode) => mode.ToString().ToLowerInvariant();
 
     private static string Timing(string name, double ms) => string.Create(CultureInfo.InvariantCulture, $"{name};dur={ms:0.###}");
 }

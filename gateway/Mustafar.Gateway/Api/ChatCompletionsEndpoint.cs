@@ -2,15 +2,17 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 
-/// <summary>POST /v1/chat/completions, OpenAI-compatible: one JSON answer, or with "stream": true SSE
-/// "chat.completion.chunk" events ending with "data: [DONE]".</summary>
+/// <summary>POST /v1/chat/completions, OpenAI-compatible: the body is read into a <see cref="ChatCompletionRequest"/>,
+/// mapped into the pipeline's <see cref="VqaRequest"/>, and the pipeline's answer is written back as one
+/// <see cref="ChatCompletion"/> or, with "stream": true, as <see cref="ChatCompletionChunk"/> events ending with
+/// "data: [DONE]".</summary>
 public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMapper mapper, IOptions<GatewayOptions> options,
     GatewayMetrics metrics, LargeBodyMemory largeBodies, IgnoredFieldLog ignoredFields, ILogger<ChatCompletionsEndpoint> logger)
 {
@@ -28,38 +30,33 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             ignoredFields.Note("chat", request.Ignored);
             if (request.StreamOptions is not null && !request.Stream)
                 throw new InvalidInputException("stream_options", "is only allowed with \"stream\": true");
-            var sampling = AskOptionsBuilder.Sampling(request.MaxCompletionTokens ?? request.MaxTokens, request.Temperature, request.TopP,
-                request.Seed, ReadStop(request.Stop), maxTokensField: request.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
-            ChatSamplingFields.Apply(request, sampling);
-            var askOptions = AskOptionsBuilder.FromMustafar(request.Mustafar, request.Model, sampling,
-                AskOptionsBuilder.HeaderBypass(context.Request.Headers), "mustafar.");
-            var input = await mapper.MapAsync(request, askOptions.SystemPrompt, scope.Token).ConfigureAwait(false);
+            var settings = ChatSettings.From(request, HttpAnswerSettings.HeaderBypass(context.Request.Headers));
+            var input = await mapper.MapAsync(request, settings.SystemPrompt, scope.Token).ConfigureAwait(false);
             scope.Fields = RequestFields.Chat(input.ImageField, $"messages[{request.Messages!.Count - 1}].content",
-                askOptions.PromptMode == PromptMode.Custom, request.MaxCompletionTokens is not null);
+                settings.Diffusion.PromptMode == DiffusionPromptMode.Custom, request.MaxCompletionTokens is not null);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
                 Image = input.Image,
                 ImageField = input.ImageField,
-                Messages = input.Messages,
+                Conversation = input.Conversation,
                 Question = input.Question,
-                Options = askOptions,
+                Settings = settings,
                 Deadline = scope.Deadline,
                 HttpContext = context,
                 RequestId = context.TraceIdentifier,
                 ReceivedAt = scope.ReceivedAt,
             }, scope.Token).ConfigureAwait(false);
 
-            var completion = new Completion("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Summary.Model);
-            var logprobs = request.Logprobs == true;
+            var header = CompletionHeader.New(run.Summary.Model);
             if (request.Stream)
             {
                 streaming = true;
-                await StreamAsync(context, run, completion, request.StreamOptions?.IncludeUsage == true, logprobs, scope.Token).ConfigureAwait(false);
+                await StreamAsync(context, run, header, request.StreamOptions?.IncludeUsage == true, settings.Sampling.Logprobs, scope.Token).ConfigureAwait(false);
             }
             else
             {
-                await RespondAsync(context, run, completion, logprobs, scope.Token).ConfigureAwait(false);
+                await RespondAsync(context, run, header, settings.Sampling.Logprobs, scope.Token).ConfigureAwait(false);
             }
         }
         catch (Exception error)
@@ -67,8 +64,6 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
             await HttpFailures.HandleAsync(context, scope, error, logger, streaming).ConfigureAwait(false);
         }
     }
-
-    private sealed record Completion(string Id, long Created, string Model);
 
     /// <summary>The body read whole and checked (size, UTF-8, counts) before the serializer builds the request from it.</summary>
     private static async Task<ChatCompletionRequest> ReadAsync(HttpContext context, LimitOptions limits, LargeBodyMemory.Scope largeBody,
@@ -80,7 +75,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         ChatBodyCounts.Check(body.Span, limits);
         try
         {
-            return JsonSerializer.Deserialize<ChatCompletionRequest>(body.Span, ApiJson.Options)
+            return JsonSerializer.Deserialize(body.Span, ApiJsonContext.Default.ChatCompletionRequest)
                 ?? throw new InvalidInputException("body", "the body is empty");
         }
         catch (JsonException error)
@@ -89,20 +84,7 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         }
     }
 
-    private static List<string> ReadStop(JsonElement stop) => stop.ValueKind switch
-    {
-        JsonValueKind.Undefined or JsonValueKind.Null => [],
-        JsonValueKind.String => [JsonInput.Text(stop, "stop")],
-        JsonValueKind.Array when stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) =>
-            stop.EnumerateArray().Select((s, i) => JsonInput.Text(s, $"stop[{i}]")).ToList(),
-        _ => throw new InvalidInputException("stop", "must be a string or an array of strings"),
-    };
-
-    /// <summary>As OpenAI streams: the role, the content deltas, a chunk with the finish reason (and Mustafar's
-    /// metadata); with <paramref name="includeUsage"/> one more with "choices": [] and the usage, and "usage": null
-    /// in all the others. With <paramref name="logprobs"/>, each content chunk's choice carries its tokens'
-    /// log-probabilities ("logprobs": {"content": [...]}); otherwise "logprobs": null, as OpenAI sends it.</summary>
-    private static async Task StreamAsync(HttpContext context, VqaRun run, Completion completion, bool includeUsage, bool logprobs,
+    private static async Task StreamAsync(HttpContext context, VqaRun run, CompletionHeader header, bool includeUsage, bool logprobs,
         CancellationToken cancellationToken)
     {
         var response = context.Response;
@@ -111,103 +93,36 @@ public sealed class ChatCompletionsEndpoint(VqaPipeline pipeline, ChatRequestMap
         response.Headers["X-Accel-Buffering"] = "no";
         AnswerMetadata.WriteHeaders(response.Headers, run.Summary);
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        await WriteEventAsync(response, Chunk(completion, Choice(new { role = "assistant", content = "" }, null, null), includeUsage), cancellationToken).ConfigureAwait(false);
-        await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (message.EventCase == AskResponse.EventOneofCase.Delta)
-            {
-                var tokens = logprobs ? ChatLogprobs.Json(message.Delta.Logprobs) : null;
-                await WriteEventAsync(response, Chunk(completion, Choice(new { content = message.Delta.Text }, null, tokens), includeUsage), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            var done = message.Done;
-            var final = Chunk(completion, Choice(new { }, AnswerMetadata.FinishReason(done.FinishReason), null), includeUsage);
-            final["mustafar"] = AnswerMetadata.Json(done);
-            await WriteEventAsync(response, final, cancellationToken).ConfigureAwait(false);
-            if (includeUsage)
-            {
-                var usage = Chunk(completion, [], includeUsage);
-                usage["usage"] = Usage(done);
-                await WriteEventAsync(response, usage, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        await response.WriteAsync("data: [DONE]\n\n", cancellationToken).ConfigureAwait(false);
-        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var events = ChatResponses.StreamAsync(header, run.ReadAsync(cancellationToken), includeUsage, logprobs);
+        await ChatStream.WriteAsync(response, events, cancellationToken).ConfigureAwait(false);
     }
 
-    private static object[] Choice(object delta, string? finishReason, object? logprobs) => [new { index = 0, delta, logprobs, finish_reason = finishReason }];
-
-    /// <summary>A chunk's fields in OpenAI's order (a dictionary, so that the final chunks can add theirs).</summary>
-    private static Dictionary<string, object?> Chunk(Completion completion, object[] choices, bool includeUsage)
+    private static async Task RespondAsync(HttpContext context, VqaRun run, CompletionHeader header, bool logprobs, CancellationToken cancellationToken)
     {
-        var chunk = new Dictionary<string, object?>
-        {
-            ["id"] = completion.Id,
-            ["object"] = "chat.completion.chunk",
-            ["created"] = completion.Created,
-            ["model"] = completion.Model,
-            ["choices"] = choices,
-        };
-        if (includeUsage) chunk["usage"] = null;
-        return chunk;
-    }
-
-    private static async Task WriteEventAsync(HttpResponse response, object payload, CancellationToken cancellationToken)
-    {
-        await response.WriteAsync("data: " + JsonSerializer.Serialize(payload, ApiJson.Options) + "\n\n", cancellationToken).ConfigureAwait(false);
-        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task RespondAsync(HttpContext context, VqaRun run, Completion completion, bool logprobs, CancellationToken cancellationToken)
-    {
-        var tokens = logprobs ? new List<Generation.V1.TokenLogprob>() : null;
+        var tokens = logprobs ? new List<TokenLogProbability>() : null;
         var (answer, done) = await CollectAsync(run, cancellationToken, tokens).ConfigureAwait(false);
         AnswerMetadata.WriteHeaders(context.Response.Headers, done);
-        await context.Response.WriteAsJsonAsync(new
-        {
-            id = completion.Id,
-            @object = "chat.completion",
-            created = completion.Created,
-            model = completion.Model,
-            choices = new[]
-            {
-                new
-                {
-                    index = 0,
-                    message = new { role = "assistant", content = answer },
-                    logprobs = tokens is null ? null : ChatLogprobs.Json(tokens),
-                    finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
-                },
-            },
-            usage = Usage(done),
-            mustafar = AnswerMetadata.Json(done),
-        }, ApiJson.Options, cancellationToken).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(ChatResponses.Completion(header, answer, done, tokens), ApiJsonContext.Default.ChatCompletion,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The whole answer and the final message; the tokens' log-probabilities go to <paramref name="logprobs"/>.</summary>
-    public static async Task<(string Answer, AskResult Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken,
-        List<Generation.V1.TokenLogprob>? logprobs = null)
+    /// <summary>The whole answer and the final summary; the tokens' log-probabilities go to <paramref name="logprobs"/>.</summary>
+    public static async Task<(string Answer, AnswerSummary Done)> CollectAsync(VqaRun run, CancellationToken cancellationToken,
+        List<TokenLogProbability>? logprobs = null)
     {
         var answer = new StringBuilder();
-        AskResult? done = null;
+        AnswerSummary? done = null;
         await foreach (var message in run.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (message.EventCase != AskResponse.EventOneofCase.Delta)
+            if (message is AnswerDone end)
             {
-                done = message.Done;
+                done = end.Summary;
                 continue;
             }
-            answer.Append(message.Delta.Text);
-            logprobs?.AddRange(message.Delta.Logprobs);
+            var delta = (AnswerDelta)message;
+            answer.Append(delta.Text);
+            logprobs?.AddRange(delta.Logprobs);
         }
         return (answer.ToString(), done!);
     }
-
-    public static object Usage(AskResult done) => new
-    {
-        prompt_tokens = done.PromptTokens,
-        completion_tokens = done.CompletionTokens,
-        total_tokens = done.PromptTokens + done.CompletionTokens,
-    };
 }

@@ -1,12 +1,13 @@
 using System.Text;
 using System.Text.Json;
-using Mustafar.Generation.V1;
+using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 
 /// <summary>An OpenAI chat request taken apart: the conversation for the generator, the one image, the question.</summary>
-public sealed record ChatInput(List<ChatMessage> Messages, byte[] Image, string ImageField, string Question);
+public sealed record ChatInput(List<ConversationTurn> Conversation, byte[] Image, string ImageField, string Question);
 
 /// <summary>
 /// Reads the messages of a chat completion request: roles, text and image_url parts. The model answers about one
@@ -23,9 +24,9 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         if (request.N is { } n && n != 1)
             throw new InvalidInputException("n", $"only n = 1 is supported, not {n}");
 
-        var conversation = new List<ChatMessage>();
+        var conversation = new List<ConversationTurn>();
         if (!string.IsNullOrEmpty(systemPrompt) && !messages.Any(m => m.Role is "system" or "developer"))
-            conversation.Add(new ChatMessage { Role = Role.System, Content = systemPrompt });
+            conversation.Add(new ConversationTurn(Speaker.System, systemPrompt));
 
         (int Message, string Field, JsonElement Url)? image = null;
         var firstUser = -1;
@@ -33,40 +34,44 @@ public sealed class ChatRequestMapper(ImageUrls imageUrls)
         {
             var field = $"messages[{i}]";
             var role = ParseRole(messages[i].Role, field + ".role");
-            if (role == Role.User && firstUser < 0) firstUser = conversation.Count;
+            if (role == Speaker.User && firstUser < 0) firstUser = conversation.Count;
             var text = new StringBuilder();
             foreach (var (partField, url) in ReadContent(messages[i].Content, field + ".content", text))
             {
-                if (role != Role.User)
+                if (role != Speaker.User)
                     throw new InvalidInputException(partField, "images are accepted in user messages only");
                 if (image is not null)
                     throw new GatewayException(ErrorKind.InvalidInput,
                         $"more than one image: {image.Value.Field} and {partField}; the model answers about one image per conversation", partField, "too_many_images");
                 image = (conversation.Count, partField, url);
             }
-            conversation.Add(new ChatMessage { Role = role, Content = text.ToString() });
+            conversation.Add(new ConversationTurn(role, text.ToString()));
         }
 
         if (image is not { } found)
             throw new GatewayException(ErrorKind.InvalidInput, "no image: send one image_url content part in a user message", "messages", "missing_image");
         var last = conversation[^1];
-        if (last.Role != Role.User)
+        if (last.Speaker != Speaker.User)
             throw new InvalidInputException($"messages[{messages.Count - 1}].role", "the last message must be the user's question");
-        if (string.IsNullOrWhiteSpace(last.Content))
+        if (string.IsNullOrWhiteSpace(last.Text))
             throw new GatewayException(ErrorKind.InvalidInput, "the question is missing: the last user message has no text",
                 $"messages[{messages.Count - 1}].content", "missing_question");
-        if (found.Message != firstUser && !conversation[found.Message].Content.Contains("<image>", StringComparison.Ordinal))
-            conversation[found.Message].Content = "<image>\n" + conversation[found.Message].Content;
+        var imageTurn = conversation[found.Message];
+        if (found.Message != firstUser && !imageTurn.Text.Contains("<image>", StringComparison.Ordinal))
+            conversation[found.Message] = imageTurn with { Text = "<image>\n" + imageTurn.Text };
 
         var bytes = await imageUrls.LoadAsync(found.Url, found.Field, cancellationToken).ConfigureAwait(false);
-        return new ChatInput(conversation, bytes, found.Field, last.Content);
+        // The question is the last turn as the generator gets it: with the "<image>" line when the image is in that
+        // turn and it is not the first user turn (as before the records; whether the diffusion prompt should drop it
+        // is a behaviour change of its own).
+        return new ChatInput(conversation, bytes, found.Field, conversation[^1].Text);
     }
 
-    private static Role ParseRole(string? role, string field) => role switch
+    private static Speaker ParseRole(string? role, string field) => role switch
     {
-        "user" => Role.User,
-        "assistant" => Role.Assistant,
-        "system" or "developer" => Role.System,
+        "user" => Speaker.User,
+        "assistant" => Speaker.Assistant,
+        "system" or "developer" => Speaker.System,
         null => throw new InvalidInputException(field, "is required"),
         _ => throw new InvalidInputException(field, $"'{role}' is not one of system, developer, user, assistant"),
     };

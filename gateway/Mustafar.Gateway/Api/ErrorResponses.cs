@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 
@@ -8,10 +8,8 @@ namespace Mustafar.Gateway.Api;
 /// (<c>{"error": {"message", "type", "param", "code"}}</c>), a trailers-only status for gRPC.</summary>
 public static class ErrorResponses
 {
-    public static object Body(GatewayError error) => new
-    {
-        error = new { message = error.Message, type = ErrorMapping.OpenAiType(error.Kind), param = error.Param, code = error.Code },
-    };
+    public static ErrorResponse Body(GatewayError error) =>
+        new(new ErrorDetail { Message = error.Message, Type = ErrorMapping.OpenAiType(error.Kind), Param = error.Param, Code = error.Code });
 
     public static async Task WriteAsync(HttpContext context, GatewayError error)
     {
@@ -30,11 +28,8 @@ public static class ErrorResponses
         if (error.Kind == ErrorKind.Unauthenticated) context.Response.Headers.WWWAuthenticate = "Bearer";
         if (ErrorMapping.RetryAfterSeconds(error.Kind) is { } seconds)
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await context.Response.WriteAsJsonAsync(Body(error), ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(Body(error), ApiJsonContext.Default.ErrorResponse, cancellationToken: context.RequestAborted).ConfigureAwait(false);
     }
-
-    /// <summary>The error as one SSE event, for failures after the stream has started (OpenAI's convention).</summary>
-    public static string SseEvent(GatewayError error) => "data: " + JsonSerializer.Serialize(Body(error), ApiJson.Options) + "\n\n";
 
     public static bool IsGrpc(HttpRequest request) =>
         request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;

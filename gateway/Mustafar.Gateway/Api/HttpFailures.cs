@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 
@@ -23,8 +24,8 @@ public static class HttpFailures
         }
         if (streaming)
         {
-            await context.Response.WriteAsync(ErrorResponses.SseEvent(error), context.RequestAborted).ConfigureAwait(false);
-            await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted).ConfigureAwait(false);
+            // OpenAI's convention for a failure after the stream began: the error as one event, then [DONE].
+            await ChatStream.WriteFailureAsync(context.Response, ErrorResponses.Body(error), context.RequestAborted).ConfigureAwait(false);
             return;
         }
         context.Abort(); // a JSON body half written cannot be turned into an error any more

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Pipeline;
 
 namespace Mustafar.Gateway.Api;
@@ -9,7 +10,7 @@ public sealed class ModelsEndpoint(VqaPipeline pipeline)
     public async Task ListAsync(HttpContext context)
     {
         if (await ModelOrErrorAsync(context) is not { } model) return;
-        await context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { Describe(model) } }, ApiJson.Options, context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(new ModelList([new ModelCard(model)]), ApiJsonContext.Default.ModelList, cancellationToken: context.RequestAborted);
     }
 
     public async Task GetAsync(HttpContext context, string id)
@@ -21,10 +22,8 @@ public sealed class ModelsEndpoint(VqaPipeline pipeline)
                 $"the model '{id}' does not exist; this gateway serves '{model}'", "model", "model_not_found"));
             return;
         }
-        await context.Response.WriteAsJsonAsync(Describe(model), ApiJson.Options, context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(new ModelCard(model), ApiJsonContext.Default.ModelCard, cancellationToken: context.RequestAborted);
     }
-
-    private static object Describe(string model) => new { id = model, @object = "model", created = 0, owned_by = "mustafar" };
 
     private async Task<string?> ModelOrErrorAsync(HttpContext context)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mustafar.Gateway.Api.OpenAi;
 
 namespace Mustafar.Gateway.Api;
 

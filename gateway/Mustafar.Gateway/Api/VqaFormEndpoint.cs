@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Numerics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 
@@ -42,30 +42,16 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
             await using (var stream = file.OpenReadStream())
                 image = await ImageUrls.ReadLimitedAsync(stream, limits.MaxImageBytes, "image", scope.Token).ConfigureAwait(false);
 
-            var sampling = AskOptionsBuilder.Sampling(Int(form, "max_tokens"), Float(form, "temperature"), Float(form, "top_p"), Long(form, "sampling_seed"), [],
-                seedField: "sampling_seed");
-            var mustafar = new MustafarOptions
-            {
-                PromptMode = Text(form, "prompt_mode"),
-                CustomPrompt = Text(form, "custom_prompt"),
-                Timestep = Int(form, "timestep"),
-                Seed = ULong(form, "seed"),
-                GuidanceScale = Float(form, "guidance_scale"),
-                DiffusionTap = Text(form, "diffusion_tap"),
-                BypassCache = Bool(form, "bypass_cache"),
-                TopK = Int(form, "top_k"),
-                SystemPrompt = Text(form, "system_prompt"),
-            };
-            var askOptions = AskOptionsBuilder.FromMustafar(mustafar, Text(form, "model"), sampling, AskOptionsBuilder.HeaderBypass(context.Request.Headers), "");
-            scope.Fields = RequestFields.Form(askOptions.PromptMode == PromptMode.Custom);
+            var settings = Settings(form, HttpAnswerSettings.HeaderBypass(context.Request.Headers));
+            scope.Fields = RequestFields.Form(settings.Diffusion.PromptMode == DiffusionPromptMode.Custom);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
                 Image = image,
                 ImageField = "image",
-                Messages = AskOptionsBuilder.SingleQuestion(question, askOptions.SystemPrompt),
+                Conversation = Conversation.SingleQuestion(question, settings.SystemPrompt),
                 Question = question,
-                Options = askOptions,
+                Settings = settings,
                 Deadline = scope.Deadline,
                 HttpContext = context,
                 RequestId = context.TraceIdentifier,
@@ -74,19 +60,44 @@ public sealed class VqaFormEndpoint(VqaPipeline pipeline, IOptions<GatewayOption
             var (answer, done) = await ChatCompletionsEndpoint.CollectAsync(run, scope.Token).ConfigureAwait(false);
 
             AnswerMetadata.WriteHeaders(context.Response.Headers, done);
-            await context.Response.WriteAsJsonAsync(new
+            await context.Response.WriteAsJsonAsync(new VqaFormAnswer
             {
-                answer,
-                model = done.Model,
-                finish_reason = AnswerMetadata.FinishReason(done.FinishReason),
-                usage = ChatCompletionsEndpoint.Usage(done),
-                mustafar = AnswerMetadata.Json(done),
-            }, ApiJson.Options, scope.Token).ConfigureAwait(false);
+                Answer = answer,
+                Model = done.Model,
+                FinishReason = ChatResponses.FinishReason(done.FinishReason),
+                Usage = ChatResponses.Usage(done),
+                Mustafar = AnswerMetadata.Report(done),
+            }, ApiJsonContext.Default.VqaFormAnswer, cancellationToken: scope.Token).ConfigureAwait(false);
         }
         catch (Exception error)
         {
             await HttpFailures.HandleAsync(context, scope, error, logger).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The form's fields in the pipeline's terms, each parsed and checked under its own name.</summary>
+    private static AnswerSettings Settings(IFormCollection form, bool headerBypass)
+    {
+        var sampling = HttpAnswerSettings.Sampling(Int(form, "max_tokens"), Float(form, "temperature"), Float(form, "top_p"),
+            Long(form, "sampling_seed"), [], seedField: "sampling_seed");
+        var diffusion = new DiffusionChoice
+        {
+            CustomPrompt = Text(form, "custom_prompt") ?? "",
+            Timestep = Int(form, "timestep"),
+            Seed = ULong(form, "seed"),
+            GuidanceScale = Float(form, "guidance_scale"),
+            Tap = Text(form, "diffusion_tap") ?? "",
+        };
+        var bypass = Bool(form, "bypass_cache") == true;
+        var topK = Int(form, "top_k");
+        return new AnswerSettings
+        {
+            Model = Text(form, "model") ?? "",
+            Sampling = sampling with { TopK = topK },
+            Diffusion = diffusion with { PromptMode = HttpAnswerSettings.ParsePromptMode(Text(form, "prompt_mode"), "prompt_mode") },
+            BypassCache = headerBypass || bypass,
+            SystemPrompt = Text(form, "system_prompt") ?? "",
+        };
     }
 
     private static string? Text(IFormCollection form, string name) => form.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;

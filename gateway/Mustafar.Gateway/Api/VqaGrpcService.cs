@@ -24,19 +24,19 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
         {
             if (string.IsNullOrWhiteSpace(request.Question))
                 throw new GatewayException(ErrorKind.InvalidInput, "is required", "question", "missing_question");
-            var askOptions = request.Options ?? new AskOptions();
-            if (!Enum.IsDefined(askOptions.PromptMode))
-                throw new GatewayException(ErrorKind.InvalidInput, $"{(int)askOptions.PromptMode} is not a known PromptMode value", "options.prompt_mode", "invalid_value");
-            if (AskOptionsBuilder.HeaderBypass(http.Request.Headers)) askOptions.BypassCache = true;
-            scope.Fields = RequestFields.Ask(askOptions.PromptMode == PromptMode.Custom);
+            if (request.Options is { } asked && !Enum.IsDefined(asked.PromptMode))
+                throw new GatewayException(ErrorKind.InvalidInput, $"{(int)asked.PromptMode} is not a known PromptMode value", "options.prompt_mode", "invalid_value");
+            var settings = GatewayProtoMapping.ToDomain(request.Options);
+            if (HttpAnswerSettings.HeaderBypass(http.Request.Headers)) settings = settings with { BypassCache = true };
+            scope.Fields = RequestFields.Ask(settings.Diffusion.PromptMode == DiffusionPromptMode.Custom);
 
             using var run = await pipeline.StartAsync(new VqaRequest
             {
                 Image = request.Image.Memory,
                 ImageField = "image",
-                Messages = AskOptionsBuilder.SingleQuestion(request.Question, askOptions.SystemPrompt),
+                Conversation = Conversation.SingleQuestion(request.Question, settings.SystemPrompt),
                 Question = request.Question,
-                Options = askOptions,
+                Settings = settings,
                 Deadline = scope.Deadline,
                 HttpContext = http,
                 RequestId = http.TraceIdentifier,
@@ -45,7 +45,7 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
 
             await context.WriteResponseHeadersAsync(Headers(run.Summary)).ConfigureAwait(false);
             await foreach (var message in run.ReadAsync(scope.Token).ConfigureAwait(false))
-                await responseStream.WriteAsync(message, scope.Token).ConfigureAwait(false);
+                await responseStream.WriteAsync(GatewayProtoMapping.ToProto(message), scope.Token).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -61,7 +61,7 @@ public sealed class VqaGrpcService(VqaPipeline pipeline, IOptions<GatewayOptions
         }
     }
 
-    private static Metadata Headers(AskResult summary)
+    private static Metadata Headers(AnswerSummary summary)
     {
         var t = summary.Timings;
         return new Metadata

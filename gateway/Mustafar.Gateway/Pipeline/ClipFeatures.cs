@@ -25,7 +25,7 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
             OutputDtype = dtype,
         };
 
-        var feature = await cache.GetOrComputeAsync("clip", key, settings.Value, request.Options.BypassCache, async token =>
+        var feature = await cache.GetOrComputeAsync("clip", key, settings.Value, request.Settings.BypassCache, async token =>
         {
             var response = await clip.EncodeAsync(request.Image, encodeOptions, request.HttpContext, request.Deadline, token).ConfigureAwait(false);
             var asKeyed = clip.Info.Confirm(response.ModelId == settings.ModelId && response.SelectLayer == settings.SelectLayer

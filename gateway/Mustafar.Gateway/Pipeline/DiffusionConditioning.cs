@@ -1,6 +1,5 @@
 using Mustafar.Diffusion.V1;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
 using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
@@ -8,7 +7,7 @@ namespace Mustafar.Gateway.Pipeline;
 /// <summary>The diffusion settings of one request, every value concrete: from the request, else the gateway's
 /// configured defaults, else the settings the generator's fusion module was trained with (its FeatureSpec), else
 /// the diffusion service's defaults.</summary>
-public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt, int Timestep, ulong Seed, float GuidanceScale, string Tap)
+public sealed record DiffusionConditioning(DiffusionPromptMode PromptMode, string Prompt, int Timestep, ulong Seed, float GuidanceScale, string Tap)
 {
     /// <summary>f_u is needed unless the prompt is conditional and s = 1 (then f = f_c).</summary>
     public bool NeedsUnconditional => Prompt.Length == 0 || GuidanceScale != 1f;
@@ -16,37 +15,37 @@ public sealed record DiffusionConditioning(PromptMode PromptMode, string Prompt,
     /// <summary>f_c is needed when there is a prompt and s != 0 (with s = 0, f = f_u).</summary>
     public bool NeedsConditional => Prompt.Length > 0 && GuidanceScale != 0f;
 
-    public static DiffusionConditioning Resolve(AskOptions options, string question, DiffusionDefaults defaults, ModelInfo info, FeatureSpec spec)
+    public static DiffusionConditioning Resolve(DiffusionChoice options, string question, DiffusionDefaults defaults, ModelInfo info, FeatureSpec spec)
     {
-        var mode = options.PromptMode != PromptMode.Unspecified ? options.PromptMode
-            : defaults.PromptMode != PromptMode.Unspecified ? defaults.PromptMode
+        var mode = options.PromptMode != DiffusionPromptMode.Unspecified ? options.PromptMode
+            : defaults.PromptMode != DiffusionPromptMode.Unspecified ? defaults.PromptMode
             : TrainedPromptMode(spec);
         var prompt = mode switch
         {
-            PromptMode.Empty => "",
-            PromptMode.Custom => options.CustomPrompt is { Length: > 0 } custom ? custom
+            DiffusionPromptMode.Empty => "",
+            DiffusionPromptMode.Custom => options.CustomPrompt is { Length: > 0 } custom ? custom
                 : defaults.CustomPrompt is { Length: > 0 } configured ? configured
                 : throw new InvalidInputException("custom_prompt", "is required when prompt_mode is custom"),
             _ => question,
         };
 
-        var timestep = options.HasTimestep ? options.Timestep
-            : defaults.Timestep ?? (spec.HasDiffusionTimestep ? spec.DiffusionTimestep : info.DefaultTimestep);
+        var timestep = options.Timestep
+            ?? defaults.Timestep ?? (spec.HasDiffusionTimestep ? spec.DiffusionTimestep : info.DefaultTimestep);
         if (timestep < 0 || (info.NumTrainTimesteps > 0 && timestep >= info.NumTrainTimesteps))
             throw new InvalidInputException("timestep", $"{timestep} is outside 0..{info.NumTrainTimesteps - 1}");
 
-        var seed = options.HasSeed ? options.Seed : defaults.Seed ?? info.DefaultSeed;
+        var seed = options.Seed ?? defaults.Seed ?? info.DefaultSeed;
 
-        var scale = Mustafar.Tensors.GuidanceScale.Check(options.HasGuidanceScale ? options.GuidanceScale
-            : defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale));
+        var scale = Mustafar.Tensors.GuidanceScale.Check(options.GuidanceScale
+            ?? defaults.GuidanceScale ?? (spec.HasDiffusionGuidanceScale ? spec.DiffusionGuidanceScale : info.DefaultGuidanceScale));
 
-        return new DiffusionConditioning(mode, prompt, timestep, seed, scale, ResolveTap(options.DiffusionTap, info, spec));
+        return new DiffusionConditioning(mode, prompt, timestep, seed, scale, ResolveTap(options.Tap, info, spec));
     }
 
     /// <summary>The prompt the fusion module was trained with: "empty" when it learned from unconditional features
     /// (the paper's leakage mitigation), otherwise the question.</summary>
-    private static PromptMode TrainedPromptMode(FeatureSpec spec) =>
-        string.Equals(spec.DiffusionPromptMode, "empty", StringComparison.OrdinalIgnoreCase) ? PromptMode.Empty : PromptMode.Question;
+    private static DiffusionPromptMode TrainedPromptMode(FeatureSpec spec) =>
+        string.Equals(spec.DiffusionPromptMode, "empty", StringComparison.OrdinalIgnoreCase) ? DiffusionPromptMode.Empty : DiffusionPromptMode.Question;
 
     /// <summary>The generator's trained tap, or an override that the diffusion model has and whose size matches
     /// what the generator's projector takes.</summary>

@@ -37,7 +37,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         CancellationToken cancellationToken)
     {
         var info = await diffusion.Info.GetAsync(cancellationToken).ConfigureAwait(false);
-        var conditioning = DiffusionConditioning.Resolve(request.Options, request.Question, options.Value.Diffusion, info, spec);
+        var conditioning = DiffusionConditioning.Resolve(request.Settings.Diffusion, request.Question, options.Value.Diffusion, info, spec);
         var expected = ExpectedFeature.Of(spec, dtype);
         var prefix = options.Value.Cache.KeyPrefix;
         DiffusionHalf Half(FeatureVariant variant, string prompt) => new(variant,
@@ -49,7 +49,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         if (conditioning.NeedsUnconditional) halves.Add(Half(FeatureVariant.Unconditional, ""));
 
         IReadOnlyDictionary<FeatureVariant, CachedFeature> found;
-        if (!cache.IsUsed(request.Options.BypassCache))
+        if (!cache.IsUsed(request.Settings.BypassCache))
         {
             var answer = await DiffusionEncodeCall.RunAsync(diffusion, halves, conditioning, info.ModelId, dtype, latent: null, returnLatent: false,
                 oneCall: HasLatents(info), request, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,6 @@ using Mustafar.Gateway.Observability;
 using Mustafar.Generation.V1;
 using Mustafar.Tensors;
 using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 
@@ -32,11 +31,11 @@ public sealed class VqaPipeline(
         var clock = new StageClock(request.ReceivedAt);
         var limits = options.Value.Limits;
         var image = ImageInspector.Inspect(request.Image.Span, request.ImageField, limits.MaxImageBytes, limits.MaxImagePixels, limits.MaxImageAspectRatio);
-        var timings = new StageTimings { DecodeImageMs = clock.ElapsedMs };
+        var decodeImageMs = clock.ElapsedMs;
 
         var model = await generator.Info.GetAsync(cancellationToken).ConfigureAwait(false);
         var publicModel = options.Value.ModelId is { Length: > 0 } configured ? configured : model.ModelId;
-        if (request.Options.Model is { Length: > 0 } asked && asked != publicModel)
+        if (request.Settings.Model is { Length: > 0 } asked && asked != publicModel)
             throw new GatewayException(ErrorKind.NotFound, $"the model '{asked}' does not exist; this gateway serves '{publicModel}'", "model", "model_not_found");
 
         var dtype = DTypes.IsFeatureDType(model.ComputeDtype) ? model.ComputeDtype : DType.Float32;
@@ -59,37 +58,32 @@ public sealed class VqaPipeline(
             throw;
         }
 
-        var generate = new GenerateRequest { FusionMode = model.FusionMode, RequestId = request.RequestId, Sampling = request.Options.Sampling };
-        generate.Messages.AddRange(request.Messages);
-        var summary = new AskResult
+        var generate = new GenerateRequest
         {
-            ImageId = image.Sha256,
-            Model = publicModel,
-            ClipCache = CacheStatus.NotUsed,
-            DiffusionConditionalCache = CacheStatus.NotUsed,
-            DiffusionUnconditionalCache = CacheStatus.NotUsed,
-            Timings = timings,
+            FusionMode = model.FusionMode,
+            RequestId = request.RequestId,
+            Sampling = GatewayProtoMapping.ToProto(request.Settings.Sampling),
         };
+        generate.Messages.AddRange(request.Conversation.Select(GatewayProtoMapping.ToProto));
+        var summary = new AnswerSummary { ImageId = image.Sha256, Model = publicModel, Timings = new AnswerTimings { DecodeImageMs = decodeImageMs } };
         if (clipTask is not null)
         {
             var ((tensor, status), ms) = clipTask.Result;
             generate.Features.Add(TensorCodec.Named(clipSpec!.Name, tensor));
-            summary.ClipCache = status;
-            timings.ClipMs = ms;
+            summary = summary with { ClipCache = status, Timings = summary.Timings with { ClipMs = ms } };
         }
         if (diffusionTask is not null)
         {
             var (outcome, ms) = diffusionTask.Result;
             generate.Features.Add(TensorCodec.Named(diffusionSpec!.Name, outcome.Tensor));
-            summary.DiffusionConditionalCache = outcome.Conditional;
-            summary.DiffusionUnconditionalCache = outcome.Unconditional;
-            summary.PromptMode = outcome.Conditioning.PromptMode;
-            summary.Timestep = outcome.Conditioning.Timestep;
-            summary.Seed = outcome.Conditioning.Seed;
-            summary.GuidanceScale = outcome.Conditioning.GuidanceScale;
-            summary.DiffusionTap = outcome.Conditioning.Tap;
-            summary.DiffusionPromptTruncated = outcome.PromptTruncated;
-            timings.DiffusionMs = ms;
+            summary = summary with
+            {
+                DiffusionConditionalCache = outcome.Conditional,
+                DiffusionUnconditionalCache = outcome.Unconditional,
+                Diffusion = outcome.Conditioning,
+                DiffusionPromptTruncated = outcome.PromptTruncated,
+                Timings = summary.Timings with { DiffusionMs = ms },
+            };
         }
 
         var generateStartedMs = clock.ElapsedMs;

@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.Http;
-using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 
-/// <summary>One question about one image, as both APIs hand it to <see cref="VqaPipeline"/>.</summary>
+/// <summary>One question about one image, as every API (OpenAI chat, the form, gRPC Ask) hands it to
+/// <see cref="VqaPipeline"/> in the gateway's own terms.</summary>
 public sealed class VqaRequest
 {
     /// <summary>The encoded image.</summary>
@@ -14,13 +13,13 @@ public sealed class VqaRequest
     public required string ImageField { get; init; }
 
     /// <summary>The conversation for the generator, oldest first, ending with the user's turn.</summary>
-    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    public required IReadOnlyList<ConversationTurn> Conversation { get; init; }
 
-    /// <summary>The user's question: the diffusion conditioning prompt in <see cref="PromptMode.Question"/> mode.</summary>
+    /// <summary>The user's question: the diffusion conditioning prompt in <see cref="DiffusionPromptMode.Question"/> mode.</summary>
     public required string Question { get; init; }
 
-    /// <summary>Options in the gRPC API's terms (the HTTP API maps its own onto them).</summary>
-    public required AskOptions Options { get; init; }
+    /// <summary>The model, sampling, diffusion conditioning and cache choices.</summary>
+    public required AnswerSettings Settings { get; init; }
 
     /// <summary>When the whole request must be done (UTC); propagated to every service call.</summary>
     public required DateTime Deadline { get; init; }

@@ -7,41 +7,47 @@ namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>A question whose features are in and whose generation has started. Read it to the end with
 /// <see cref="ReadAsync"/>; disposing it early cancels the generation.</summary>
-public sealed class VqaRun(GenerationStream stream, AskResult summary, StageClock clock, double generateStartedMs, GatewayMetrics metrics) : IDisposable
+public sealed class VqaRun(GenerationStream stream, AnswerSummary summary, StageClock clock, double generateStartedMs, GatewayMetrics metrics) : IDisposable
 {
     /// <summary>What is known before any token: image id, model, cache statuses, diffusion settings, timings so far.</summary>
-    public AskResult Summary { get; } = summary;
+    public AnswerSummary Summary { get; } = summary;
 
-    /// <summary>Deltas, then exactly one final message with usage and every timing.</summary>
-    public async IAsyncEnumerable<AskResponse> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Deltas, then exactly one <see cref="AnswerDone"/> with usage and every timing.</summary>
+    public async IAsyncEnumerable<AnswerEvent> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var timings = Summary.Timings;
+        double? timeToFirstTokenMs = null;
         while (await stream.NextAsync(cancellationToken).ConfigureAwait(false) is { } message)
         {
             if (message.EventCase == GenerateResponse.EventOneofCase.Delta)
             {
-                if (timings.TimeToFirstTokenMs == 0) timings.TimeToFirstTokenMs = clock.ElapsedMs;
-                yield return new AskResponse { Delta = message.Delta };
+                timeToFirstTokenMs ??= clock.ElapsedMs;
+                yield return GatewayProtoMapping.ToDomain(message.Delta);
                 continue;
             }
             if (message.EventCase != GenerateResponse.EventOneofCase.Done) continue;
 
             var done = message.Done;
-            timings.GenerateMs = clock.ElapsedMs - generateStartedMs;
-            timings.TotalMs = clock.ElapsedMs;
-            if (timings.TimeToFirstTokenMs == 0) timings.TimeToFirstTokenMs = timings.TotalMs;
-            var result = Summary.Clone();
-            result.FinishReason = done.FinishReason;
-            result.PromptTokens = done.PromptTokens;
-            result.CompletionTokens = done.CompletionTokens;
+            var totalMs = clock.ElapsedMs;
+            var result = Summary with
+            {
+                FinishReason = GatewayProtoMapping.ToDomain(done.FinishReason),
+                PromptTokens = done.PromptTokens,
+                CompletionTokens = done.CompletionTokens,
+                Timings = Summary.Timings with
+                {
+                    TimeToFirstTokenMs = timeToFirstTokenMs ?? totalMs,
+                    GenerateMs = totalMs - generateStartedMs,
+                    TotalMs = totalMs,
+                },
+            };
             Observe(result.Timings);
-            yield return new AskResponse { Done = result };
+            yield return new AnswerDone(result);
             yield break;
         }
         throw new GatewayException(ErrorKind.BadUpstream, "the generator's stream ended without its final message");
     }
 
-    private void Observe(StageTimings t)
+    private void Observe(AnswerTimings t)
     {
         metrics.StageSeconds.WithLabels("decode_image").Observe(t.DecodeImageMs / 1000);
         if (Summary.ClipCache != CacheStatus.NotUsed) metrics.StageSeconds.WithLabels("clip").Observe(t.ClipMs / 1000);

@@ -1,7 +1,6 @@
 using Mustafar.Diffusion.V1;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
 using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Tests.Units;
@@ -25,15 +24,15 @@ public class DiffusionConditioningTests
     [Fact]
     public void Without_request_or_gateway_settings_the_trained_settings_apply()
     {
-        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "what is red?", new DiffusionDefaults(), Service, Trained("question", 100, 4f));
-        Assert.Equal((PromptMode.Question, "what is red?", 100, 4f, 7UL), (resolved.PromptMode, resolved.Prompt, resolved.Timestep, resolved.GuidanceScale, resolved.Seed));
+        var resolved = DiffusionConditioning.Resolve(new DiffusionChoice(), "what is red?", new DiffusionDefaults(), Service, Trained("question", 100, 4f));
+        Assert.Equal((DiffusionPromptMode.Question, "what is red?", 100, 4f, 7UL), (resolved.PromptMode, resolved.Prompt, resolved.Timestep, resolved.GuidanceScale, resolved.Seed));
     }
 
     [Fact]
     public void A_module_trained_on_unconditional_features_gets_the_empty_prompt_by_default()
     {
-        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "what is red?", new DiffusionDefaults(), Service, Trained("empty"));
-        Assert.Equal(PromptMode.Empty, resolved.PromptMode);
+        var resolved = DiffusionConditioning.Resolve(new DiffusionChoice(), "what is red?", new DiffusionDefaults(), Service, Trained("empty"));
+        Assert.Equal(DiffusionPromptMode.Empty, resolved.PromptMode);
         Assert.Equal("", resolved.Prompt);
         Assert.False(resolved.NeedsConditional);
     }
@@ -41,20 +40,20 @@ public class DiffusionConditioningTests
     [Fact]
     public void Gateway_configuration_overrides_the_trained_settings_and_the_request_overrides_both()
     {
-        var gateway = new DiffusionDefaults { PromptMode = PromptMode.Empty, Timestep = 10, GuidanceScale = 1f };
-        var fromGateway = DiffusionConditioning.Resolve(new AskOptions(), "q", gateway, Service, Trained("question", 100, 4f));
-        Assert.Equal((PromptMode.Empty, 10, 1f), (fromGateway.PromptMode, fromGateway.Timestep, fromGateway.GuidanceScale));
+        var gateway = new DiffusionDefaults { PromptMode = DiffusionPromptMode.Empty, Timestep = 10, GuidanceScale = 1f };
+        var fromGateway = DiffusionConditioning.Resolve(new DiffusionChoice(), "q", gateway, Service, Trained("question", 100, 4f));
+        Assert.Equal((DiffusionPromptMode.Empty, 10, 1f), (fromGateway.PromptMode, fromGateway.Timestep, fromGateway.GuidanceScale));
 
-        var request = new AskOptions { PromptMode = PromptMode.Question, Timestep = 250, GuidanceScale = 7f };
+        var request = new DiffusionChoice { PromptMode = DiffusionPromptMode.Question, Timestep = 250, GuidanceScale = 7f };
         var fromRequest = DiffusionConditioning.Resolve(request, "q", gateway, Service, Trained("question", 100, 4f));
-        Assert.Equal((PromptMode.Question, 250, 7f), (fromRequest.PromptMode, fromRequest.Timestep, fromRequest.GuidanceScale));
+        Assert.Equal((DiffusionPromptMode.Question, 250, 7f), (fromRequest.PromptMode, fromRequest.Timestep, fromRequest.GuidanceScale));
     }
 
     [Fact]
     public void Without_trained_settings_the_service_defaults_apply()
     {
-        var resolved = DiffusionConditioning.Resolve(new AskOptions(), "q", new DiffusionDefaults(), Service, Trained());
-        Assert.Equal((PromptMode.Question, 50, 0f), (resolved.PromptMode, resolved.Timestep, resolved.GuidanceScale));
+        var resolved = DiffusionConditioning.Resolve(new DiffusionChoice(), "q", new DiffusionDefaults(), Service, Trained());
+        Assert.Equal((DiffusionPromptMode.Question, 50, 0f), (resolved.PromptMode, resolved.Timestep, resolved.GuidanceScale));
     }
 
     [Theory]
@@ -65,7 +64,7 @@ public class DiffusionConditioningTests
     public void A_guidance_scale_outside_0_to_100_names_the_field(float scale)
     {
         var error = Assert.Throws<InvalidInputException>(() =>
-            DiffusionConditioning.Resolve(new AskOptions { GuidanceScale = scale }, "q", new DiffusionDefaults(), Service, Trained()));
+            DiffusionConditioning.Resolve(new DiffusionChoice { GuidanceScale = scale }, "q", new DiffusionDefaults(), Service, Trained()));
         Assert.Equal("guidance_scale", error.Field);
     }
 
@@ -73,7 +72,7 @@ public class DiffusionConditioningTests
     public void A_timestep_outside_the_schedule_names_the_field()
     {
         var error = Assert.Throws<InvalidInputException>(() =>
-            DiffusionConditioning.Resolve(new AskOptions { Timestep = 1000 }, "q", new DiffusionDefaults(), Service, Trained()));
+            DiffusionConditioning.Resolve(new DiffusionChoice { Timestep = 1000 }, "q", new DiffusionDefaults(), Service, Trained()));
         Assert.Equal("timestep", error.Field);
     }
 }

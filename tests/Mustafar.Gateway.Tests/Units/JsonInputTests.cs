@@ -6,23 +6,15 @@ namespace Mustafar.Gateway.Tests.Units;
 
 public sealed class JsonInputTests
 {
-    private sealed class Body
-    {
-        public int? MaxTokens { get; set; }
-        public ulong? Seed { get; set; }
-        public string? Model { get; set; }
-        public List<string>? Messages { get; set; }
-    }
-
     private static GatewayException Invalid(string json)
     {
-        var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Body>(json, ApiJson.Options));
+        var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json, ApiJsonContext.Default.ChatCompletionRequest));
         return JsonInput.Invalid(error, "test body");
     }
 
     [Theory]
     [InlineData("""{"max_tokens": 1099511627776}""", "max_tokens", "max_tokens must be an integer from -2147483648 to 2147483647")]
-    [InlineData("""{"seed": -1}""", "seed", "seed must be an integer from 0 to 18446744073709551615")]
+    [InlineData("""{"mustafar": {"seed": -1}}""", "mustafar.seed", "mustafar.seed must be an integer from 0 to 18446744073709551615")]
     [InlineData("""{"model": "\ud800"}""", "model", "model must be a string of well-formed UTF-16 (no unpaired surrogate escape)")]
     [InlineData("""{"messages": {}}""", "messages", "messages must be an array")]
     [InlineData("""[]""", null, "the body must be an object")]

@@ -1,12 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mustafar.Gateway.Api;
+namespace Mustafar.Gateway.Api.OpenAi;
 
 /// <summary>The body of POST /v1/chat/completions: OpenAI's fields the gateway understands, the ones it refuses
-/// (<see cref="UnsupportedFields"/>), plus the "mustafar" extension object. Other fields are ignored, as OpenAI
+/// (<see cref="Api.UnsupportedFields"/>), plus the "mustafar" extension object. Other fields are ignored, as OpenAI
 /// ignores them, and logged once per name.</summary>
-public sealed class ChatCompletionRequest
+// The request records' properties are settable, not init: the generated serializer passes init properties through a
+// constructor, which cannot take extension data, and reports a wrong value as the whole request's type instead of the
+// field's (JsonInput turns that type into the "must be" of the 400).
+public sealed record ChatCompletionRequest
 {
     public string? Model { get; set; }
     public List<ChatCompletionMessage>? Messages { get; set; }
@@ -30,7 +33,7 @@ public sealed class ChatCompletionRequest
     public string? User { get; set; }
     public MustafarOptions? Mustafar { get; set; }
 
-    /// <summary>Fields no property above takes: ignored, and each name logged once (<see cref="IgnoredFieldLog"/>).</summary>
+    /// <summary>Fields no property above takes: ignored, and each name logged once (<see cref="Api.IgnoredFieldLog"/>).</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Ignored { get; set; }
 
@@ -43,7 +46,7 @@ public sealed class ChatCompletionRequest
 }
 
 /// <summary>"stream_options": only with "stream": true.</summary>
-public sealed class StreamOptions
+public sealed record StreamOptions
 {
     /// <summary>True: one more chunk before [DONE], with "choices": [] and the usage (every other chunk has
     /// "usage": null). False or absent: no usage in the stream.</summary>
@@ -51,14 +54,14 @@ public sealed class StreamOptions
 }
 
 /// <summary>One message: content is a string or an array of parts ({"type": "text"} / {"type": "image_url"}).</summary>
-public sealed class ChatCompletionMessage
+public sealed record ChatCompletionMessage
 {
     public string? Role { get; set; }
     public JsonElement Content { get; set; }
 }
 
 /// <summary>The "mustafar" extension object: diffusion conditioning, cache bypass and sampling knobs OpenAI lacks.</summary>
-public sealed class MustafarOptions
+public sealed record MustafarOptions
 {
     /// <summary>"question" (default), "empty" or "custom".</summary>
     public string? PromptMode { get; set; }
