@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Gateway;
 
@@ -7,9 +8,6 @@ namespace Mustafar.Gateway;
 /// or a real service can stand behind any pool).</summary>
 public static class GatewayApplication
 {
-    /// <summary>Prefix of the environment variables the gateway reads (<c>MUSTAFAR__Gateway__Cache__Redis</c>).</summary>
-    public const string EnvironmentPrefix = "MUSTAFAR__";
-
     /// <summary>The gateway as Program.cs runs it: appsettings.json from beside the binary, wherever it is started from.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
         Build(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory }, configure);
@@ -19,12 +17,15 @@ public static class GatewayApplication
     public static WebApplication Build(WebApplicationOptions applicationOptions, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(applicationOptions);
-        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.Configuration.AddEnvironmentVariables(MustafarEnvironment.Prefix); // MUSTAFAR__Gateway__Cache__Redis
         if (applicationOptions.Args is { Length: > 0 } args) builder.Configuration.AddCommandLine(args); // the command line still wins
         configure?.Invoke(builder);
         GatewayServices.Add(builder);
 
         var app = builder.Build();
+        // Before the routes are mapped: YARP loads its clusters there, and a bad address must be reported with every
+        // other problem (exit code 2), not as YARP's first exception.
+        app.Services.ValidateOptionsNow();
         GatewayEndpoints.Map(app);
         return app;
     }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Mustafar.Gateway.Api;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Routing;
-using Prometheus;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Gateway;
 
@@ -13,6 +13,8 @@ public static class GatewayEndpoints
 {
     public static void Map(WebApplication app)
     {
+        // First, so that errors (and the exception handler's answers) carry the trace id too.
+        app.UseTraceResponseHeaders();
         // Last resort: an unexpected exception is a JSON error without internals, never a stack trace.
         app.UseExceptionHandler(handler => handler.Run(context =>
         {
@@ -37,18 +39,8 @@ public static class GatewayEndpoints
         MethodNotAllowed.Map(app, "/v1/models", HttpMethods.Get);
         MethodNotAllowed.Map(app, "/v1/models/{id}", HttpMethods.Get);
 
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
-        app.MapGet("/readyz", (Readiness readiness) =>
-        {
-            var (ready, pools, cache) = readiness.Check();
-            return Results.Json(new
-            {
-                status = ready ? "ready" : "not_ready",
-                pools = pools.Select(p => new { cluster = p.Cluster, destinations = p.Destinations, available = p.Available, required = p.Required }),
-                cache,
-            }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<GatewayMetrics>().Registry);
+        app.MapDefaultEndpoints(app.Services.GetRequiredService<GatewayMetrics>().Registry,
+            new HealthResponses(Liveness: (context, _) => context.Response.WriteAsJsonAsync(new { status = "ok" }), Readiness: Readiness.WriteAsync));
 
         app.MapGrpcService<VqaGrpcService>().RequireRateLimiting(GatewayServices.ConcurrencyPolicy);
         app.MapGrpcReflectionService();

@@ -1,10 +1,12 @@
 using Mustafar.Gateway.Pipeline;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Gateway;
 
 /// <summary>The gateway's settings, bound from the "Gateway" configuration section
-/// (environment: <c>MUSTAFAR__Gateway__...</c>). The pools themselves are YARP clusters under "ReverseProxy".</summary>
-public sealed class GatewayOptions
+/// (environment: <c>MUSTAFAR__Gateway__...</c>) and checked at start-up (<see cref="GatewayOptionsValidation"/>). The pools
+/// themselves are YARP clusters under "ReverseProxy".</summary>
+public sealed class GatewayOptions : IValidatedOptions
 {
     public const string SectionName = "Gateway";
 
@@ -27,6 +29,8 @@ public sealed class GatewayOptions
     public List<string> ApiKeys { get; set; } = [];
 
     public UpstreamOptions Upstream { get; set; } = new();
+
+    public IEnumerable<string> Validate() => GatewayOptionsValidation.Check(this);
 }
 
 /// <summary>The YARP cluster that serves each pool.</summary>

@@ -8,6 +8,7 @@ using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Gateway.Routing;
+using Mustafar.ServiceDefaults;
 using Mustafar.Vqa.V1;
 using Mustafar.Tensors.Grpc;
 using Yarp.ReverseProxy.Health;
@@ -24,8 +25,10 @@ public static class GatewayServices
     public static void Add(WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddMeshTracing("Mustafar.Gateway");
         var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
-        services.AddOptions<GatewayOptions>().Bind(section);
+        builder.AddValidatedOptions<GatewayOptions>(GatewayOptions.SectionName);
+        builder.AddValidatedOptions<ProxyRouteOptions>(ProxyRouteOptions.SectionName);
         var settings = section.Get<GatewayOptions>() ?? new GatewayOptions();
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = settings.Limits.MaxRequestBodyBytes);
@@ -74,7 +77,7 @@ public static class GatewayServices
         // The whole server ("") and the gateway's own service by name, as the model services register theirs; both
         // are the gateway's readiness.
         services.AddGrpcHealthChecks(health => health.Services.Map(VisualQuestionAnswering.Descriptor.FullName, _ => true))
-            .AddCheck<Readiness>("ready");
+            .AddCheck<Readiness>("ready", tags: [DefaultEndpoints.ReadyTag]);
 
         services.AddRateLimiter(limiter =>
         {

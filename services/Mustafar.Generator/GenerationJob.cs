@@ -36,6 +36,9 @@ public sealed class GenerationJob
     /// <summary>When the caller submitted it (queue time runs from here to the prefill).</summary>
     public long SubmittedAt { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The caller's span (its call's server span) when it prepared the job: the parent of its prefill span.</summary>
+    public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
+
     /// <summary>Checks every field (each error names it: messages[i].role, features["clip"], sampling.top_p,
     /// fusion_mode, ...) and tokenizes the prompt.</summary>
     public static GenerationJob Prepare(GenerateRequest request, GeneratorModel model, LimitsOptions limits, CancellationToken cancellation)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Hosts.Generator;
 
@@ -42,8 +43,17 @@ public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<G
                 ids.Add(sequence.Running, sequence.Id);
             }
             var newcomers = joining.Select(s => s.Running!).ToList();
+            var joined = joining.ToList();
             joining.Clear();
-            outputs.AddRange(engine.Admit(newcomers).Select(Output));
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                outputs.AddRange(engine.Admit(newcomers).Select(Output));
+            }
+            finally
+            {
+                TracePrefill(joined, started);
+            }
         }
         if (engine.ActiveCount > 0) outputs.AddRange(engine.Step().Select(Output));
         return outputs;
@@ -59,6 +69,22 @@ public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<G
     }
 
     public void Dispose() => engine.Dispose();
+
+    /// <summary>One "generator.prefill" span per sequence that joined (they were prefilled together: the same times),
+    /// under the span of the call that submitted it. Made after the fact on the inference thread, which then has no
+    /// current span again.</summary>
+    private static void TracePrefill(IReadOnlyList<Sequence> joined, DateTimeOffset started)
+    {
+        var previous = Activity.Current;
+        foreach (var sequence in joined)
+        {
+            if (sequence.Job.Trace == default) continue;
+            using var span = MeshTracing.Source.StartActivity("generator.prefill", ActivityKind.Internal, sequence.Job.Trace, startTime: started);
+            span?.SetTag(SpanTags.BatchSize, joined.Count);
+            span?.SetTag(SpanTags.QueueWaitMs, sequence.QueueMs);
+        }
+        Activity.Current = previous;
+    }
 
     private SequenceOutput<GenerationStep> Output(GenerationEvent e)
     {

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mustafar.Generation.V1;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
+using Mustafar.ServiceDefaults;
 using Mustafar.Torch;
 using TorchSharp;
 using ChatMessage = Mustafar.Models.Generation.ChatMessage;
@@ -68,10 +70,20 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
         var call = metrics.Start();
         var job = GenerationJob.Prepare(request, runtime.Model, runtime.Limits, context.CancellationToken);
         var tokens = 0;
+        // Submitted under the call's server span (queue wait and batch go there, the prefill span under it); then
+        // "generator.first_token" runs until the first step arrives and "generator.decode" from there to the end.
+        var steps = scheduler.Submit(job, context.CancellationToken);
+        var firstToken = MeshTracing.Source.StartActivity("generator.first_token");
+        Activity? decode = null;
         try
         {
-            await foreach (var step in scheduler.Submit(job, context.CancellationToken))
+            await foreach (var step in steps)
             {
+                if (decode is null)
+                {
+                    firstToken?.Dispose();
+                    decode = MeshTracing.Source.StartActivity("generator.decode");
+                }
                 tokens = step.CompletionTokens;
                 call.Stepped(tokens);
                 if (step.Delta.Length > 0 || step.Logprob is not null)
@@ -91,6 +103,12 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
             logger.LogInformation("Generation {RequestId}: stopped after {CompletionTokens} tokens, the caller cancelled or its deadline passed",
                 request.RequestId, tokens);
             throw;
+        }
+        finally
+        {
+            firstToken?.Dispose();
+            decode?.SetTag(SpanTags.CompletionTokens, tokens);
+            decode?.Dispose();
         }
     }
 

@@ -4,7 +4,7 @@ using Mustafar.Tensors.V1;
 namespace Mustafar.Tensors;
 
 /// <summary>Element conversions between float32 and the 16-bit feature dtypes, on raw little-endian bytes.</summary>
-public static class FloatConversions
+internal static class FloatConversions
 {
     /// <summary>Decodes <paramref name="source"/> (float32, float16 or bfloat16 bytes) into <paramref name="destination"/>.</summary>
     public static void ToFloat32(DType dtype, ReadOnlySpan<byte> source, Span<float> destination)

@@ -1,5 +1,6 @@
 using Mustafar.Deploy.Tests.Support;
 using Mustafar.Serving;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Deploy.Tests;
 
@@ -18,7 +19,7 @@ public class ReadmeTests
     public void Every_model_service_option_is_documented_with_its_environment_variable(string key)
     {
         Assert.Contains($"`{key}`", Readme, StringComparison.Ordinal);
-        Assert.Contains($"`{ServingOptionKeys.ToEnvironmentVariable(key)}`", Readme, StringComparison.Ordinal);
+        Assert.Contains($"`{MustafarEnvironment.ToVariable(key)}`", Readme, StringComparison.Ordinal);
     }
 
     [Theory]

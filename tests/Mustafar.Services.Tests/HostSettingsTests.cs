@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Mustafar.Serving;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Services.Tests;
 

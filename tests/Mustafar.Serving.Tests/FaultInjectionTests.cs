@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mustafar.Serving.Tests.Host;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Serving.Tests;
 
@@ -66,7 +67,7 @@ public class FaultInjectionTests
         {
             var error = Assert.ThrowsAny<Exception>(() =>
                 TestHost.Build(folder, new Dictionary<string, string> { ["Faults:QueueDelayMs"] = value }, new TestProbe()));
-            Assert.Contains(ServingHost.ConfigurationErrors(error)!, f => f.StartsWith("Mustafar:Faults:QueueDelayMs must be between 0 and 600000", StringComparison.Ordinal));
+            Assert.Contains(StartupValidation.ConfigurationErrors(error)!, f => f.StartsWith("Mustafar:Faults:QueueDelayMs must be between 0 and 600000", StringComparison.Ordinal));
         }
         finally
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mustafar.Serving.Tests.Host;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Serving.Tests;
 
@@ -88,7 +89,7 @@ public class OptionsTests
             ["Limits:MaxImagePixels"] = "0",
         };
         var error = Assert.ThrowsAny<Exception>(() => TestHost.Build(folder, settings, new TestProbe()));
-        var failures = ServingHost.ConfigurationErrors(error);
+        var failures = StartupValidation.ConfigurationErrors(error);
 
         Assert.NotNull(failures);
         Assert.Contains("Mustafar:Model:Device: device 'gpu' is not one of cpu, cuda, cuda:N", failures);
@@ -106,7 +107,7 @@ public class OptionsTests
     {
         var missing = Path.Combine(Path.GetTempPath(), "mustafar-tests", "no-such-checkpoint-" + Guid.NewGuid().ToString("N"));
         var error = Assert.ThrowsAny<Exception>(() => TestHost.Build(missing, null, new TestProbe()));
-        Assert.Equal([$"Mustafar:Model:Path '{missing}' does not exist"], ServingHost.ConfigurationErrors(error));
+        Assert.Equal([$"Mustafar:Model:Path '{missing}' does not exist"], StartupValidation.ConfigurationErrors(error));
 
         var probe = new TestProbe();
         var exitCode = await ServingHost.RunAsync<TestModelService, TinyMlp>(TestHost.Arguments("", null), TestHost.Loader(probe),

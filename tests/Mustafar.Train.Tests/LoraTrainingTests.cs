@@ -47,14 +47,14 @@ public sealed class LoraTrainingTests : IDisposable
         using var scope2 = NewDisposeScope();
         var (embeds, positions, valid) = Inputs(hooked);
         using var noGrad = no_grad();
-        var reference = hooked.LanguageModel.forward(embeds, positions, valid, null);
+        var reference = hooked.LanguageModel.forward(embeds, positions, valid);
         var basePlain = Generator(trained);
-        Assert.True(basePlain.LanguageModel.forward(embeds, positions, valid, null).sub(reference).abs().max().item<float>() > 1e-3,
+        Assert.True(basePlain.LanguageModel.forward(embeds, positions, valid).sub(reference).abs().max().item<float>() > 1e-3,
             "the adapter changes the model's logits");
         basePlain.Dispose();
         foreach (var model in new[] { exported, mergedByCommand })
         {
-            var difference = model.LanguageModel.forward(embeds, positions, valid, null).sub(reference).abs().max().item<float>();
+            var difference = model.LanguageModel.forward(embeds, positions, valid).sub(reference).abs().max().item<float>();
             Assert.True(difference < 1e-4, $"merged logits differ from the adapter's by {difference}");
         }
     }

@@ -94,20 +94,16 @@ public static class TinyLlavaCheckpoint
             .Replace(projector + "linear_2.", "model.mm_projector.2.", StringComparison.Ordinal);
     }
 
-    /// <summary>CLIPVisionModel's keys (under vision_model.) for the tiny tower: llava-hf files carry the tower.</summary>
+    /// <summary>CLIPVisionModel's keys (under vision_model.) for the tiny tower: llava-hf files carry the tower.
+    /// Read from the model itself (built on the meta device: shapes, no memory), so the keys are the loader's.</summary>
     private static IEnumerable<(string Name, long[] Shape)> VisionTowerShapes(TinyLlavaOptions o)
     {
-        var hidden = (long)o.VisionHiddenSize;
-        var positions = (long)(o.VisionImageSize / o.VisionPatchSize) * (o.VisionImageSize / o.VisionPatchSize) + 1;
-        yield return ("embeddings.class_embedding", [hidden]);
-        yield return ("embeddings.patch_embedding.weight", [hidden, 3, o.VisionPatchSize, o.VisionPatchSize]);
-        yield return ("embeddings.position_embedding.weight", [positions, hidden]);
-        yield return ("pre_layrnorm.weight", [hidden]);
-        yield return ("pre_layrnorm.bias", [hidden]);
-        using var encoder = new ClipEncoder(new ClipEncoderConfig(o.VisionHiddenSize, o.VisionIntermediateSize, o.VisionLayers, o.VisionHeads, "quick_gelu", 1e-5));
-        foreach (var (name, parameter) in encoder.named_parameters()) yield return ("encoder." + name, parameter.shape);
-        yield return ("post_layernorm.weight", [hidden]);
-        yield return ("post_layernorm.bias", [hidden]);
+        const string tower = "vision_model.";
+        var encoder = new ClipEncoderConfig(o.VisionHiddenSize, o.VisionIntermediateSize, o.VisionLayers, o.VisionHeads, "quick_gelu", 1e-5);
+        using var model = new ClipVisionModel(new ClipVisionConfig(encoder, o.VisionImageSize, o.VisionPatchSize, NumChannels: 3,
+            ProjectionDim: ClipVisionConfig.DefaultProjectionDim), META, ScalarType.Float32);
+        foreach (var (name, parameter) in model.named_parameters())
+            if (name.StartsWith(tower, StringComparison.Ordinal)) yield return (name[tower.Length..], parameter.shape);
     }
 
     private static JsonObject Config(TinyLlavaOptions o, int vocab, int imageId)

@@ -14,16 +14,16 @@ public static class DemoBase
     public const int ClipImageSize = 56;
     public const int ClipPatchSize = 8;
     public const int ClipWidth = 64;
-    public const int TextHiddenSize = 128;
-    public const int TextLayers = 4;
-    public const int TextHeads = 4;
+    // The shipped demo model's LLaMA (deploy/demo-model/README.md): the defaults must rebuild its starting point.
+    public const int TextHiddenSize = 64;
+    public const int TextLayers = 2;
 
-    public const int TokenizerVocab = 640;
+    public const int SynthTokenizerVocab = 640;
 
-    /// <summary>What the demo tokenizer learns its merges from besides its built-in corpus: the questions and answers of
+    /// <summary>With --synth-tokenizer, what the tokenizer learns its merges from besides its built-in corpus: the questions and answers of
     /// a synthetic set (seed 0, never a training or test seed), as any LLM's tokenizer is trained on its kind of text,
     /// so that "triangle" or "purple" is one piece rather than eight characters the tiny LLaMA must compose.</summary>
-    private static string TokenizerCorpus() => string.Join(" ",
+    private static string SynthTokenizerCorpus() => string.Join(" ",
         Mustafar.Data.Synth.SynthGenerator.Generate(new Mustafar.Data.Synth.SynthOptions(0, 400, "tokenizer", 112))
             .Select(item => $"{item.Question.Text} {item.Question.Answer}"));
 
@@ -35,6 +35,7 @@ public static class DemoBase
         if (!FusionModes.TryParse(modeName, out var mode))
             throw new UsageException($"--mode must be one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}, not '{modeName}'");
         var hidden = line.Int("text-hidden", TextHiddenSize);
+        var synthTokenizer = line.Flag("synth-tokenizer");
         var diffusion = Path.Combine(root, "stable-diffusion");
         var generator = Path.Combine(root, "llava");
         TinyStableDiffusionWriter.Write(diffusion, TinyStableDiffusionPreset.Tiny, seed);
@@ -42,13 +43,11 @@ public static class DemoBase
         TinyLlavaCheckpoint.Write(generator, TinyLlavaOptions.Preset("tiny-" + mode.ConfigName()) with
         {
             Seed = seed,
-            SentencePieceVocab = TokenizerVocab,
-            TokenizerCorpus = TokenizerCorpus(),
+            SentencePieceVocab = synthTokenizer ? SynthTokenizerVocab : new TinyLlavaOptions().SentencePieceVocab,
+            TokenizerCorpus = synthTokenizer ? SynthTokenizerCorpus() : "",
             HiddenSize = hidden,
-            IntermediateSize = line.Int("text-intermediate", 3 * hidden),
+            IntermediateSize = line.Int("text-intermediate", 2 * hidden),
             Layers = line.Int("text-layers", TextLayers),
-            Heads = TextHeads,
-            KeyValueHeads = TextHeads,
             VisionImageSize = ClipImageSize,
             VisionPatchSize = ClipPatchSize,
             VisionHiddenSize = ClipWidth,

@@ -26,7 +26,7 @@ public static class TrainCommand
           train merge-lora --model DIR --adapter DIR --out DIR  fold a LoRA adapter (OUT/adapter of a --lora-rank run)
                                                              into its base checkpoint: a plain generator checkpoint
           train init-demo --out DIR [--seed N] [--mode clip-only|concat-tokens|cross-attention]
-                [--text-hidden N] [--text-layers N] [--text-intermediate N]
+                [--text-hidden N] [--text-layers N] [--text-intermediate N] [--synth-tokenizer]
                                                              write the demo model's untrained starting checkpoints
         """;
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Caching;
@@ -36,8 +37,24 @@ public sealed class Readiness(IProxyStateLookup proxyState, IOptions<GatewayOpti
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var (ready, pools, _) = Check();
-        var summary = string.Join(", ", pools.Select(p => $"{p.Cluster} {p.Available}/{p.Destinations}"));
-        return Task.FromResult(ready ? HealthCheckResult.Healthy(summary) : HealthCheckResult.Unhealthy(summary));
+        var state = Check();
+        var summary = string.Join(", ", state.Pools.Select(p => $"{p.Cluster} {p.Available}/{p.Destinations}"));
+        var data = new Dictionary<string, object> { [StateKey] = state };
+        return Task.FromResult(state.Ready ? HealthCheckResult.Healthy(summary, data) : HealthCheckResult.Unhealthy(summary, data: data));
     }
+
+    /// <summary>/readyz: the pools and the cache as JSON, from the state the check saw (200 ready, 503 not).</summary>
+    public static Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        var (ready, pools, cache) = ((bool, IReadOnlyList<PoolState>, string))report.Entries.Values
+            .Select(entry => entry.Data.GetValueOrDefault(StateKey)).OfType<(bool, IReadOnlyList<PoolState>, string)>().Single();
+        return Results.Json(new
+        {
+            status = ready ? "ready" : "not_ready",
+            pools = pools.Select(p => new { cluster = p.Cluster, destinations = p.Destinations, available = p.Available, required = p.Required }),
+            cache,
+        }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+    }
+
+    private const string StateKey = "state";
 }

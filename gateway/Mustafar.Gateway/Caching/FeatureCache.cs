@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
+using Mustafar.ServiceDefaults;
 using Mustafar.Tensors.V1;
 using Mustafar.Vqa.V1;
 using StackExchange.Redis;
@@ -59,7 +61,9 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
     /// it is gone even if the computation that follows fails. <c>Failed</c>: Redis did not answer.</summary>
     public async Task<(FeatureValue? Value, bool Failed)> ReadAsync(string feature, string key, ExpectedFeature expected, CancellationToken cancellationToken)
     {
+        using var span = CacheSpan("cache.get", feature);
         var (cached, failed) = await TryReadAsync(key, cancellationToken).ConfigureAwait(false);
+        span?.SetTag(SpanTags.CacheResult, failed ? "error" : cached is null ? "miss" : expected.Accepts(cached.Tensor) ? "hit" : "invalid");
         if (cached is null || expected.Accepts(cached.Tensor)) return (cached, failed);
         metrics.CacheInvalid.WithLabels(feature).Inc();
         await TryDeleteAsync(key, cancellationToken).ConfigureAwait(false);
@@ -69,7 +73,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
     /// <summary>Stores a computed value unless it must not be (another model, another shape, too large).</summary>
     /// <returns>False when the write failed (a skipped write is not a failure).</returns>
     public Task<bool> WriteAsync(string key, ComputedFeature computed, ExpectedFeature expected, CancellationToken cancellationToken) =>
-        TryWriteAsync(key, computed, expected, cancellationToken);
+        TracedWriteAsync(feature: null, key, computed, expected, cancellationToken);
 
     private async Task<CachedFeature> LookupOrComputeAsync(string feature, string key, ExpectedFeature expected,
         Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
@@ -79,8 +83,26 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
 
         var computed = await compute(cancellationToken).ConfigureAwait(false);
         if (readFailed) return new CachedFeature(computed.Value, CacheStatus.Error);
-        var written = await TryWriteAsync(key, computed, expected, cancellationToken).ConfigureAwait(false);
+        var written = await TracedWriteAsync(feature, key, computed, expected, cancellationToken).ConfigureAwait(false);
         return new CachedFeature(computed.Value, written ? CacheStatus.Miss : CacheStatus.Error);
+    }
+
+    /// <summary>A span of one cache operation on one feature, under the request's span.</summary>
+    private static Activity? CacheSpan(string operation, string? feature)
+    {
+        var span = MeshTracing.Source.StartActivity(operation, ActivityKind.Client);
+        span?.SetTag("db.system.name", "redis");
+        span?.SetTag(SpanTags.CacheFeature, feature);
+        return span;
+    }
+
+    private async Task<bool> TracedWriteAsync(string? feature, string key, ComputedFeature computed, ExpectedFeature expected,
+        CancellationToken cancellationToken)
+    {
+        using var span = CacheSpan("cache.set", feature);
+        var written = await TryWriteAsync(key, computed, expected, cancellationToken).ConfigureAwait(false);
+        span?.SetTag(SpanTags.CacheResult, written ? "stored" : "error");
+        return written;
     }
 
     private async Task<(FeatureValue? Value, bool Failed)> TryReadAsync(string key, CancellationToken cancellationToken)

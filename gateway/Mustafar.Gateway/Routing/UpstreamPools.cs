@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Http;
 using Mustafar.Gateway.Observability;
+using Mustafar.ServiceDefaults;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -94,6 +96,14 @@ public sealed class UpstreamPools(
                     code: "service_unavailable", inner: firstError);
             }
 
+            // One span per try: which pool and destination it went to. The gRPC client span (and, in the service,
+            // the server span with its batch, queue wait and compute time) is its child.
+            using var span = MeshTracing.Source.StartActivity($"pool {pool}/{method}", ActivityKind.Internal);
+            span?.SetTag(SpanTags.Pool, pool);
+            span?.SetTag(SpanTags.Destination, lease.Destination.DestinationId);
+            span?.SetTag(SpanTags.DestinationAddress, lease.Destination.Model.Config.Address);
+            span?.SetTag(SpanTags.RpcMethod, method);
+            span?.SetTag(SpanTags.Attempt, attempt);
             try
             {
                 var result = await start(lease).ConfigureAwait(false);
@@ -102,6 +112,7 @@ public sealed class UpstreamPools(
             }
             catch (RpcException error)
             {
+                span?.SetStatus(ActivityStatusCode.Error, error.Status.Detail);
                 lease.Dispose();
                 CountCall(pool, method, error.StatusCode);
                 if (error.StatusCode != StatusCode.Unavailable) throw;

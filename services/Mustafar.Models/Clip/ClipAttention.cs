@@ -6,7 +6,7 @@ using Mustafar.Models.KernelChecks;
 namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPAttention: multi-head self-attention with biased q/k/v/out projections.</summary>
-public sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>, IAttentionHeads
+internal sealed class ClipAttention : nn.Module<Tensor, Tensor?, Tensor>, IAttentionHeads
 {
     private readonly Linear q_proj;
     private readonly Linear k_proj;

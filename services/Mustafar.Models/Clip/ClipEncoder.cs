@@ -6,7 +6,7 @@ namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPEncoder: a stack of <see cref="ClipEncoderLayer"/>s, shared by the vision tower
 /// and the text encoder.</summary>
-public sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly ModuleList<ClipEncoderLayer> layers;
 

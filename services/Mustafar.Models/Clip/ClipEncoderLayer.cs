@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPEncoderLayer (pre-norm): x + attn(ln1(x)), then x + mlp(ln2(x)).</summary>
-public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly ClipAttention self_attn;
     private readonly LayerNorm layer_norm1;

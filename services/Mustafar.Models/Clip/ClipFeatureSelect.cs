@@ -13,7 +13,7 @@ public enum ClipFeatureSelect
 }
 
 /// <summary>LLaVA's <c>select_layer</c> / <c>select_feature</c> conventions.</summary>
-public static class ClipFeatureSelection
+internal static class ClipFeatureSelection
 {
     /// <summary>Parses LLaVA's <c>mm_vision_select_feature</c> or llava-hf's <c>vision_feature_select_strategy</c>.</summary>
     public static ClipFeatureSelect Parse(string value, string source) => value switch

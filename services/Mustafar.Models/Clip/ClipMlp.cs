@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPMLP: fc1, the configured activation, fc2.</summary>
-public sealed class ClipMlp : nn.Module<Tensor, Tensor>
+internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc1;
     private readonly Linear fc2;

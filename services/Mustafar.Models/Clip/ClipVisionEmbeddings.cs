@@ -8,7 +8,7 @@ namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPVisionEmbeddings: the class token followed by the row-major patches of a bias-free
 /// strided conv, plus a learned position embedding per token.</summary>
-public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter class_embedding;
     private readonly RoutedConv2d patch_embedding;

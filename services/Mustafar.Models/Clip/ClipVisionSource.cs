@@ -33,7 +33,7 @@ public sealed record ClipVisionSource(
     /// <summary>LLaVA's training-argument defaults, used when its config leaves a key out.</summary>
     private const int LlavaDefaultSelectLayer = -1;
 
-    public static ClipVisionSource Resolve(string folder, VisionTowerLocator? locator = null)
+    internal static ClipVisionSource Resolve(string folder, VisionTowerLocator? locator = null)
     {
         folder = Path.GetFullPath(folder);
         var config = HfConfig.Load(Path.Combine(folder, "config.json"));

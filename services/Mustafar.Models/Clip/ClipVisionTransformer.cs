@@ -6,7 +6,7 @@ namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPVisionTransformer: embeddings, <c>pre_layrnorm</c> (sic, the checkpoint's key),
 /// the encoder, and <c>post_layernorm</c> applied to the class token only (the pooled output).</summary>
-public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
+internal sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly ClipVisionEmbeddings embeddings;
     private readonly LayerNorm pre_layrnorm;

@@ -8,7 +8,7 @@ namespace Mustafar.Models.Clip;
 /// <c>root/owner/name</c>, <c>root/name</c>, and the cache's <c>models--owner--name/snapshots/&lt;refs/main&gt;</c>.
 /// A candidate counts when it holds a config.json.
 /// </summary>
-public sealed class VisionTowerLocator(IReadOnlyList<string>? searchRoots = null)
+internal sealed class VisionTowerLocator(IReadOnlyList<string>? searchRoots = null)
 {
     public IReadOnlyList<string> SearchRoots { get; } = searchRoots ?? [];
 

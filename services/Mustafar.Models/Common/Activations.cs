@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Common;
 
 /// <summary>The activation functions named by transformers' <c>hidden_act</c> config values.</summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>Returns the activation for a config name; unknown names fail with the list of known ones.</summary>
     public static Func<Tensor, Tensor> Get(string name) => name switch

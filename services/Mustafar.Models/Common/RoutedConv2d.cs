@@ -12,7 +12,7 @@ namespace Mustafar.Models.Common;
 /// scans the compiled model code for any other call into libtorch's convolutions. Parameters, their names
 /// (<c>weight</c>, <c>bias</c>: the state-dict keys) and their initialisation are nn.Conv2d's.
 /// </summary>
-public sealed class RoutedConv2d : nn.Module<Tensor, Tensor>
+internal sealed class RoutedConv2d : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;

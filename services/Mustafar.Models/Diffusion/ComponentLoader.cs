@@ -5,7 +5,7 @@ namespace Mustafar.Models.Diffusion;
 
 /// <summary>Loads one component folder of a diffusers pipeline: config.json, then the weights in either base name
 /// (single file or sharded), strictly through <see cref="StateDictLoader"/>.</summary>
-public static class ComponentLoader
+internal static class ComponentLoader
 {
     public static (T Model, LoadReport Report) Load<T>(string folder, Func<HfConfig, T> build, KeyMapping mapping,
         IReadOnlyList<string>? weightBaseNames = null) where T : nn.Module

@@ -40,7 +40,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
 
     /// <summary>The module trees, for the kernel self-check.</summary>
     public IReadOnlyList<nn.Module> Modules => [TextEncoder, Vae, Unet];
-    public DdpmNoiseSchedule Schedule { get; }
+    internal DdpmNoiseSchedule Schedule { get; }
     public DiffusionModelInfo Info { get; }
 
     private int LatentSize => Info.ImageSize / Vae.Config.ScaleFactor;

@@ -12,7 +12,7 @@ namespace Mustafar.Models.Fusion;
 /// multi-head attention with biased projections, and a residual onto the CLIP tokens, so the output keeps CLIP's
 /// token count and width and feeds the usual LLaVA projector.
 /// </summary>
-public sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>, IAttentionHeads
+internal sealed class FeatureCrossAttention : nn.Module<Tensor, Tensor, Tensor>, IAttentionHeads
 {
     private readonly LayerNorm norm_clip;
     private readonly LayerNorm norm_diffusion;

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Fusion;
 
 /// <summary>transformers' LlavaMultiModalProjector, LLaVA-1.5's <c>mlp2x_gelu</c>: linear_2(act(linear_1(x))). The
 /// original repository saves the same layers as <c>mm_projector.0</c> and <c>mm_projector.2</c>.</summary>
-public sealed class LlavaMultiModalProjector : nn.Module<Tensor, Tensor>
+internal sealed class LlavaMultiModalProjector : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear_1;
     private readonly Linear linear_2;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Fusion;
 
 /// <summary>Turns a batch of images' features into LLM input embeddings, as the checkpoint's fusion mode says.</summary>
-public static class VisualFusion
+internal static class VisualFusion
 {
     /// <param name="clip">[images, clip tokens, clip channels] in the model dtype and device.</param>
     /// <param name="diffusion">[images, diffusion tokens, diffusion channels], or null for clip-only.</param>

@@ -5,7 +5,7 @@ namespace Mustafar.Models.Generation;
 /// specified bit for bit (unlike System.Random or a device generator), so a seed gives the same draws on any
 /// machine, device or batch; each sequence owns one, so batch-mates never consume each other's draws.
 /// </summary>
-public sealed class SamplingRandom
+internal sealed class SamplingRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -4,7 +4,7 @@ namespace Mustafar.Models.Generation;
 /// Holds back streamed text that might be the start of a stop string, so a stop string is never emitted, even
 /// when its characters arrive in different tokens. Text is released as soon as it can no longer begin a stop string.
 /// </summary>
-public sealed class StopStringMatcher(IReadOnlyList<string> stops)
+internal sealed class StopStringMatcher(IReadOnlyList<string> stops)
 {
     private string _pending = "";
 

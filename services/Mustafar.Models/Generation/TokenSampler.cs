@@ -6,7 +6,7 @@ namespace Mustafar.Models.Generation;
 
 /// <summary>A sampled token id and, when asked for, its raw log-probability and the top alternatives (id, logprob),
 /// most likely first.</summary>
-public readonly record struct SampledToken(int Id, float? Logprob, IReadOnlyList<(int Id, float Logprob)> Top);
+internal readonly record struct SampledToken(int Id, float? Logprob, IReadOnlyList<(int Id, float Logprob)> Top);
 
 /// <summary>
 /// Picks a sequence's next token from its logits, in vLLM's order (<see cref="SamplingParameters"/>): the logit bias,
@@ -15,7 +15,7 @@ public readonly record struct SampledToken(int Id, float? Logprob, IReadOnlyList
 /// <see cref="SamplingRandom"/>. The candidates are sorted on the device and only the kept ones are copied to the
 /// host for the draw, in double precision. One sampler per sequence.
 /// </summary>
-public sealed class TokenSampler(SamplingParameters parameters)
+internal sealed class TokenSampler(SamplingParameters parameters)
 {
     private readonly SamplingRandom _random = new(parameters.Seed);
     private readonly Dictionary<int, int> _produced = [];

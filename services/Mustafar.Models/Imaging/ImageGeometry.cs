@@ -1,7 +1,7 @@
 namespace Mustafar.Models.Imaging;
 
 /// <summary>Pasting and cropping on uint8 RGB, with the exact offsets of the reference implementations.</summary>
-public static class ImageGeometry
+internal static class ImageGeometry
 {
     /// <summary>
     /// LLaVA-1.5's <c>expand2square</c> drawn: a square canvas of side max(W, H) filled with <paramref name="background"/>,

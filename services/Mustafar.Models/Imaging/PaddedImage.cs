@@ -5,7 +5,7 @@ namespace Mustafar.Models.Imaging;
 /// 30000x1 image is a 30000x30000 canvas (2.7 GB), of which the resampler only needs the image's own rows and the
 /// background colour. A plain image is the canvas of its own size.
 /// </summary>
-public sealed class PaddedImage
+internal sealed class PaddedImage
 {
     public RgbImage Image { get; }
     public int CanvasWidth { get; }

@@ -14,7 +14,7 @@ namespace Mustafar.Models.Imaging;
 /// vertical pass adds each horizontal row into the output sums as soon as it is made, so no intermediate image
 /// exists. Integer sums are associative, so splitting them this way changes no result.</para>
 /// </summary>
-public static class PilResampler
+internal static class PilResampler
 {
     private const int Half = 1 << (ResampleWeights.PrecisionBits - 1);
     private const int C = RgbImage.Channels;

@@ -1,7 +1,7 @@
 namespace Mustafar.Models.Imaging;
 
 /// <summary>The rectangle [Left, Left + Width) x [Top, Top + Height) of an image.</summary>
-public readonly record struct PixelWindow(int Left, int Top, int Width, int Height)
+internal readonly record struct PixelWindow(int Left, int Top, int Width, int Height)
 {
     public static PixelWindow Whole(int width, int height) => new(0, 0, width, height);
 

@@ -12,7 +12,7 @@ namespace Mustafar.Models.Llama;
 /// finished rows leave (<see cref="KeepRows"/>) at any step boundary.
 /// The buffers live outside dispose scopes; the cache owns them until it is disposed.
 /// </summary>
-public sealed class KvCache : IDisposable
+internal sealed class KvCache : IDisposable
 {
     private const int MinimumCapacity = 16;
 

@@ -11,7 +11,7 @@ namespace Mustafar.Models.Llama;
 /// step), the query heads that share KV head j (j*g .. j*g+g-1) are folded into the query-length axis:
 /// q [b, heads, t, d] becomes [b, kv_heads, g*t, d] and attends to the unrepeated keys; the mask is laid out to match.
 /// </summary>
-public sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tensor>, IAttentionHeads
+internal sealed class LlamaAttention : nn.Module<Tensor, LlamaForwardContext, Tensor>, IAttentionHeads
 {
     private readonly Linear q_proj;
     private readonly Linear k_proj;

@@ -11,7 +11,7 @@ namespace Mustafar.Models.Llama;
 /// positions, so a sequence decodes the same whatever it is batched with. Knows nothing of text or sampling;
 /// one thread drives it (TorchSharp dispose scopes are per thread).
 /// </summary>
-public sealed class LlamaBatchDecoder(LlamaForCausalLM model) : IDisposable
+internal sealed class LlamaBatchDecoder(LlamaForCausalLM model) : IDisposable
 {
     private readonly List<long> _nextPositions = [];
     private KvCache? _cache;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Llama;
 
 /// <summary>transformers' LlamaDecoderLayer (pre-norm): x + attn(norm(x)), then x + mlp(norm(x)).</summary>
-public sealed class LlamaDecoderLayer : nn.Module<Tensor, LlamaForwardContext, Tensor>
+internal sealed class LlamaDecoderLayer : nn.Module<Tensor, LlamaForwardContext, Tensor>
 {
     private readonly LlamaAttention self_attn;
     private readonly LlamaMlp mlp;

@@ -27,14 +27,18 @@ public sealed class LlamaForCausalLM : nn.Module
     /// <summary>The lm_head key a checkpoint of a tied model may leave out.</summary>
     public static string TiedHeadKey => "lm_head.weight";
 
-    public LlamaModel Model => model;
+    internal LlamaModel Model => model;
 
     /// <summary>Token embeddings [batch, tokens, hidden].</summary>
     public Tensor Embed(Tensor inputIds) => model.Embed(inputIds);
 
+    /// <summary>Logits [batch, tokens, vocab] in float32 for whole sequences without a KV cache (teacher-forced
+    /// training and scoring); decoding with a cache stays inside the generator.</summary>
+    public Tensor forward(Tensor inputsEmbeds, Tensor positionIds, Tensor queryValid) => forward(inputsEmbeds, positionIds, queryValid, null);
+
     /// <summary>Logits [batch, tokens, vocab] in float32, as transformers returns them; with
     /// <paramref name="lastOnly"/> only for the last column ([batch, 1, vocab]), which is all decoding needs.</summary>
-    public Tensor forward(Tensor inputsEmbeds, Tensor positionIds, Tensor queryValid, KvCache? cache, bool lastOnly = false)
+    internal Tensor forward(Tensor inputsEmbeds, Tensor positionIds, Tensor queryValid, KvCache? cache, bool lastOnly = false)
     {
         using var scope = NewDisposeScope();
         var hidden = model.forward(inputsEmbeds, positionIds, queryValid, cache);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Llama;
 
 /// <summary>transformers' LlamaMLP (SwiGLU): down_proj(act(gate_proj(x)) * up_proj(x)).</summary>
-public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
+internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear gate_proj;
     private readonly Linear up_proj;

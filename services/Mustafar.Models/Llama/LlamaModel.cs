@@ -8,7 +8,7 @@ namespace Mustafar.Models.Llama;
 /// <summary>transformers' LlamaModel: token embeddings, the decoder layers and the final RMSNorm. Forwards take
 /// input embeddings (so that LLaVA can splice visual tokens in), explicit position ids, which new tokens are real
 /// (left padding) and an optional KV cache.</summary>
-public sealed class LlamaModel : nn.Module
+internal sealed class LlamaModel : nn.Module
 {
     private readonly Embedding embed_tokens;
     private readonly ModuleList<LlamaDecoderLayer> layers;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Llama;
 
 /// <summary>Position ids for left-padded batches, as transformers' generate() derives them.</summary>
-public static class LlamaPositions
+internal static class LlamaPositions
 {
     /// <summary>(mask.cumsum(-1) - 1).masked_fill(mask == 0, 1): every real token gets its position within its own
     /// sequence, whatever padding precedes it; padding gets 1 (never read).</summary>

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Llama;
 
 /// <summary>transformers' LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) computed in float32, cast back to the input
 /// dtype, then scaled by <c>weight</c> (in fp16/bf16 the float32 statistics are what keeps it stable).</summary>
-public sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
+internal sealed class LlamaRmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly double _eps;

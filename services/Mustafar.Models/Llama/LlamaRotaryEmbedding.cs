@@ -9,7 +9,7 @@ namespace Mustafar.Models.Llama;
 /// (<c>emb = cat(freqs, freqs)</c>), computed in float32 and cast to the model dtype. <c>inv_freq</c> is not state
 /// (transformers keeps it as a non-persistent buffer), so it is derived from the config on every call.
 /// </summary>
-public sealed class LlamaRotaryEmbedding(LlamaConfig config)
+internal sealed class LlamaRotaryEmbedding(LlamaConfig config)
 {
     /// <summary>cos and sin, each [batch, tokens, head_dim], for <paramref name="positionIds"/> [batch, tokens].</summary>
     public (Tensor Cos, Tensor Sin) Compute(Tensor positionIds, ScalarType dtype)

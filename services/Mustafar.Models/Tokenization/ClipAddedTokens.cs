@@ -5,14 +5,14 @@ namespace Mustafar.Models.Tokenization;
 public sealed record ClipAddedToken(string Content, int Id, bool LeftStrip = false, bool RightStrip = false);
 
 /// <summary>One piece of the text: an added token, or plain text for the BPE model.</summary>
-public readonly record struct ClipTextPiece(string Text, ClipAddedToken? Token);
+internal readonly record struct ClipTextPiece(string Text, ClipAddedToken? Token);
 
 /// <summary>
 /// Splits text around added tokens as transformers' slow tokenizers do (its trie): scanning left to right, the
 /// earliest match wins and, among matches starting there, the longest. This is why SD 2's tokenizer, whose pad
 /// token "!" is a special token, turns every "!" in a prompt into id 0 instead of BPE-merging it.
 /// </summary>
-public sealed class ClipAddedTokens
+internal sealed class ClipAddedTokens
 {
     private readonly ClipAddedToken[] _byLength;
 

@@ -10,7 +10,7 @@ namespace Mustafar.Models.Tokenization;
 /// (IGNORECASE), evaluated by code point as Python's regex module does: a .NET Regex would test UTF-16 units
 /// and misclassify letters and digits outside the BMP.
 /// </summary>
-public sealed class ClipPreTokenizer : PreTokenizer
+internal sealed class ClipPreTokenizer : PreTokenizer
 {
     private static readonly string[] Literals = ["<|startoftext|>", "<|endoftext|>", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
 

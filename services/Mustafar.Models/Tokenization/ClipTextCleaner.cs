@@ -10,7 +10,7 @@ namespace Mustafar.Models.Tokenization;
 /// characters, turns whitespace into spaces, puts spaces around CJK ideographs, NFC-normalizes, splits on
 /// whitespace, lower-cases each word as Python's <c>str.lower</c> does and joins the words with single spaces.
 /// </summary>
-public sealed class ClipTextCleaner : Normalizer
+internal sealed class ClipTextCleaner : Normalizer
 {
     public static ClipTextCleaner Instance { get; } = new();
 

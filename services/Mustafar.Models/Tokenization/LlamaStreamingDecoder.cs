@@ -8,7 +8,7 @@ namespace Mustafar.Models.Tokenization;
 /// fourth, never as replacement characters in between. The first piece's dummy-prefix space is dropped, as
 /// SentencePiece and transformers' decode do. One decoder per sequence; not thread-safe.
 /// </summary>
-public sealed class LlamaStreamingDecoder(LlamaTextTokenizer tokenizer)
+internal sealed class LlamaStreamingDecoder(LlamaTextTokenizer tokenizer)
 {
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private bool _started;

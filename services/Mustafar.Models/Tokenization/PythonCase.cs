@@ -6,7 +6,7 @@ namespace Mustafar.Models.Tokenization;
 /// <summary>Python's <c>str.lower()</c>: .NET's invariant simple case mapping plus the two rules where Python
 /// differs: U+0130 (capital I with dot) becomes "i" + combining dot, and a capital sigma that ends a word
 /// becomes the final form U+03C2.</summary>
-public static class PythonCase
+internal static class PythonCase
 {
     public static string Lower(string word)
     {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Serving;
 
@@ -212,11 +213,16 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
                 sequence.Complete(sequence.CancellationError());
                 continue;
             }
-            metrics.Waited(name, Stopwatch.GetElapsedTime(sequence.Enqueued));
+            var waited = Stopwatch.GetElapsedTime(sequence.Enqueued);
+            metrics.Waited(name, waited);
             try
             {
                 model.Add(sequence.Id, sequence.Request);
                 active[sequence.Id] = sequence;
+                // The caller's span, while the caller only reads its stream: the wait and the batch it joined.
+                sequence.Span?.SetTag(SpanTags.Queue, name);
+                sequence.Span?.SetTag(SpanTags.QueueWaitMs, waited.TotalMilliseconds);
+                sequence.Span?.SetTag(SpanTags.BatchSize, active.Count);
             }
             catch (Exception error)
             {
@@ -302,6 +308,8 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         public long Id { get; } = id;
         public TRequest Request { get; } = request;
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
+        /// <summary>The caller's current span when it submitted, if it is traced.</summary>
+        public Activity? Span { get; } = Activity.Current;
         public Channel<TOutput> Outputs { get; } = Channel.CreateBounded<TOutput>(
             new BoundedChannelOptions(bufferCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         public LinkedListNode<Sequence>? Node { get; set; }

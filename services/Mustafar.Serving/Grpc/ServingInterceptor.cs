@@ -2,13 +2,15 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Serving;
 
 /// <summary>
 /// Wraps every call to the model service: refuses it with UNAVAILABLE unless the model is ready, counts it in
 /// flight (graceful drain waits for it), maps exceptions with <see cref="ErrorMapper"/>, and records the call's
-/// status code and duration. Health and reflection calls do not pass through here.
+/// status code and duration, and names the model on the call's server span. Health and reflection calls do not pass
+/// through here.
 /// </summary>
 internal sealed class ServingInterceptor(ServingStatus status, ServingMetrics metrics, ILogger<ServingInterceptor> logger) : Interceptor
 {
@@ -40,6 +42,7 @@ internal sealed class ServingInterceptor(ServingStatus status, ServingMetrics me
     {
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.OK;
+        Activity.Current?.SetTag(SpanTags.Model, status.ModelId);
         metrics.CallStarted();
         try
         {

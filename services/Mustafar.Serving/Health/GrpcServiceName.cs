@@ -6,7 +6,7 @@ namespace Mustafar.Serving;
 
 /// <summary>The full proto name of a gRPC service implementation ("mustafar.clip.v1.ClipEncoder"), the name
 /// health checks use.</summary>
-public sealed record GrpcServiceName(string FullName)
+internal sealed record GrpcServiceName(string FullName)
 {
     /// <summary>Reads the name from the generated base class of <paramref name="implementation"/>.</summary>
     public static GrpcServiceName Of(Type implementation)

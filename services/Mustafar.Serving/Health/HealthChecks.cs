@@ -6,8 +6,6 @@ namespace Mustafar.Serving;
 /// draining is alive; only a failed load or a dead inference thread is not (Kubernetes then restarts it).</summary>
 internal sealed class LivenessCheck(ServingStatus status, InferenceThreadProbe thread) : IHealthCheck
 {
-    public const string Tag = "live";
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
             status.State == ServingState.Failed ? HealthCheckResult.Unhealthy($"model load failed: {status.FailureReason}")
@@ -19,8 +17,6 @@ internal sealed class LivenessCheck(ServingStatus status, InferenceThreadProbe t
 /// Kubernetes readiness).</summary>
 internal sealed class ReadinessCheck(ServingStatus status) : IHealthCheck
 {
-    public const string Tag = "ready";
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(status.IsReady
             ? HealthCheckResult.Healthy("ready")

@@ -1,15 +1,14 @@
 using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mustafar.ServiceDefaults;
 using Mustafar.Tensors.Grpc;
-using Prometheus;
 
 namespace Mustafar.Serving;
 
@@ -17,7 +16,7 @@ namespace Mustafar.Serving;
 /// Builds a model host in one call: options bound from configuration (appsettings, <c>MUSTAFAR__</c> environment
 /// variables, <c>--Mustafar:Section:Key=value</c> arguments) and validated at start-up, the model runtime and its
 /// load at start-up, the gRPC service (a singleton) behind the serving interceptor, <c>grpc.health.v1</c>,
-/// reflection, /healthz, /readyz, /metrics, the Kestrel endpoints, message limits and graceful shutdown.
+/// reflection, /healthz, /readyz, /metrics, traces, the Kestrel endpoints, message limits and graceful shutdown.
 /// </summary>
 public static class ServingHost
 {
@@ -51,23 +50,11 @@ public static class ServingHost
     /// <summary>A host's whole Program.cs: builds the host, runs it until it is stopped (SIGTERM, Ctrl+C) and
     /// returns the process exit code: 0 after a clean shutdown, 1 when the model failed to load, 2 for invalid
     /// configuration (every problem is printed, each named by its configuration key).</summary>
-    public static async Task<int> RunAsync<TService, TModel>(string[] args, ModelLoader<TModel> loader,
+    public static Task<int> RunAsync<TService, TModel>(string[] args, ModelLoader<TModel> loader,
         Action<WebApplicationBuilder>? configure = null)
         where TService : class
-        where TModel : class
-    {
-        try
-        {
-            var app = Build<TService, TModel>(args, loader, configure);
-            return await app.RunServingAsync().ConfigureAwait(false);
-        }
-        catch (Exception error) when (ConfigurationErrors(error) is { } failures)
-        {
-            await Console.Error.WriteLineAsync("Invalid configuration:").ConfigureAwait(false);
-            foreach (var failure in failures) await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
-            return 2;
-        }
-    }
+        where TModel : class =>
+        StartupValidation.RunAsync(() => Build<TService, TModel>(args, loader, configure).RunServingAsync());
 
     /// <summary>Registers everything a model host needs. <see cref="MapServing{TService}"/> maps it.</summary>
     public static WebApplicationBuilder AddServing<TService, TModel>(this WebApplicationBuilder builder, ModelLoader<TModel> loader)
@@ -75,12 +62,12 @@ public static class ServingHost
         where TModel : class
     {
         var services = builder.Services;
-        services.AddSingleton<ServingOptionsValidator>();
-        AddValidatedOptions<ModelOptions>(builder, ModelOptions.Section);
-        AddValidatedOptions<BatchingOptions>(builder, BatchingOptions.Section);
-        AddValidatedOptions<ServerOptions>(builder, ServerOptions.Section);
-        AddValidatedOptions<LimitsOptions>(builder, LimitsOptions.Section);
-        AddValidatedOptions<FaultOptions>(builder, FaultOptions.Section);
+        builder.AddMeshTracing(typeof(TService).Assembly.GetName().Name!);
+        builder.AddValidatedOptions<ModelOptions>(ModelOptions.Section);
+        builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.Section);
+        builder.AddValidatedOptions<ServerOptions>(ServerOptions.Section);
+        builder.AddValidatedOptions<LimitsOptions>(LimitsOptions.Section);
+        builder.AddValidatedOptions<FaultOptions>(FaultOptions.Section);
 
         services.AddSingleton(sp => new ServingStatus(sp.GetRequiredService<IOptions<ModelOptions>>().Value.ResolveId()));
         services.AddSingleton(sp => new ServingMetrics(sp.GetRequiredService<ServingStatus>().ModelId));
@@ -98,8 +85,8 @@ public static class ServingHost
         // the health check service need not log an error for every probe meanwhile.
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         services.AddHealthChecks()
-            .AddCheck<LivenessCheck>("inference-thread", tags: [LivenessCheck.Tag])
-            .AddCheck<ReadinessCheck>("model", tags: [ReadinessCheck.Tag]);
+            .AddCheck<LivenessCheck>("inference-thread", tags: [DefaultEndpoints.LiveTag])
+            .AddCheck<ReadinessCheck>("model", tags: [DefaultEndpoints.ReadyTag]);
 
         services.AddSingleton<ServingInterceptor>();
         services.AddSingleton<TService>();
@@ -124,9 +111,7 @@ public static class ServingHost
         app.MapGrpcService<TService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LivenessCheck.Tag) });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<ServingMetrics>().Registry);
+        app.MapDefaultEndpoints(app.Services.GetRequiredService<ServingMetrics>().Registry);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var endpoints = app.Services.GetRequiredService<ServingEndpoints>();
@@ -144,21 +129,5 @@ public static class ServingHost
         var status = app.Services.GetRequiredService<ServingStatus>();
         await app.RunAsync().ConfigureAwait(false);
         return status.State == ServingState.Failed ? 1 : 0;
-    }
-
-    /// <summary>Every configuration problem in a start-up failure (one options class failing, or several, which
-    /// the host reports as an <see cref="AggregateException"/>); null when the failure is something else.</summary>
-    public static IReadOnlyList<string>? ConfigurationErrors(Exception error)
-    {
-        var invalid = error is AggregateException aggregate
-            ? aggregate.Flatten().InnerExceptions.OfType<OptionsValidationException>().ToList()
-            : error is OptionsValidationException single ? [single] : [];
-        return invalid.Count == 0 ? null : invalid.SelectMany(e => e.Failures).ToList();
-    }
-
-    private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section) where T : class, IValidatedOptions
-    {
-        builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateOnStart();
-        builder.Services.AddSingleton(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<ServingOptionsValidator>());
     }
 }

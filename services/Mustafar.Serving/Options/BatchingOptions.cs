@@ -1,3 +1,5 @@
+using Mustafar.ServiceDefaults;
+
 namespace Mustafar.Serving;
 
 /// <summary>How requests are queued and grouped. Section <c>Mustafar:Batching</c>. The same limits serve the

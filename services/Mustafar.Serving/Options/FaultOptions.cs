@@ -1,3 +1,5 @@
+using Mustafar.ServiceDefaults;
+
 namespace Mustafar.Serving;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Mustafar.ServiceDefaults;
 using Mustafar.Tensors;
 
 namespace Mustafar.Serving;

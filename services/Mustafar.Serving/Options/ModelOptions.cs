@@ -1,3 +1,4 @@
+using Mustafar.ServiceDefaults;
 using Mustafar.Torch;
 
 namespace Mustafar.Serving;

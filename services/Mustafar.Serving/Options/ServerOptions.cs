@@ -1,3 +1,4 @@
+using Mustafar.ServiceDefaults;
 using System.Net;
 
 namespace Mustafar.Serving;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Mustafar.ServiceDefaults;
 
 namespace Mustafar.Serving;
 
@@ -27,7 +28,7 @@ public static class ServingOptionKeys
     public static IReadOnlyList<string> All { get; } = Sections.SelectMany(s => Of(s.Type, s.Section)).ToArray();
 
     /// <summary>Every key as an environment variable, for example <c>MUSTAFAR__Model__Path</c>.</summary>
-    public static IReadOnlyList<string> EnvironmentVariables { get; } = All.Select(ToEnvironmentVariable).ToArray();
+    public static IReadOnlyList<string> EnvironmentVariables { get; } = All.Select(MustafarEnvironment.ToVariable).ToArray();
 
     /// <summary>The keys of one options class bound at <paramref name="section"/>: its settable public properties.
     /// Hosts with options of their own list them with this too.</summary>
@@ -35,14 +36,6 @@ public static class ServingOptionKeys
         optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
             .Select(p => $"{section}:{p.Name}");
-
-    /// <summary><c>Mustafar:Model:Path</c> -> <c>MUSTAFAR__Model__Path</c>.</summary>
-    public static string ToEnvironmentVariable(string key)
-    {
-        var parts = key.Split(':');
-        parts[0] = parts[0].ToUpperInvariant();
-        return string.Join("__", parts);
-    }
 
     /// <summary>Whether an environment variable name sets one of the runtime's keys (case-insensitively, as
     /// .NET configuration reads it).</summary>

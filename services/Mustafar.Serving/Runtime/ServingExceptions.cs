@@ -1,8 +1,8 @@
 namespace Mustafar.Serving;
 
 /// <summary>A queue is at capacity; the caller should back off and retry. Mapped to RESOURCE_EXHAUSTED.</summary>
-public sealed class QueueFullException(string message) : Exception(message);
+internal sealed class QueueFullException(string message) : Exception(message);
 
 /// <summary>The service cannot take work now: the model is loading or failed to load, or the host is draining.
 /// Mapped to UNAVAILABLE, which clients and YARP treat as retryable on another replica.</summary>
-public sealed class ServiceUnavailableException(string message) : Exception(message);
+internal sealed class ServiceUnavailableException(string message) : Exception(message);

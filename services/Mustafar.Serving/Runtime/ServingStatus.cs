@@ -46,7 +46,7 @@ public sealed class ServingStatus
     }
 
     /// <summary>The error a caller gets while the host does not accept work.</summary>
-    public ServiceUnavailableException NotAccepting() => State switch
+    internal ServiceUnavailableException NotAccepting() => State switch
     {
         ServingState.Loading => new ServiceUnavailableException($"model '{ModelId}' is still loading; retry shortly"),
         ServingState.Failed => new ServiceUnavailableException($"model '{ModelId}' failed to load: {FailureReason}"),

@@ -11,7 +11,7 @@ namespace Mustafar.Tensors.Grpc;
 /// descriptor, to name the field (as a path, "messages[1].text") so that the caller learns what to fix. Only run on
 /// a message that has already failed to parse, so its cost (a copy of the payload) is paid by bad requests only.
 /// </summary>
-public static class InvalidUtf8Field
+internal static class InvalidUtf8Field
 {
     /// <returns>The field's path, or null when every string field is UTF-8 (the message is malformed otherwise).</returns>
     public static string? Find(MessageDescriptor descriptor, ReadOnlySequence<byte> payload)

@@ -10,7 +10,7 @@ namespace Mustafar.Tensors.Grpc;
 /// the UNKNOWN "Exception was thrown by handler." that Grpc.AspNetCore gives any exception thrown while it
 /// deserializes (which happens before handlers and interceptors run, so only the marshaller can catch it).
 /// </summary>
-public static class MalformedRequests
+internal static class MalformedRequests
 {
     /// <summary><paramref name="method"/> with a request deserializer that throws <see cref="RpcException"/> instead.</summary>
     public static Method<TRequest, TResponse> Refused<TRequest, TResponse>(Method<TRequest, TResponse> method)

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Mustafar.Gateway;
+using Mustafar.ServiceDefaults;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Mustafar.Deploy.Tests.Support;
@@ -9,7 +10,7 @@ namespace Mustafar.Deploy.Tests.Support;
 /// <summary>
 /// The environment a deployment gives the gateway, read as the gateway reads it: appsettings.json, then every
 /// environment variable unprefixed (ASP.NET Core's default), then the <c>MUSTAFAR__</c>-prefixed ones
-/// (<see cref="GatewayApplication.EnvironmentPrefix"/>). A variable must name a real option: a key of
+/// (<see cref="MustafarEnvironment.Prefix"/>). A variable must name a real option: a key of
 /// <see cref="GatewayOptions"/> (derived by reflection) or a property of a YARP destination that appsettings.json
 /// already defines (so it replaces a default destination rather than adding one beside it).
 /// </summary>
@@ -36,7 +37,7 @@ internal static class GatewayConfiguration
         new ConfigurationBuilder()
             .AddJsonFile(Mesh.GatewayAppSettings)
             .AddInMemoryCollection(ModelServiceConfiguration.ToKeys(environment))
-            .AddInMemoryCollection(ModelServiceConfiguration.ToKeys(environment, GatewayApplication.EnvironmentPrefix))
+            .AddInMemoryCollection(ModelServiceConfiguration.ToKeys(environment, MustafarEnvironment.Prefix))
             .Build();
 
     public static IEnumerable<string> UnknownVariables(string where, IReadOnlyDictionary<string, string> environment)
@@ -45,8 +46,8 @@ internal static class GatewayConfiguration
         foreach (var name in environment.Keys)
         {
             if (PlatformVariables.Contains(name)) continue;
-            var unprefixed = name.StartsWith(GatewayApplication.EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
-                ? name[GatewayApplication.EnvironmentPrefix.Length..]
+            var unprefixed = name.StartsWith(MustafarEnvironment.Prefix, StringComparison.OrdinalIgnoreCase)
+                ? name[MustafarEnvironment.Prefix.Length..]
                 : name;
             var key = unprefixed.Replace("__", ":", StringComparison.Ordinal);
             if (IsOption(key)) continue;

@@ -15,23 +15,21 @@ internal sealed record ModelService(string Name, string Project, string Cluster)
     public string Assembly => Path.GetFileNameWithoutExtension(Project) + ".dll";
 }
 
-/// <summary>What the deployment files must describe, and where they are.</summary>
+/// <summary>What the deployment files must describe (from deploy/topology.json, the mesh's one description), and
+/// where they are.</summary>
 internal static class Mesh
 {
     public static readonly IReadOnlyList<ModelService> ModelServices =
-    [
-        new("clip-encoder", "services/Mustafar.ClipEncoder/Mustafar.ClipEncoder.csproj", "clip"),
-        new("diffusion-encoder", "services/Mustafar.DiffusionEncoder/Mustafar.DiffusionEncoder.csproj", "diffusion"),
-        new("generator", "services/Mustafar.Generator/Mustafar.Generator.csproj", "generator"),
-    ];
+        MeshTopology.Current.ModelServices.Select(s => new ModelService(s.Name, s.Project, s.Cluster)).ToList();
 
     /// <summary>The encoder pools, each with its own HorizontalPodAutoscaler.</summary>
-    public static readonly IReadOnlyList<string> AutoscaledEncoders = ["clip-encoder", "diffusion-encoder"];
+    public static readonly IReadOnlyList<string> AutoscaledEncoders =
+        MeshTopology.Current.ModelServices.Where(s => s.Autoscaled).Select(s => s.Name).ToList();
 
-    public const string Gateway = "gateway";
-    public const string GatewayProject = "gateway/Mustafar.Gateway/Mustafar.Gateway.csproj";
+    public static string Gateway => MeshTopology.Current.Gateway.Name;
+    public static string GatewayProject => MeshTopology.Current.Gateway.Project;
     public const string GatewayDockerfile = "deploy/docker/gateway.Dockerfile";
-    public const string Redis = "redis";
+    public static string Redis => MeshTopology.Current.Redis.Name;
 
     /// <summary>Where the probe the images run as their health check is built from.</summary>
     public const string ProbeProject = "deploy/probe/Mustafar.HealthProbe/Mustafar.HealthProbe.csproj";

@@ -10,13 +10,17 @@ public static class HostBinaries
     private static readonly string Configuration =
         typeof(HostBinaries).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value!;
 
-    public static string ClipEncoder => Path("services", "Mustafar.ClipEncoder");
-    public static string DiffusionEncoder => Path("services", "Mustafar.DiffusionEncoder");
-    public static string Generator => Path("services", "Mustafar.Generator");
-    public static string Gateway => Path("gateway", "Mustafar.Gateway");
+    // The mesh's hosts are the projects deploy/topology.json names.
+    public static string ClipEncoder => Of(MeshTopology.Current.ModelService("clip-encoder").Project);
+    public static string DiffusionEncoder => Of(MeshTopology.Current.ModelService("diffusion-encoder").Project);
+    public static string Generator => Of(MeshTopology.Current.ModelService("generator").Project);
+    public static string Gateway => Of(MeshTopology.Current.Gateway.Project);
     public static string LoadTool => Path("tests/load", "Mustafar.Load");
     /// <summary>The `mustafar` command (its assembly is named after the command, not the project).</summary>
     public static string Cli => Path("deploy/cli", "Mustafar.Cli", "mustafar");
+
+    private static string Of(string project) =>
+        Path(System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(project))!, System.IO.Path.GetFileNameWithoutExtension(project));
 
     private static string Path(string area, string project, string? assembly = null)
     {

@@ -65,6 +65,12 @@ public sealed class LocalMesh : IAsyncDisposable
     {
         var models = options.Models ?? await DemoModelsAsync(options.Fusion);
         var redis = await RedisServer.StartNewAsync();
+        // Names, option keys and wiring from deploy/topology.json, as mesh.sh and the deployment files use them.
+        var topology = MeshTopology.Current;
+        var (clipService, diffusionService, generatorService) =
+            (topology.ModelService("clip-encoder"), topology.ModelService("diffusion-encoder"), topology.ModelService("generator"));
+        var prefix = topology.EnvironmentPrefix;
+        var serviceKeys = topology.ServiceEnvironment;
 
         ServiceProcess Service(string name, string assembly, string model, out Uri grpc, IReadOnlyDictionary<string, string>? own = null)
         {
@@ -72,12 +78,12 @@ public sealed class LocalMesh : IAsyncDisposable
             grpc = new Uri($"http://127.0.0.1:{grpcPort}");
             var environment = new Dictionary<string, string>
             {
-                ["MUSTAFAR__Model__Path"] = model,
-                ["MUSTAFAR__Model__Id"] = name,
+                [prefix + serviceKeys.ModelPath] = model,
+                [prefix + serviceKeys.ModelId] = name,
                 ["MUSTAFAR__Model__IntraOpThreads"] = "1",
                 ["MUSTAFAR__Server__BindAddress"] = "127.0.0.1",
-                ["MUSTAFAR__Server__GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["MUSTAFAR__Server__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [prefix + serviceKeys.GrpcPort] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [prefix + serviceKeys.HttpPort] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
             foreach (var (key, value) in options.ServiceEnvironment) environment[key] = value;
             foreach (var (key, value) in own ?? new Dictionary<string, string>()) environment[key] = value;
@@ -87,16 +93,16 @@ public sealed class LocalMesh : IAsyncDisposable
         var clipGrpc = new List<Uri>();
         var clips = Enumerable.Range(0, options.ClipReplicas).Select(i =>
         {
-            var process = Service($"clip-{i}", HostBinaries.ClipEncoder, models.Clip, out var grpc, options.ClipEnvironment);
+            var process = Service($"{clipService.ModelId}-{i}", HostBinaries.ClipEncoder, models.Clip, out var grpc, options.ClipEnvironment);
             clipGrpc.Add(grpc);
             return process;
         }).ToList();
-        var diffusion = Service("stable-diffusion", HostBinaries.DiffusionEncoder, models.Diffusion, out var diffusionGrpc, options.DiffusionEnvironment);
-        var generator = Service("mustafar-llava", HostBinaries.Generator, models.Generator, out var generatorGrpc);
+        var diffusion = Service(diffusionService.ModelId, HostBinaries.DiffusionEncoder, models.Diffusion, out var diffusionGrpc, options.DiffusionEnvironment);
+        var generator = Service(generatorService.ModelId, HostBinaries.Generator, models.Generator, out var generatorGrpc);
 
         var gatewayEnvironment = new Dictionary<string, string>
         {
-            ["Gateway__Cache__Redis"] = redis.Configuration,
+            [topology.GatewayEnvironment.Redis] = redis.Configuration,
             // Generous, as in the in-process TestMesh: on a loaded 2-core machine a Redis round trip can take longer
             // than production's 100 ms, and a test that counts cache errors would see timeouts instead of hits.
             // Outages are detected by the connection state, not by this timeout.
@@ -106,15 +112,15 @@ public sealed class LocalMesh : IAsyncDisposable
         {
             for (var i = 0; i < destinations.Count; i++)
             {
-                gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__Destinations__{cluster}-{i}__Address"] = destinations[i].Grpc.ToString();
-                gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__Destinations__{cluster}-{i}__Health"] = destinations[i].Http.ToString();
+                gatewayEnvironment[topology.GatewayEnvironment.Address(cluster, i)] = destinations[i].Grpc.ToString();
+                gatewayEnvironment[topology.GatewayEnvironment.Health(cluster, i)] = destinations[i].Http.ToString();
             }
             // Faster active probing than production's 5 s, so fault tests see a dead replica leave the pool quickly.
             gatewayEnvironment[$"ReverseProxy__Clusters__{cluster}__HealthCheck__Active__Interval"] = "00:00:01";
         }
-        Destinations("clip", clips.Select((c, i) => (clipGrpc[i], c.HttpAddress)).ToList());
-        Destinations("diffusion", [(diffusionGrpc, diffusion.HttpAddress)]);
-        Destinations("generator", [(generatorGrpc, generator.HttpAddress)]);
+        Destinations(clipService.Cluster, clips.Select((c, i) => (clipGrpc[i], c.HttpAddress)).ToList());
+        Destinations(diffusionService.Cluster, [(diffusionGrpc, diffusion.HttpAddress)]);
+        Destinations(generatorService.Cluster, [(generatorGrpc, generator.HttpAddress)]);
         foreach (var (key, value) in options.GatewayEnvironment) gatewayEnvironment[key] = value;
         var gatewayGrpcPorts = new List<int>();
         var gateways = Enumerable.Range(0, options.GatewayReplicas).Select(i =>

@@ -11,11 +11,13 @@ public static class ToolProcess
         public string Output => Stdout + Stderr;
     }
 
-    public static async Task<Result> RunAsync(string dll, IEnumerable<string> arguments, TimeSpan limit)
+    public static async Task<Result> RunAsync(string dll, IEnumerable<string> arguments, TimeSpan limit,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.Environment["DOTNET_NOLOGO"] = "1";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -55,10 +55,12 @@ public sealed class TestHost : IAsyncDisposable
         StartAsync(NewCheckpointFolder(), settings, probe);
 
     /// <summary>Starts a host over the checkpoint in <paramref name="folder"/> (which the host deletes).</summary>
-    public static async Task<TestHost> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null, TestProbe? probe = null)
+    /// <param name="configure">Extra registrations, after the test's own (see <see cref="Configure"/>).</param>
+    public static async Task<TestHost> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null, TestProbe? probe = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         probe ??= new TestProbe();
-        var app = Build(folder, settings, probe);
+        var app = Build(folder, settings, probe, configure);
         await app.StartAsync().WaitAsync(Patience);
         return new TestHost(app, probe, folder);
     }

@@ -51,7 +51,7 @@ public static class BatchLoss
         var positions = tensor(embedded.SelectMany(e => Enumerable.Range(0, (int)length).Select(i => i < e.shape[0] ? (long)i : 0L)).ToArray(), [batch.Count, length], device: device);
         var targets = tensor(labels.SelectMany(l => Enumerable.Range(0, (int)length).Select(i => i < l.Length ? l[i] : IgnoreIndex)).ToArray(), [batch.Count, length], device: device);
 
-        var logits = model.LanguageModel.forward(padded, positions, valid, null);
+        var logits = model.LanguageModel.forward(padded, positions, valid);
         var vocab = logits.shape[2];
         var predicted = logits.narrow(1, 0, length - 1).reshape(-1, vocab);
         var next = targets.narrow(1, 1, length - 1).reshape(-1);

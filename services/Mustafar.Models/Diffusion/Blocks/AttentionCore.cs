@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Diffusion.Blocks;
 
 /// <summary>The multi-head scaled dot-product attention of diffusers' AttnProcessor on projected tokens.</summary>
-public static class AttentionCore
+internal static class AttentionCore
 {
     /// <param name="query">[batch, queries, heads * headDim]</param>
     /// <param name="key">[batch, keys, heads * headDim]</param>

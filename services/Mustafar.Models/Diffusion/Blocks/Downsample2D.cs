@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Blocks;
 
 /// <summary>diffusers' Downsample2D with a conv: a stride-2 3x3 conv. With padding 0 (the VAE) the input is first
 /// padded asymmetrically, one zero column on the right and one row at the bottom, as diffusers does.</summary>
-public sealed class Downsample2D : nn.Module<Tensor, Tensor>
+internal sealed class Downsample2D : nn.Module<Tensor, Tensor>
 {
     private readonly RoutedConv2d conv;
     private readonly long _padding;

@@ -9,7 +9,7 @@ namespace Mustafar.Models.Diffusion.Blocks;
 /// <summary>diffusers' ResnetBlock2D ("default" time-embedding norm): GroupNorm, act, conv3x3, plus the projected
 /// time embedding when there is one (the U-Net; the VAE has none), GroupNorm, act, conv3x3, and a 1x1
 /// conv_shortcut on the input when the channel count changes; output (x + h) / output_scale_factor.</summary>
-public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly GroupNorm norm1;
     private readonly RoutedConv2d conv1;

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Blocks;
 
 /// <summary>diffusers' Upsample2D with a conv: nearest-neighbour x2 (or to the skip connection's size when the
 /// latent is not a multiple of the U-Net's overall factor), then a 3x3 conv.</summary>
-public sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
+internal sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
 {
     private readonly RoutedConv2d conv;
 

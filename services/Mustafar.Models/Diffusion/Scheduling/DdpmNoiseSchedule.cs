@@ -11,7 +11,7 @@ namespace Mustafar.Models.Diffusion.Scheduling;
 /// Every diffusers scheduler of Stable Diffusion (DDPM, PNDM, DDIM, ...) shares these training betas; the
 /// feature extractor always noises with this DDPM formula, whatever sampler class the pipeline names.
 /// </summary>
-public sealed class DdpmNoiseSchedule : IDisposable
+internal sealed class DdpmNoiseSchedule : IDisposable
 {
     public int NumTrainTimesteps { get; }
     public string BetaSchedule { get; }

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.TextEncoder;
 
 /// <summary>transformers' CLIPTextEmbeddings: token embedding plus learned absolute position embedding.
 /// position_ids is a non-persistent buffer there, so it is computed here and never loaded.</summary>
-public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;

@@ -8,7 +8,7 @@ namespace Mustafar.Models.Diffusion.TextEncoder;
 
 /// <summary>transformers' CLIPTextTransformer: embeddings, the shared CLIP encoder under a causal mask, and
 /// final_layer_norm. No padding mask: Stable Diffusion pipelines attend to the pad tokens too.</summary>
-public sealed class ClipTextTransformer : nn.Module<Tensor, Tensor>
+internal sealed class ClipTextTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly ClipTextEmbeddings embeddings;
     private readonly ClipEncoder encoder;

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' BasicTransformerBlock (layer_norm, default attention): x += attn1(norm1 x) (self),
 /// x += attn2(norm2 x, text) (cross), x += ff(norm3 x). Its output is the "-B k-Out" tap.</summary>
-public sealed class BasicTransformerBlock : nn.Module
+internal sealed class BasicTransformerBlock : nn.Module
 {
     private readonly LayerNorm norm1;
     private readonly UnetAttention attn1;

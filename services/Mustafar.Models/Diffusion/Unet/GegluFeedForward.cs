@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' GEGLU: one projection to 2 * inner, split into value and gate, value * gelu(gate).</summary>
-public sealed class Geglu : nn.Module<Tensor, Tensor>
+internal sealed class Geglu : nn.Module<Tensor, Tensor>
 {
     private readonly Linear proj;
 
@@ -25,7 +25,7 @@ public sealed class Geglu : nn.Module<Tensor, Tensor>
 
 /// <summary>diffusers' FeedForward with the "geglu" activation: net.0 = GEGLU(dim -> 4 dim), net.1 = dropout,
 /// net.2 = Linear(4 dim -> dim). The keys are ff.net.0.proj and ff.net.2.</summary>
-public sealed class GegluFeedForward : nn.Module<Tensor, Tensor>
+internal sealed class GegluFeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> net;
 

@@ -8,7 +8,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' Timesteps + TimestepEmbedding: the sinusoidal projection of t (float32, cos first with
 /// flip_sin_to_cos, frequencies exp(-ln(10000) i / (half - freq_shift))), then linear_1, act, linear_2.</summary>
-public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear_1;
     private readonly Linear linear_2;

@@ -9,7 +9,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// <summary>diffusers' Transformer2DModel on a continuous map: GroupNorm (eps 1e-6), proj_in (Linear after the
 /// reshape to tokens with use_linear_projection, as SD 2.x; 1x1 conv before it otherwise, as SD 1.x), the
 /// transformer blocks, proj_out, back to a map, plus the input. Its output is the "-Attn-Out" tap.</summary>
-public sealed class Transformer2DModel : nn.Module
+internal sealed class Transformer2DModel : nn.Module
 {
     private readonly GroupNorm norm;
     private readonly nn.Module<Tensor, Tensor> proj_in;

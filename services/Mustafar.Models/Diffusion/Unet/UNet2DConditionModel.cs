@@ -27,7 +27,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     private readonly Func<Tensor, Tensor> _activation;
 
     public UNet2DConditionConfig Config { get; }
-    public UnetTapCatalog Catalog { get; }
+    internal UnetTapCatalog Catalog { get; }
 
     public UNet2DConditionModel(UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNet2DConditionModel))
     {

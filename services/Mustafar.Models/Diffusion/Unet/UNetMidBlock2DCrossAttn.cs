@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' UNetMidBlock2DCrossAttn with one attention: resnet, Transformer2DModel, resnet, at the
 /// deepest level (resnets use mid_block_scale_factor as output scale).</summary>
-public sealed class UNetMidBlock2DCrossAttn : nn.Module
+internal sealed class UNetMidBlock2DCrossAttn : nn.Module
 {
     private const string Path = "mid_block";
 

@@ -9,7 +9,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// <summary>diffusers' Attention as BasicTransformerBlock builds it: q/k/v without bias (k/v from the text for
 /// cross-attention), scaled dot-product over heads, to_out.0 with bias. The q projection is a tap
 /// ("-Self-Q" for attn1, "-Cross-Q" for attn2).</summary>
-public sealed class UnetAttention : nn.Module, IAttentionHeads
+internal sealed class UnetAttention : nn.Module, IAttentionHeads
 {
     private readonly Linear to_q;
     private readonly Linear to_k;

@@ -8,7 +8,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// <summary>diffusers' CrossAttnDownBlock2D (resnet then Transformer2DModel per layer) or, without attentions,
 /// DownBlock2D; then a stride-2 Downsample2D except in the last block. Every layer's output and the
 /// downsampled map are kept as skip connections for the up path.</summary>
-public sealed class UnetDownBlock2D : nn.Module
+internal sealed class UnetDownBlock2D : nn.Module
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Transformer2DModel> attentions;

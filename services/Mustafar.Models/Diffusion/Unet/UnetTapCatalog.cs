@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// spatial level. Built from the config alone (no weights), so the service can list it in GetModelInfo and
 /// validate requests before any work.
 /// </summary>
-public sealed class UnetTapCatalog
+internal sealed class UnetTapCatalog
 {
     public const string TimeEmbedding = "Time-Emb";
 

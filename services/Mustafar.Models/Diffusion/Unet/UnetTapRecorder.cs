@@ -9,7 +9,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// forward hands them to its caller's scope, or disposes them on failure). Once every requested tap is in, <see cref="IsComplete"/> turns true and the modules return
 /// without further work: this is the early stop. With nothing requested it never completes.
 /// </summary>
-public sealed class UnetTapRecorder
+internal sealed class UnetTapRecorder
 {
     private readonly Dictionary<string, UnetTap> _wanted;
     private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);

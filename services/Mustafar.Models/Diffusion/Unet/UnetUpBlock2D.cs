@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Unet;
 
 /// <summary>diffusers' CrossAttnUpBlock2D or, without attentions, UpBlock2D: before every resnet the last skip
 /// connection is concatenated on the channel axis; then an Upsample2D except in the last block.</summary>
-public sealed class UnetUpBlock2D : nn.Module
+internal sealed class UnetUpBlock2D : nn.Module
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Transformer2DModel> attentions;

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Diffusion.Vae;
 
 /// <summary>The latent distribution the VAE encoder predicts (diffusers' DiagonalGaussianDistribution).</summary>
-public sealed record LatentDistribution(Tensor Mean, Tensor LogVar) : IDisposable
+internal sealed record LatentDistribution(Tensor Mean, Tensor LogVar) : IDisposable
 {
     /// <summary>exp(0.5 * logvar).</summary>
     public Tensor Std() => LogVar.Mul(0.5).exp();
@@ -47,7 +47,7 @@ public sealed class AutoencoderKLEncoder : nn.Module<Tensor, Tensor>
         return moments.MoveToOuterDisposeScope();
     }
 
-    public LatentDistribution Encode(Tensor pixels)
+    internal LatentDistribution Encode(Tensor pixels)
     {
         using var scope = NewDisposeScope();
         var moments = forward(pixels).chunk(2, dim: 1);

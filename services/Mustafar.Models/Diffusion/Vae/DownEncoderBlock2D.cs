@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Vae;
 
 /// <summary>diffusers' DownEncoderBlock2D: resnets without time embedding, then (except in the last block) a
 /// Downsample2D with padding 0, i.e. the asymmetric (0,1,0,1) pad before the stride-2 conv.</summary>
-public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D> downsamplers;

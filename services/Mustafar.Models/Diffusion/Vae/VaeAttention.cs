@@ -10,7 +10,7 @@ namespace Mustafar.Models.Diffusion.Vae;
 /// <summary>The VAE mid-block's diffusers Attention: GroupNorm (eps 1e-6) over the map, single-head attention
 /// with biased q/k/v over [batch, h*w, c], to_out.0, plus the input (residual_connection, rescale 1). Old files
 /// name the projections query/key/value/proj_attn; the loader renames them.</summary>
-public sealed class VaeAttention : nn.Module<Tensor, Tensor>, IAttentionHeads
+internal sealed class VaeAttention : nn.Module<Tensor, Tensor>, IAttentionHeads
 {
     private readonly GroupNorm group_norm;
     private readonly Linear to_q;

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Vae;
 
 /// <summary>diffusers' Encoder (double_z): conv_in, the down blocks, the mid block, GroupNorm, act and conv_out to
 /// 2 * latent_channels (mean and log-variance).</summary>
-public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
+internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly RoutedConv2d conv_in;
     private readonly ModuleList<DownEncoderBlock2D> down_blocks;

@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion.Vae;
 
 /// <summary>diffusers' UNetMidBlock2D as the VAE encoder builds it: resnet, single-head attention (when
 /// mid_block_add_attention), resnet; no time embedding, eps 1e-6.</summary>
-public sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<VaeAttention> attentions;

@@ -1,4 +1,4 @@
-namespace Mustafar.Serving;
+namespace Mustafar.ServiceDefaults;
 
 /// <summary>An options section that checks itself at start-up. Each error names its full configuration key, so a
 /// bad value in appsettings or a <c>MUSTAFAR__</c> environment variable is found without reading code.</summary>
