@@ -37,9 +37,7 @@ public sealed class InProcessFeatureSource : IFeatureSource
         _clip = ClipVisionEncoder.Load(clipFolder, "cpu", ScalarType.Float32);
         try
         {
-            _clipRequest = _clip.Resolve(fusion.Clip.ClipSelectLayer, fusion.Clip.ClipKeepCls ? ClipFeatureSelect.ClsPatch : ClipFeatureSelect.Patch);
-            if (_clipRequest.TokenCount != fusion.Clip.Tokens || _clip.Info.HiddenSize != fusion.Clip.Channels)
-                throw new InvalidDataException($"{clipFolder}: the vision tower gives [{_clipRequest.TokenCount}, {_clip.Info.HiddenSize}], the checkpoint's projector takes {fusion.Clip}");
+            _clipRequest = ProjectorClipRequest.Resolve(_clip, fusion, clipFolder);
             if (fusion.Diffusion is { } spec)
             {
                 if (diffusionFolder is null) throw new ArgumentException($"the {fusion.Mode.ConfigName()} checkpoint needs diffusion features: --diffusion DIR is required");

@@ -46,10 +46,7 @@ public sealed class TrainableVisionTower : IDisposable
         var encoder = ClipVisionEncoder.Load(llavaFolder, "cpu", dtype);
         try
         {
-            var request = encoder.Resolve(fusion.Clip.ClipSelectLayer, fusion.Clip.ClipKeepCls ? ClipFeatureSelect.ClsPatch : ClipFeatureSelect.Patch);
-            if (request.TokenCount != fusion.Clip.Tokens || encoder.Info.HiddenSize != fusion.Clip.Channels)
-                throw new InvalidDataException($"{llavaFolder}: the vision tower gives [{request.TokenCount}, {encoder.Info.HiddenSize}], the checkpoint's projector takes {fusion.Clip}");
-            return new TrainableVisionTower(encoder, request, prefix);
+            return new TrainableVisionTower(encoder, ProjectorClipRequest.Resolve(encoder, fusion, llavaFolder), prefix);
         }
         catch
         {
