@@ -117,4 +117,20 @@ public static class Measure
             : string.Create(CultureInfo.InvariantCulture, $"ratio  {what,-60} {ratio.Median,8:F3} {spread}"));
         return ratio;
     }
+
+    /// <summary><see cref="Interleaved"/> for cases that need untimed setup per run: each case's prepared
+    /// action does its setup and returns the milliseconds of the part it times.</summary>
+    public static IReadOnlyList<Timing> InterleavedWithSetup(int warmup, int iterations, (string Label, Func<Func<double>> Prepare)[] cases)
+    {
+        var runs = cases.Select(c => c.Prepare()).ToArray();
+        foreach (var run in runs) for (var i = 0; i < warmup; i++) run();
+        var samples = cases.Select(_ => new List<double>(iterations)).ToArray();
+        for (var round = 0; round < iterations; round++)
+            for (var k = 0; k < cases.Length; k++)
+            {
+                var index = (k + round) % cases.Length;
+                samples[index].Add(runs[index]());
+            }
+        return [.. cases.Select((c, i) => Summarize(c.Label, samples[i]))];
+    }
 }

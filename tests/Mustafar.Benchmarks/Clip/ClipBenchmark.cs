@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mustafar.Benchmarks.RealSize;
 using Mustafar.CheckpointWriters;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
@@ -16,7 +17,9 @@ namespace Mustafar.Benchmarks.Clip;
 /// The CLIP vision encoder on CPU with a random ViT-B/16 (224, 86M parameters) written by the tiny writer:
 /// forward time at batch 1 and 8 and the per-image ratio, preprocessing time per image, and loading that
 /// checkpoint with Checkpoints/SafetensorsFile versus TorchSharp.PyBridge's Safetensors.LoadStateDict (time,
-/// peak RSS, managed allocations). Options: --iterations N (default 3), --preset NAME (default vit-b-16).
+/// peak RSS, managed allocations). Options: --iterations N (default 3), --preset NAME (default vit-b-16), --batch N
+/// (default 8). <c>real-size [float32|bfloat16]</c>: CLIP ViT-L/14-336 in that dtype at batch 4 (the loaders are
+/// compared in the float32 run only).
 /// </summary>
 public sealed class ClipBenchmark : IBenchmark
 {
@@ -26,8 +29,12 @@ public sealed class ClipBenchmark : IBenchmark
 
     public Task RunAsync(string[] args)
     {
+        // real-size: CLIP ViT-L/14-336 in the given dtype, batch 4 (a batch of 8 takes minutes on two cores).
+        var realSize = RealSizeModels.Selected(args);
+        var dtype = realSize ? RealSizeModels.DType(args) : ScalarType.Float32;
         var iterations = IntOption(args, "--iterations", 3);
-        var preset = StringOption(args, "--preset", "vit-b-16");
+        var batch = IntOption(args, "--batch", realSize ? 4 : 8);
+        var preset = realSize ? "vit-l-14-336" : StringOption(args, "--preset", "vit-b-16");
         var folder = Path.Combine(Path.GetTempPath(), $"mustafar-bench-clip-{Guid.NewGuid():N}");
         try
         {
@@ -35,11 +42,12 @@ public sealed class ClipBenchmark : IBenchmark
             var config = TinyClipVisionCheckpoint.Preset(preset);
             var bytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"   preset {preset}: hidden {config.HiddenSize}, {config.NumLayers} layers, {config.ImageSize}px / {config.PatchSize}, checkpoint {bytes / 1e6:F0} MB fp32, torch threads {get_num_threads()}"));
-            using var encoder = ClipVisionEncoder.Load(folder);
-            Forward(encoder, iterations);
+                $"   preset {preset}: hidden {config.HiddenSize}, {config.NumLayers} layers, {config.ImageSize}px / {config.PatchSize}, checkpoint {bytes / 1e6:F0} MB fp32, computing in {dtype}, torch threads {get_num_threads()}"));
+            using var encoder = ClipVisionEncoder.Load(folder, new ClipVisionEncoderOptions { DType = dtype });
+            Forward(encoder, iterations, batch, dtype);
             Preprocessing(encoder, iterations);
-            Loading(folder, config, iterations);
+            // The loaders are compared on the float32 file into a float32 model; the dtype changes nothing there.
+            if (dtype == ScalarType.Float32) Loading(folder, config, iterations);
         }
         finally
         {
@@ -48,13 +56,13 @@ public sealed class ClipBenchmark : IBenchmark
         return Task.CompletedTask;
     }
 
-    private static void Forward(ClipVisionEncoder encoder, int iterations)
+    private static void Forward(ClipVisionEncoder encoder, int iterations, int batch, ScalarType dtype)
     {
         Console.WriteLine();
-        Console.WriteLine("-- forward (all layers, patch tokens), fp32 CPU");
+        Console.WriteLine($"-- forward (all layers, patch tokens), {dtype} CPU");
         using var generator = new torch.Generator(7);
         using var one = randn([1, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
-        using var eight = randn([8, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
+        using var many = randn([batch, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
         void Run(Tensor pixels, int layer)
         {
             using var scope = NewDisposeScope();
@@ -62,10 +70,10 @@ public sealed class ClipBenchmark : IBenchmark
         }
         var timings = Measure.Interleaved(1, iterations,
             ("batch 1, layer -1", () => Run(one, -1)),
-            ("batch 8, layer -1", () => Run(eight, -1)),
+            ($"batch {batch}, layer -1", () => Run(many, -1)),
             ("batch 1, layer -2 (LLaVA)", () => Run(one, -2)));
         foreach (var t in timings) Console.WriteLine(t);
-        Measure.PrintRatio("batch-8 per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / 8);
+        Measure.PrintRatio($"batch-{batch} per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / batch);
         Measure.PrintRatio("layer -2 / layer -1 at batch 1 (stops after the selected layer)", timings[2], timings[0]);
     }
 
