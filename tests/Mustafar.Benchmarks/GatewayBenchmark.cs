@@ -24,7 +24,7 @@ public sealed class GatewayBenchmark : IBenchmark
 {
     public string Name => "gateway";
 
-    public string Description => "gateway: cold (cache miss) vs warm (cache hit) latency, and overhead vs calling the services directly";
+    public string Description => "gateway: cold (cache miss) vs warm (cache hit) latency, overhead vs calling the services directly at c=1 and c=16 vs the memcpy floor";
 
     private const int Concurrency = 16;
     private const int RequestsPerLoadRound = 64;

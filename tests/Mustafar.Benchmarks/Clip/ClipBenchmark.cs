@@ -18,14 +18,14 @@ namespace Mustafar.Benchmarks.Clip;
 /// forward time at batch 1 and 8 and the per-image ratio, preprocessing time per image, and loading that
 /// checkpoint with Checkpoints/SafetensorsFile versus TorchSharp.PyBridge's Safetensors.LoadStateDict (time,
 /// peak RSS, managed allocations). Options: --iterations N (default 3), --preset NAME (default vit-b-16), --batch N
-/// (default 8). <c>real-size [float32|bfloat16]</c>: CLIP ViT-L/14-336 in that dtype at batch 4 (the loaders are
-/// compared in the float32 run only).
+/// (default 8). <c>real-size [float32|bfloat16]</c>: CLIP ViT-L/14-336 in that dtype at batch 4, forward rounds
+/// started within --minutes (default 6), and preprocessing (the loaders are compared at the default size only).
 /// </summary>
 public sealed class ClipBenchmark : IBenchmark
 {
     public string Name => "clip";
 
-    public string Description => "CLIP vision (ViT-B/16, CPU): forward batch 1 vs 8, preprocessing, safetensors loader vs PyBridge";
+    public string Description => "CLIP vision (ViT-B/16, CPU): forward batch 1 vs 8, preprocessing, safetensors loader vs PyBridge; real-size: ViT-L/14-336";
 
     public Task RunAsync(string[] args)
     {
@@ -44,10 +44,10 @@ public sealed class ClipBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   preset {preset}: hidden {config.HiddenSize}, {config.NumLayers} layers, {config.ImageSize}px / {config.PatchSize}, checkpoint {bytes / 1e6:F0} MB fp32, computing in {dtype}, torch threads {get_num_threads()}"));
             using var encoder = ClipVisionEncoder.Load(folder, new ClipVisionEncoderOptions { DType = dtype });
-            Forward(encoder, iterations, batch, dtype);
+            Forward(encoder, iterations, batch, dtype, realSize ? TimeSpan.FromMinutes(IntOption(args, "--minutes", 6)) : null);
             Preprocessing(encoder, iterations);
-            // The loaders are compared on the float32 file into a float32 model; the dtype changes nothing there.
-            if (dtype == ScalarType.Float32) Loading(folder, config, iterations);
+            // The loaders' comparison does not depend on the model's size, and at real size it takes minutes.
+            if (!realSize) Loading(folder, config, iterations);
         }
         finally
         {
@@ -56,7 +56,8 @@ public sealed class ClipBenchmark : IBenchmark
         return Task.CompletedTask;
     }
 
-    private static void Forward(ClipVisionEncoder encoder, int iterations, int batch, ScalarType dtype)
+    /// <param name="budget">Real size: no round starts once it is spent (after one warm-up run of each case).</param>
+    private static void Forward(ClipVisionEncoder encoder, int iterations, int batch, ScalarType dtype, TimeSpan? budget)
     {
         Console.WriteLine();
         Console.WriteLine($"-- forward (all layers, patch tokens), {dtype} CPU");
@@ -68,10 +69,14 @@ public sealed class ClipBenchmark : IBenchmark
             using var scope = NewDisposeScope();
             encoder.Encode(pixels, layer, ClipFeatureSelect.Patch);
         }
-        var timings = Measure.Interleaved(1, iterations,
+        (string, Action)[] cases =
+        [
             ("batch 1, layer -1", () => Run(one, -1)),
             ($"batch {batch}, layer -1", () => Run(many, -1)),
-            ("batch 1, layer -2 (LLaVA)", () => Run(one, -2)));
+            ("batch 1, layer -2 (LLaVA)", () => Run(one, -2)),
+        ];
+        if (budget is not null) foreach (var (_, run) in cases) run();
+        var timings = budget is { } time ? Measure.InterleavedWithin(time, Math.Max(iterations, Measure.MinRounds), cases) : Measure.Interleaved(1, iterations, cases);
         foreach (var t in timings) Console.WriteLine(t);
         Measure.PrintRatio($"batch-{batch} per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / batch);
         Measure.PrintRatio("layer -2 / layer -1 at batch 1 (stops after the selected layer)", timings[2], timings[0]);

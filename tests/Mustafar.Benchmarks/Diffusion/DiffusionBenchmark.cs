@@ -14,22 +14,24 @@ namespace Mustafar.Benchmarks.Diffusion;
 /// an unconditional one (1 row), the U-Net stopped after the paper's tap against the full U-Net, the stages
 /// (VAE, text encoder, U-Net) side by side, and what the gateway asks for before and after the latent cache and the
 /// one-call HALVES variant (a cold image; a new question about a known image). Every ratio is the median of
-/// interleaved per-round ratios with its min..max. Args: [iterations] [preset]; or <c>real-size [float32|bfloat16]</c>:
-/// SD 2.1-base's sizes at 512 px, the cold image against the new question only.
+/// interleaved per-round ratios with its min..max. Args: [iterations] [preset]; or <c>real-size [float32|bfloat16]
+/// [minutes]</c>: SD 2.1-base's sizes at 512 px, the cold image against the new question only, in as many of 5
+/// rounds as start within that many minutes (default 10).
 /// </summary>
 public sealed class DiffusionBenchmark : IBenchmark
 {
     public string Name => "diffusion";
 
-    public string Description => "diffusion features: cond+uncond batch vs uncond, early stop vs full U-Net, stage times";
+    public string Description => "diffusion features: cond+uncond batch vs uncond, early stop vs full U-Net, stage times; real-size: SD 2.1-base";
 
     public Task RunAsync(string[] args)
     {
         if (RealSizeModels.Selected(args))
         {
             var dtype = RealSizeModels.DType(args);
+            var budget = TimeSpan.FromMinutes(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10);
             using var realSize = WriteAndLoad(TinyStableDiffusionPreset.RealSize, dtype);
-            RunRealSize(realSize, dtype);
+            RunRealSize(realSize, dtype, budget);
             return Task.CompletedTask;
         }
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
@@ -57,8 +59,9 @@ public sealed class DiffusionBenchmark : IBenchmark
 
     /// <summary>The real-size run (SD 2.1-base at 512 px, tap U-L1-R1-B0-Cross-Q): the gateway's diffusion stage for a
     /// cold image (one HALVES Encode: VAE, both U-Net rows) against a new question about a known image (the
-    /// conditional row from the cached latent), interleaved, after one warm-up of each.</summary>
-    private static void RunRealSize(StableDiffusionFeatureExtractor extractor, ScalarType dtype)
+    /// conditional row from the cached latent), interleaved, after one warm-up of each; no round starts once
+    /// <paramref name="budget"/> is spent.</summary>
+    private static void RunRealSize(StableDiffusionFeatureExtractor extractor, ScalarType dtype, TimeSpan budget)
     {
         using var _ = no_grad();
         var tap = DiffusionFeatureOptions.PaperTap;
@@ -69,7 +72,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         // new question's single-row shapes. A real-size request takes minutes on a loaded two-core machine.
         var requests = GatewayRequests.Of(extractor, Pattern(640, 480));
         Extract(extractor, requests.ConditionalFromLatent);
-        var timings = Measure.Interleaved(0, Measure.MinRounds,
+        var timings = Measure.InterleavedWithin(budget, Measure.MinRounds,
             ("cold image: one HALVES Encode (VAE, 2 U-Net rows)", () => Extract(extractor, requests.ColdHalves)),
             ("new question: Encode cond from the cached latent", () => Extract(extractor, requests.ConditionalFromLatent)));
         foreach (var timing in timings) Console.WriteLine(timing);

@@ -23,7 +23,7 @@ public sealed class LlamaBenchmark : IBenchmark
 
     public string Name => "llama";
 
-    public string Description => "LLaMA decoder (~100M random): prefill, KV-cache decode at batch 1 and 8, cache vs no cache";
+    public string Description => "LLaMA decoder (~100M random): prefill, KV-cache decode at batch 1 and 8, cache vs no cache; real-size: Vicuna-7B shapes vs machine peaks";
 
     public Task RunAsync(string[] args)
     {

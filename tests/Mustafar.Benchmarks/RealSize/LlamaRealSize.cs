@@ -57,6 +57,10 @@ public static class LlamaRealSize
         var decode1 = Scaled(1, $"32 layers (scaled): decode b1 x {DecodeSteps} steps");
         var decode8 = Scaled(2, $"32 layers (scaled): decode b{Batch} x {DecodeSteps} steps");
         foreach (var timing in new[] { prefill, decode1, decode8 }) Console.WriteLine(timing);
+        var noisyRounds = Enumerable.Range(0, 3).Sum(kind => timings[kind].Samples.Zip(timings[kind + 3].Samples).Count(pair => pair.Second <= pair.First));
+        if (noisyRounds > 0)
+            Console.WriteLine($"MEASUREMENT ERROR in {noisyRounds} of {3 * timings[0].Samples.Count} rounds: the {layers}-layer model was not slower than the " +
+                "1-layer one, so those rounds' per-layer times are noise (the machine was too busy); rerun on a quiet machine.");
 
         // Prefill FLOPs: every layer's matmuls for every token, attention scores and values over the whole prompt
         // (counted in full, as the kernel computes them), and the lm_head for the last token only.
