@@ -32,7 +32,8 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
 {
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> (with its tokenizer and
     /// generation_config.json), then warms up with a short text-only generation and, for a multimodal model, one
-    /// with zero features of the expected shapes.</summary>
+    /// with zero features of the expected shapes; then the start-up calibration times one decode step at 1, 2, 4,
+    /// ... sequences up to MaxBatchSize (<see cref="DecodeStepProbe"/>).</summary>
     public static ModelLoader<GeneratorModel> Loader { get; } = new(
         context => GeneratorModel.Load(context.ModelPath, new GeneratorOptions
         {
@@ -47,10 +48,12 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
         {
             var sampling = new SamplingRequest { MaxNewTokens = 2, Temperature = 0 };
             model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Hello")], Sampling = sampling });
-            if (model.Fusion is not { } fusion) return;
-            var features = fusion.ExpectedFeatures.ToDictionary(s => s.Name, s => torch.zeros(s.Tokens, s.Channels));
+            if (DecodeStepProbe.ImageFeatures(model) is not { } features) return;
             model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
-        });
+        })
+    {
+        TimeBatch = DecodeStepProbe.Time,
+    };
 
     private readonly ModelRuntime<GeneratorModel> runtime;
     private readonly StepScheduler<GenerationJob, GenerationStep> scheduler;
@@ -116,6 +119,7 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
     {
         var info = Describe(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
+        info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
     }
 

@@ -3,6 +3,8 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Mustafar.Benchmarks.RealSize;
+using Mustafar.Benchmarks.Serving;
 using Mustafar.Clip.V1;
 using Mustafar.Diffusion.V1;
 using Mustafar.Gateway.TestServers;
@@ -15,14 +17,17 @@ namespace Mustafar.Benchmarks;
 /// <summary>
 /// The gateway against the test servers (deterministic arithmetic, no models), with a real Redis: cold requests
 /// (a new image: every feature computed) against warm ones (the same image: every feature from Redis), and the
-/// gateway's own overhead per request against a client calling the services directly for the same work.
-/// Args: [iterations] (default 200).
+/// gateway's own overhead per request against a client calling the services directly for the same work, at
+/// concurrency 1 and 16, beside the memcpy floor of a real-size request's features. Args: [iterations] (default 200).
 /// </summary>
 public sealed class GatewayBenchmark : IBenchmark
 {
     public string Name => "gateway";
 
-    public string Description => "gateway: cold (cache miss) vs warm (cache hit) latency, and overhead vs calling the services directly";
+    public string Description => "gateway: cold (cache miss) vs warm (cache hit) latency, overhead vs calling the services directly at c=1 and c=16 vs the memcpy floor";
+
+    private const int Concurrency = 16;
+    private const int RequestsPerLoadRound = 64;
 
     public async Task RunAsync(string[] args)
     {
@@ -61,6 +66,27 @@ public sealed class GatewayBenchmark : IBenchmark
         Measure.PrintRatio("gateway warm gRPC / direct calls", grpcWarm, direct);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"gateway overhead per request (median of per-pair bypass - direct): {Measure.PairedDifference(bypassed, direct):F3} ms"));
+
+        // The same at concurrency 16: rounds of the same requests through the gateway and directly, alternating.
+        var direct16 = new List<double>();
+        var gateway16 = new List<double>();
+        for (var round = 0; round < Measure.MinRounds; round++)
+            foreach (var viaGateway in round % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                var load = await ConcurrentLoad.RunAsync(viaGateway ? "gateway HTTP, cache bypassed" : "direct calls", Concurrency, RequestsPerLoadRound,
+                    _ => viaGateway ? PostAsync(gateway.Http, knownUrl, question, bypass: true) : DirectAsync(clip, diffusion, generator, known, question));
+                (viaGateway ? gateway16 : direct16).Add(load.Percentile(0.5));
+            }
+        var gatewayAt16 = Measure.Summarize($"gateway HTTP, cache bypassed, c={Concurrency} (p50 per round)", gateway16);
+        var directAt16 = Measure.Summarize($"direct calls, c={Concurrency} (p50 per round)", direct16);
+        Console.WriteLine(gatewayAt16);
+        Console.WriteLine(directAt16);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gateway overhead per request at concurrency {Concurrency} (median of per-round p50 differences): {Measure.PairedDifference(gatewayAt16, directAt16):F3} ms"));
+        var floor = RealSizeFeatureCopy.Measure();
+        Console.WriteLine(floor);
+        Console.WriteLine("the test servers' features are small (CLIP 16x8, diffusion 16x6 floats), so the overheads above are the gateway's fixed cost per request; " +
+            "the floor is what moving a real-size request's features costs at the least, once.");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"encoder calls: CLIP {mesh.ClipEncodeCalls}, diffusion halves {mesh.Diffusion.HalvesCalls} conditional {mesh.Diffusion.ConditionalCalls} unconditional {mesh.Diffusion.UnconditionalCalls} (VAE runs {mesh.Diffusion.VaeRuns}), generator {mesh.Generator.GenerateCalls}"));
         Console.WriteLine("note: test servers compute no model, so these times are the mesh's plumbing; rerun on real (tiny) models for end-to-end numbers.");

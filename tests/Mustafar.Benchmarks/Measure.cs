@@ -117,4 +117,43 @@ public static class Measure
             : string.Create(CultureInfo.InvariantCulture, $"ratio  {what,-60} {ratio.Median,8:F3} {spread}"));
         return ratio;
     }
+
+    /// <summary><see cref="Interleaved"/> for cases that need untimed setup per run: each case's prepared
+    /// action does its setup and returns the milliseconds of the part it times.</summary>
+    public static IReadOnlyList<Timing> InterleavedWithSetup(int warmup, int iterations, (string Label, Func<Func<double>> Prepare)[] cases)
+    {
+        var runs = cases.Select(c => c.Prepare()).ToArray();
+        foreach (var run in runs) for (var i = 0; i < warmup; i++) run();
+        var samples = cases.Select(_ => new List<double>(iterations)).ToArray();
+        for (var round = 0; round < iterations; round++)
+            for (var k = 0; k < cases.Length; k++)
+            {
+                var index = (k + round) % cases.Length;
+                samples[index].Add(runs[index]());
+            }
+        return [.. cases.Select((c, i) => Summarize(c.Label, samples[i]))];
+    }
+
+    /// <summary><see cref="Interleaved"/> (without warm-up: the caller warms up) for cases so slow that the rounds
+    /// may not fit the time there is: prints every round as it ends, and starts no new round once
+    /// <paramref name="budget"/> is spent (after at least one), so that a busy machine yields fewer pairs, flagged as
+    /// such by <see cref="PrintRatio"/>, instead of none.</summary>
+    public static IReadOnlyList<Timing> InterleavedWithin(TimeSpan budget, int rounds, params (string Label, Action Run)[] cases)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var samples = cases.Select(_ => new List<double>(rounds)).ToArray();
+        for (var round = 0; round < rounds && (round == 0 || Stopwatch.GetElapsedTime(started) < budget); round++)
+        {
+            for (var k = 0; k < cases.Length; k++)
+            {
+                var index = (k + round) % cases.Length;
+                var watch = Stopwatch.StartNew();
+                cases[index].Run();
+                samples[index].Add(watch.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   round {round + 1}: {string.Join(", ", cases.Select((c, i) => $"{c.Label} {samples[i][^1]:F0} ms"))}"));
+        }
+        return cases.Select((c, i) => Summarize(c.Label, samples[i])).ToList();
+    }
 }

@@ -1,17 +1,21 @@
 using GetModelInfoRequest = Mustafar.Clip.V1.GetModelInfoRequest;
 using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.Hosts.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
+using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Clip;
 using Mustafar.Services.Tests.Diffusion;
+using Mustafar.Services.Tests.Generator;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Testing;
 
 namespace Mustafar.Services.Tests;
 
-/// <summary>Each encoder measures its own per-item time at start-up and caps its batches where it stops improving:
-/// the cap is reported in GetModelInfo and as a metric, and never exceeds the configured MaxBatchSize.</summary>
+/// <summary>Each model service measures its own per-item time at start-up (encoders: per image or U-Net row; the
+/// generator: per sequence of one decode step) and caps its batches where it stops improving: the cap is reported in
+/// GetModelInfo and as a metric, and never exceeds the configured MaxBatchSize.</summary>
 public sealed class BatchCapTests
 {
     [Fact]
@@ -51,5 +55,23 @@ public sealed class BatchCapTests
         var uncalibrated = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(fixedSize.Channel)
             .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
         Assert.Equal(4, uncalibrated.BatchCap);
+    }
+
+    [Fact]
+    public async Task The_generator_reports_its_calibrated_decode_batch_cap_within_the_configured_bound()
+    {
+        var settings = GeneratorHostFixture.Settings(maxBatchSize: 4);
+        settings.Remove("Batching:CalibrateBatchSize");
+        await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, settings);
+        var info = await new Mustafar.Generation.V1.Generator.GeneratorClient(host.Channel).GetModelInfoAsync(new Mustafar.Generation.V1.GetModelInfoRequest());
+        var calibration = host.Runtime.Calibration!;
+        Assert.Equal(4, info.MaxBatchSize);
+        Assert.InRange(info.BatchCap, 1, info.MaxBatchSize);
+        Assert.Equal(calibration.Cap, info.BatchCap);
+        Assert.Equal(4, calibration.Configured);
+        Assert.Equal(1, calibration.Measured[0].Size);
+        Assert.All(calibration.Measured, m => Assert.True(m.PerItemMs > 0, $"b{m.Size} measured {m.PerItemMs} ms per sequence"));
+        Assert.Contains(calibration.Measured, m => m.Size == info.BatchCap);
+        Assert.Equal(info.BatchCap, PrometheusText.Value(await host.MetricsAsync(), "mustafar_batch_cap"));
     }
 }

@@ -10,8 +10,9 @@ namespace Mustafar.Serving;
 /// <summary>
 /// Continuous batching for generation. Callers submit sequences; a pump runs one decode step at a time on the
 /// inference thread. At each step boundary, cancelled sequences leave, waiting sequences join (up to
-/// <see cref="BatchingLimits.MaxBatchSize"/> active), and the decoder advances every active sequence by one token.
-/// Each caller reads only its own outputs, from a bounded per-sequence channel.
+/// <see cref="BatchingLimits.BatchRows"/> active: the calibrated cap, never above MaxBatchSize), and the decoder
+/// advances every active sequence by one token. Each caller reads only its own outputs, from a bounded per-sequence
+/// channel.
 /// </summary>
 public sealed class StepScheduler<TRequest, TOutput> : IWorkload
 {
@@ -205,7 +206,7 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
 
     private void Join(IStepDecoder<TRequest, TOutput> model)
     {
-        while (active.Count < limits.MaxBatchSize && TakeWaiting() is { } sequence)
+        while (active.Count < limits.BatchRows && TakeWaiting() is { } sequence)
         {
             if (sequence.CancelRequested)
             {

@@ -24,9 +24,10 @@ public sealed class BatchingOptions : IValidatedOptions
     /// reader never stalls the batch.</summary>
     public int StreamBufferCapacity { get; set; } = 256;
 
-    /// <summary>Encoders: measure the per-item time at batch sizes 1, 2, 4, ... up to <see cref="MaxBatchSize"/> at
-    /// start-up and cap batches where it stops improving (<see cref="BatchSizeCalibration"/>); MaxBatchSize stays the
-    /// upper bound. False batches up to MaxBatchSize as configured.</summary>
+    /// <summary>Measure the per-item time (encoders: per image or U-Net row; generator: per sequence of one decode
+    /// step) at batch sizes 1, 2, 4, ... up to <see cref="MaxBatchSize"/> at start-up and cap batches where it stops
+    /// improving (<see cref="BatchSizeCalibration"/>); MaxBatchSize stays the upper bound. False batches up to
+    /// MaxBatchSize as configured.</summary>
     public bool CalibrateBatchSize { get; set; } = true;
 
     /// <summary>How much faster per item (a fraction) a larger batch must be to be taken: the noise allowance.</summary>

@@ -17,7 +17,14 @@ namespace Mustafar.Serving;
 /// <param name="MinBatch">The smallest batch cap the model's requests need (a guided diffusion request takes 2 rows).</param>
 public sealed record ModelLoader<TModel>(Func<ModelLoadContext, TModel> Load, Func<TModel, IEnumerable<torch.nn.Module>> Modules,
     Action<TModel, ModelLoadContext>? WarmUp = null, Action<TModel, int>? ProbeBatch = null, int MinBatch = 1)
-    where TModel : class;
+    where TModel : class
+{
+    /// <summary>For a model whose batch needs untimed setup, in place of <see cref="ProbeBatch"/>: runs one batch of
+    /// that many representative items and returns the time of the part that depends on the batch size, for the
+    /// start-up batch-size calibration (the generator prefills its sequences untimed and times one decode step of
+    /// all of them).</summary>
+    public Func<TModel, int, TimeSpan>? TimeBatch { get; init; }
+}
 
 /// <summary>What a model loader needs, resolved and validated from configuration.</summary>
 public sealed class ModelLoadContext

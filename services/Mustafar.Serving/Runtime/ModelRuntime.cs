@@ -94,13 +94,14 @@ public sealed class ModelRuntime<TModel> where TModel : class
             (limits ?? BatchingLimits.From(Batching) with { Cap = () => BatchCap }) with { InjectedQueueDelay = Faults.QueueDelay },
             inputs => Thread.RunAsync(() => runBatch(Model, inputs)), compatibilityKey, Status, Metrics, rowCount));
 
-    /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread.</summary>
+    /// <summary>A continuous-batching scheduler whose decoder is made from the model on the inference thread. It
+    /// decodes at most <see cref="BatchCap"/> sequences together.</summary>
     /// <param name="queue">Its name in metrics and messages ("generate").</param>
     /// <param name="createDecoder">Makes the decoder before the first step.</param>
     /// <param name="limits">Defaults to the configured <see cref="BatchingOptions"/>.</param>
     public StepScheduler<TRequest, TOutput> CreateStepScheduler<TRequest, TOutput>(string queue,
         Func<TModel, IStepDecoder<TRequest, TOutput>> createDecoder, BatchingLimits? limits = null) =>
-        Register(new StepScheduler<TRequest, TOutput>(queue, limits ?? BatchingLimits.From(Batching), Thread,
+        Register(new StepScheduler<TRequest, TOutput>(queue, limits ?? BatchingLimits.From(Batching) with { Cap = () => BatchCap }, Thread,
             () => createDecoder(Model), Status, Metrics, loggers.CreateLogger<StepScheduler<TRequest, TOutput>>()));
 
     /// <summary>Loads and warms up the model on the inference thread, then reports ready.</summary>
@@ -135,11 +136,14 @@ public sealed class ModelRuntime<TModel> where TModel : class
             }
             var warmUpTime = Stopwatch.GetElapsedTime(started);
             BatchCalibration? calibration = null;
-            if (loader.ProbeBatch is { } probe && Batching.CalibrateBatchSize && kernels.Passed && Batching.MaxBatchSize > loader.MinBatch)
+            Func<int, TimeSpan>? timeBatch = loader.TimeBatch is { } time ? size => time(instance, size)
+                : loader.ProbeBatch is { } probe ? size => BatchSizeCalibration.Time(() => probe(instance, size))
+                : null;
+            if (timeBatch is not null && Batching.CalibrateBatchSize && kernels.Passed && Batching.MaxBatchSize > loader.MinBatch)
                 calibration = BatchSizeCalibration.Run(size =>
                 {
                     using var scope = torch.NewDisposeScope();
-                    probe(instance, size);
+                    return timeBatch(size);
                 }, Batching.MaxBatchSize, loader.MinBatch, Batching.CalibrationTolerance, Batching.CalibrationRuns,
                     TimeSpan.FromSeconds(Batching.CalibrationBudgetSeconds));
             return (instance, loadTime, warmUpTime, context.Device, context.DType, kernels, calibration);

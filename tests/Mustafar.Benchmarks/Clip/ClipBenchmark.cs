@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mustafar.Benchmarks.RealSize;
 using Mustafar.CheckpointWriters;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
@@ -16,18 +17,24 @@ namespace Mustafar.Benchmarks.Clip;
 /// The CLIP vision encoder on CPU with a random ViT-B/16 (224, 86M parameters) written by the tiny writer:
 /// forward time at batch 1 and 8 and the per-image ratio, preprocessing time per image, and loading that
 /// checkpoint with Checkpoints/SafetensorsFile versus TorchSharp.PyBridge's Safetensors.LoadStateDict (time,
-/// peak RSS, managed allocations). Options: --iterations N (default 3), --preset NAME (default vit-b-16).
+/// peak RSS, managed allocations). Options: --iterations N (default 3), --preset NAME (default vit-b-16), --batch N
+/// (default 8). <c>real-size [float32|bfloat16]</c>: CLIP ViT-L/14-336 in that dtype at batch 4, forward rounds
+/// started within --minutes (default 6), and preprocessing (the loaders are compared at the default size only).
 /// </summary>
 public sealed class ClipBenchmark : IBenchmark
 {
     public string Name => "clip";
 
-    public string Description => "CLIP vision (ViT-B/16, CPU): forward batch 1 vs 8, preprocessing, safetensors loader vs PyBridge";
+    public string Description => "CLIP vision (ViT-B/16, CPU): forward batch 1 vs 8, preprocessing, safetensors loader vs PyBridge; real-size: ViT-L/14-336";
 
     public Task RunAsync(string[] args)
     {
+        // real-size: CLIP ViT-L/14-336 in the given dtype, batch 4 (a batch of 8 takes minutes on two cores).
+        var realSize = RealSizeModels.Selected(args);
+        var dtype = realSize ? RealSizeModels.DType(args) : ScalarType.Float32;
         var iterations = IntOption(args, "--iterations", 3);
-        var preset = StringOption(args, "--preset", "vit-b-16");
+        var batch = IntOption(args, "--batch", realSize ? 4 : 8);
+        var preset = realSize ? "vit-l-14-336" : StringOption(args, "--preset", "vit-b-16");
         var folder = Path.Combine(Path.GetTempPath(), $"mustafar-bench-clip-{Guid.NewGuid():N}");
         try
         {
@@ -35,11 +42,12 @@ public sealed class ClipBenchmark : IBenchmark
             var config = TinyClipVisionCheckpoint.Preset(preset);
             var bytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"   preset {preset}: hidden {config.HiddenSize}, {config.NumLayers} layers, {config.ImageSize}px / {config.PatchSize}, checkpoint {bytes / 1e6:F0} MB fp32, torch threads {get_num_threads()}"));
-            using var encoder = ClipVisionEncoder.Load(folder);
-            Forward(encoder, iterations);
+                $"   preset {preset}: hidden {config.HiddenSize}, {config.NumLayers} layers, {config.ImageSize}px / {config.PatchSize}, checkpoint {bytes / 1e6:F0} MB fp32, computing in {dtype}, torch threads {get_num_threads()}"));
+            using var encoder = ClipVisionEncoder.Load(folder, new ClipVisionEncoderOptions { DType = dtype });
+            Forward(encoder, iterations, batch, dtype, realSize ? TimeSpan.FromMinutes(IntOption(args, "--minutes", 6)) : null);
             Preprocessing(encoder, iterations);
-            Loading(folder, config, iterations);
+            // The loaders' comparison does not depend on the model's size, and at real size it takes minutes.
+            if (!realSize) Loading(folder, config, iterations);
         }
         finally
         {
@@ -48,24 +56,29 @@ public sealed class ClipBenchmark : IBenchmark
         return Task.CompletedTask;
     }
 
-    private static void Forward(ClipVisionEncoder encoder, int iterations)
+    /// <param name="budget">Real size: no round starts once it is spent (after one warm-up run of each case).</param>
+    private static void Forward(ClipVisionEncoder encoder, int iterations, int batch, ScalarType dtype, TimeSpan? budget)
     {
         Console.WriteLine();
-        Console.WriteLine("-- forward (all layers, patch tokens), fp32 CPU");
+        Console.WriteLine($"-- forward (all layers, patch tokens), {dtype} CPU");
         using var generator = new torch.Generator(7);
         using var one = randn([1, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
-        using var eight = randn([8, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
+        using var many = randn([batch, 3, encoder.Info.ImageSize, encoder.Info.ImageSize], generator: generator);
         void Run(Tensor pixels, int layer)
         {
             using var scope = NewDisposeScope();
             encoder.Encode(pixels, layer, ClipFeatureSelect.Patch);
         }
-        var timings = Measure.Interleaved(1, iterations,
+        (string, Action)[] cases =
+        [
             ("batch 1, layer -1", () => Run(one, -1)),
-            ("batch 8, layer -1", () => Run(eight, -1)),
-            ("batch 1, layer -2 (LLaVA)", () => Run(one, -2)));
+            ($"batch {batch}, layer -1", () => Run(many, -1)),
+            ("batch 1, layer -2 (LLaVA)", () => Run(one, -2)),
+        ];
+        if (budget is not null) foreach (var (_, run) in cases) run();
+        var timings = budget is { } time ? Measure.InterleavedWithin(time, Math.Max(iterations, Measure.MinRounds), cases) : Measure.Interleaved(1, iterations, cases);
         foreach (var t in timings) Console.WriteLine(t);
-        Measure.PrintRatio("batch-8 per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / 8);
+        Measure.PrintRatio($"batch-{batch} per-image time / batch-1 time", timings[1], timings[0], scale: 1.0 / batch);
         Measure.PrintRatio("layer -2 / layer -1 at batch 1 (stops after the selected layer)", timings[2], timings[0]);
     }
 

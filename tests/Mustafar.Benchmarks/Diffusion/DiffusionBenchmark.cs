@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mustafar.Benchmarks.RealSize;
 using Mustafar.CheckpointWriters;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
@@ -13,30 +14,75 @@ namespace Mustafar.Benchmarks.Diffusion;
 /// an unconditional one (1 row), the U-Net stopped after the paper's tap against the full U-Net, the stages
 /// (VAE, text encoder, U-Net) side by side, and what the gateway asks for before and after the latent cache and the
 /// one-call HALVES variant (a cold image; a new question about a known image). Every ratio is the median of
-/// interleaved per-round ratios with its min..max. Args: [iterations] [preset].
+/// interleaved per-round ratios with its min..max. Args: [iterations] [preset]; or <c>real-size [float32|bfloat16]
+/// [minutes]</c>: SD 2.1-base's sizes at 512 px, the cold image against the new question only, in as many of 5
+/// rounds as start within that many minutes (default 10).
 /// </summary>
 public sealed class DiffusionBenchmark : IBenchmark
 {
     public string Name => "diffusion";
 
-    public string Description => "diffusion features: cond+uncond batch vs uncond, early stop vs full U-Net, stage times";
+    public string Description => "diffusion features: cond+uncond batch vs uncond, early stop vs full U-Net, stage times; real-size: SD 2.1-base";
 
     public Task RunAsync(string[] args)
     {
+        if (RealSizeModels.Selected(args))
+        {
+            var dtype = RealSizeModels.DType(args);
+            var budget = TimeSpan.FromMinutes(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10);
+            using var realSize = WriteAndLoad(TinyStableDiffusionPreset.RealSize, dtype);
+            RunRealSize(realSize, dtype, budget);
+            return Task.CompletedTask;
+        }
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
         var preset = TinyStableDiffusionPreset.Named(args.Length > 1 ? args[1] : "small");
+        using var extractor = WriteAndLoad(preset, ScalarType.Float32);
+        Run(extractor, iterations, preset);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the preset's random pipeline to a temp folder, loads it in <paramref name="dtype"/> and deletes
+    /// the folder (the loaded weights are the model's own tensors, not views of the files).</summary>
+    private static StableDiffusionFeatureExtractor WriteAndLoad(TinyStableDiffusionPreset preset, ScalarType dtype)
+    {
         var folder = Path.Combine(Path.GetTempPath(), $"mustafar-bench-sd-{Guid.NewGuid():N}");
         try
         {
             TinyStableDiffusionWriter.Write(folder, preset, seed: 1);
-            using var extractor = StableDiffusionFeatureExtractor.Load(folder);
-            Run(extractor, iterations, preset);
+            return StableDiffusionFeatureExtractor.Load(folder, new DiffusionFeatureOptions { DType = dtype });
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
-        return Task.CompletedTask;
+    }
+
+    /// <summary>The real-size run (SD 2.1-base at 512 px, tap U-L1-R1-B0-Cross-Q): the gateway's diffusion stage for a
+    /// cold image (one HALVES Encode: VAE, both U-Net rows) against a new question about a known image (the
+    /// conditional row from the cached latent), interleaved, after one warm-up of each; no round starts once
+    /// <paramref name="budget"/> is spent.</summary>
+    private static void RunRealSize(StableDiffusionFeatureExtractor extractor, ScalarType dtype, TimeSpan budget)
+    {
+        using var _ = no_grad();
+        var tap = DiffusionFeatureOptions.PaperTap;
+        var info = extractor.Info.Taps.Single(t => t.Name == tap);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"preset real-size (SD 2.1-base sizes, random weights): {extractor.Info.ImageSize} px, {dtype}, tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
+        // Making the requests runs one cold Encode (for the latent), the cold case's warm-up; one more run warms the
+        // new question's single-row shapes. A real-size request takes minutes on a loaded two-core machine.
+        var requests = GatewayRequests.Of(extractor, Pattern(640, 480));
+        Extract(extractor, requests.ConditionalFromLatent);
+        var timings = Measure.InterleavedWithin(budget, Measure.MinRounds,
+            ("cold image: one HALVES Encode (VAE, 2 U-Net rows)", () => Extract(extractor, requests.ColdHalves)),
+            ("new question: Encode cond from the cached latent", () => Extract(extractor, requests.ConditionalFromLatent)));
+        foreach (var timing in timings) Console.WriteLine(timing);
+        Measure.PrintRatio("new question about a known image / cold image (target <= 0.2)", timings[1], timings[0]);
+    }
+
+    private static void Extract(StableDiffusionFeatureExtractor extractor, PreparedFeatureRequest request)
+    {
+        using var scope = NewDisposeScope();
+        extractor.Extract([request]);
     }
 
     private static void Run(StableDiffusionFeatureExtractor extractor, int iterations, TinyStableDiffusionPreset preset)
@@ -50,11 +96,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UnetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
 
-        void Extract(PreparedFeatureRequest request)
-        {
-            using var scope = NewDisposeScope();
-            extractor.Extract([request]);
-        }
+        void Extract(PreparedFeatureRequest request) => DiffusionBenchmark.Extract(extractor, request);
         var rows = Measure.Interleaved(2, iterations,
             ("extract guided (cond+uncond, 2 U-Net rows)", () => Extract(guided)),
             ("extract unconditional (1 U-Net row)", () => Extract(unconditional)));
@@ -62,13 +104,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         Measure.PrintRatio("guided / unconditional (whole request)", rows[0], rows[1]);
 
         // What the gateway's diffusion stage costs, before and after the encoder work is never repeated.
-        var question = new FeatureRequest { Prompt = "what is the man holding?", Seed = 7, Taps = [tap], Variant = FeatureVariant.Conditional };
-        var coldHalves = extractor.Prepare(question with { Variant = FeatureVariant.Halves, ReturnLatent = true }, image);
-        var conditionalFromImage = extractor.Prepare(question, image);
-        var unconditionalFromImage = extractor.Prepare(question with { Variant = FeatureVariant.Unconditional }, image);
-        float[] cleanLatent;
-        using (var scope = NewDisposeScope()) cleanLatent = extractor.Extract([coldHalves])[0].Latent!.to(float32).data<float>().ToArray();
-        var conditionalFromLatent = extractor.Prepare(question with { Latent = cleanLatent, Image = ReadOnlyMemory<byte>.Empty });
+        var (coldHalves, conditionalFromImage, unconditionalFromImage, conditionalFromLatent) = GatewayRequests.Of(extractor, image);
         var requests = Measure.Interleaved(2, iterations,
             ("before, cold: Encode cond + Encode uncond (2 VAE)", () => { Extract(conditionalFromImage); Extract(unconditionalFromImage); }),
             ("after, cold: one HALVES Encode (1 VAE, 2 rows)", () => Extract(coldHalves)),
@@ -105,6 +141,27 @@ public sealed class DiffusionBenchmark : IBenchmark
         Measure.PrintRatio("VAE / (VAE + text + U-Net to tap)", stages[0], total);
         Measure.PrintRatio("text encoder / (VAE + text + U-Net to tap)", stages[1], total);
         Measure.PrintRatio("U-Net to tap / (VAE + text + U-Net to tap)", stages[2], total);
+    }
+
+    /// <summary>What the gateway asks the diffusion service for one question about one image: before the latent
+    /// cache (a conditional and an unconditional Encode from the image), and after (one HALVES Encode of a cold image
+    /// that returns its latent; the conditional row from that latent for a new question).</summary>
+    private sealed record GatewayRequests(PreparedFeatureRequest ColdHalves, PreparedFeatureRequest ConditionalFromImage,
+        PreparedFeatureRequest UnconditionalFromImage, PreparedFeatureRequest ConditionalFromLatent)
+    {
+        public static GatewayRequests Of(StableDiffusionFeatureExtractor extractor, RgbImage image)
+        {
+            var question = new FeatureRequest
+            {
+                Prompt = "what is the man holding?", Seed = 7, Taps = [DiffusionFeatureOptions.PaperTap], Variant = FeatureVariant.Conditional,
+            };
+            var coldHalves = extractor.Prepare(question with { Variant = FeatureVariant.Halves, ReturnLatent = true }, image);
+            float[] cleanLatent;
+            using (var scope = NewDisposeScope()) cleanLatent = extractor.Extract([coldHalves])[0].Latent!.to(float32).data<float>().ToArray();
+            return new GatewayRequests(coldHalves, extractor.Prepare(question, image),
+                extractor.Prepare(question with { Variant = FeatureVariant.Unconditional }, image),
+                extractor.Prepare(question with { Latent = cleanLatent, Image = ReadOnlyMemory<byte>.Empty }));
+        }
     }
 
     private static RgbImage Pattern(int width, int height)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mustafar.Benchmarks.RealSize;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Common;
@@ -6,8 +7,6 @@ using Mustafar.Models.Diffusion.TextEncoder;
 using Mustafar.Models.Diffusion.Unet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.KernelChecks;
-using Mustafar.Models.Llama;
-using Mustafar.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,34 +24,18 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
 
     public string Description => "the start-up kernel self-check at real checkpoint sizes (SD 2.1-base, CLIP-L/336, Vicuna-7B layer shapes)";
 
-    /// <summary>Weights of a trained scale (N(0, 0.02); norms 1 and 0). TorchSharp 0.107 leaves GroupNorm's affine
-    /// parameters uninitialised, and random garbage there would overflow float32 in the check.</summary>
-    private static void InitializeLikeACheckpoint(nn.Module module)
-    {
-        foreach (var (name, parameter) in module.named_parameters())
-        {
-            var isNorm = name.Contains("norm", StringComparison.Ordinal);
-            if (isNorm && name.EndsWith(".weight", StringComparison.Ordinal)) nn.init.ones_(parameter);
-            else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(parameter);
-            else nn.init.normal_(parameter, 0, 0.02);
-        }
-    }
-
     public Task RunAsync(string[] args)
     {
         using var _ = no_grad();
         var dtype = args.Length > 0 ? Mustafar.Torch.TorchDTypes.ParseComputeDType(args[0]) : ScalarType.Float32;
-        var folder = Path.Combine(RepoPaths.Root, "tests", "fixtures", "reference", "real_keys");
-        HfConfig Config(string name) => HfConfig.Load(Path.Combine(folder, name + ".config.json"));
+        HfConfig Config(string name) => RealSizeModels.Config(name);
         (string Name, Func<nn.Module> Build)[] models =
         [
             ("SD 2.1-base U-Net", () => UnetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
             ("SD 2.1-base VAE encoder", () => VaeEncoderLoader.Build(Config("sd21base.vae"), CPU, dtype)),
             ("SD 2.1-base text encoder", () => ClipTextEncoderLoader.Build(Config("sd21base.text_encoder"), CPU, dtype)),
-            ("CLIP ViT-L/14-336 vision", () => ModuleBuild.Build(CPU, dtype,
-                (d, t) => new ClipVisionModel(ClipVisionConfig.From(Config("clip-vit-large-patch14-336.CLIPVisionModel")), d, t))),
-            ("LLaMA, Vicuna-7B shapes, 1 layer", () => ModuleBuild.Build(CPU, dtype,
-                (d, t) => new LlamaForCausalLM(LlamaConfig.From(Config("vicuna-7b-v1.5")) with { NumHiddenLayers = 1 }, d, t))),
+            ("CLIP ViT-L/14-336 vision", () => ModuleBuild.Build(CPU, dtype, (d, t) => new ClipVisionModel(RealSizeModels.ClipLarge336, d, t))),
+            ("LLaMA, Vicuna-7B shapes, 1 layer", () => RealSizeModels.Vicuna7BShapes(1, dtype)),
         ];
         Console.WriteLine($"kernel self-check on cpu {dtype}, {get_num_threads()} threads");
         var total = TimeSpan.Zero;
@@ -61,7 +44,7 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
         {
             var built = Stopwatch.StartNew();
             using var module = build();
-            InitializeLikeACheckpoint(module);
+            RealSizeModels.InitializeLikeACheckpoint(module);
             var buildTime = built.Elapsed;
             // The first run is what a service pays at start-up: it includes libtorch's lazy set-up of each kernel
             // (oneDNN compiles one per shape), which the first request would otherwise pay.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mustafar.Benchmarks.RealSize;
 using Mustafar.Models.Llama;
 using static TorchSharp.torch;
 
@@ -10,7 +11,8 @@ namespace Mustafar.Benchmarks.Llama;
 /// prefill tokens/s, cached decode tokens/s at batch 1 and 8, and cached against uncached decoding. Cases run
 /// interleaved; each decode case prefills its prompt untimed, then times only its decode steps.
 /// Arguments: [iterations] (default 5) [torch threads] (default libtorch's: one per core; 1 gives steadier numbers on
-/// a machine that other jobs share).
+/// a machine that other jobs share); or <c>real-size [float32|bfloat16] [layers]</c> for Vicuna-7B's layer shapes
+/// scaled to 32 layers against this machine's measured peaks (<see cref="LlamaRealSize"/>).
 /// </summary>
 public sealed class LlamaBenchmark : IBenchmark
 {
@@ -21,10 +23,15 @@ public sealed class LlamaBenchmark : IBenchmark
 
     public string Name => "llama";
 
-    public string Description => "LLaMA decoder (~100M random): prefill, KV-cache decode at batch 1 and 8, cache vs no cache";
+    public string Description => "LLaMA decoder (~100M random): prefill, KV-cache decode at batch 1 and 8, cache vs no cache; real-size: Vicuna-7B shapes vs machine peaks";
 
     public Task RunAsync(string[] args)
     {
+        if (RealSizeModels.Selected(args))
+        {
+            LlamaRealSize.Run(args);
+            return Task.CompletedTask;
+        }
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
         if (args.Length > 1) set_num_threads(int.Parse(args[1], CultureInfo.InvariantCulture));
         var config = new LlamaConfig
@@ -47,7 +54,7 @@ public sealed class LlamaBenchmark : IBenchmark
             ($"decode b{Batch} x {DecodeTokens} tokens, KV cache", () => CachedDecode(model, Batch)),
             ($"decode b1 x {DecodeTokens} tokens, no cache", () => UncachedDecode(model)),
         };
-        var timings = InterleavedWithSetup(warmup: 1, iterations, cases);
+        var timings = Measure.InterleavedWithSetup(warmup: 1, iterations, cases);
         foreach (var t in timings) Console.WriteLine(t);
 
         var (prefill, decode1, decode8, noCache) = (timings[0], timings[1], timings[2], timings[3]);
@@ -62,9 +69,11 @@ public sealed class LlamaBenchmark : IBenchmark
 
     private static Tensor RandomPrompt(int batch, int tokens) => randint(3, 32000, [batch, tokens], dtype: ScalarType.Int64);
 
-    private static Func<double> Prefill(LlamaForCausalLM model)
+    /// <summary>Times the prefill of one random prompt of <paramref name="tokens"/> tokens (default 128), through
+    /// to its first token.</summary>
+    internal static Func<double> Prefill(LlamaForCausalLM model, int tokens = PrefillTokens)
     {
-        var ids = RandomPrompt(1, PrefillTokens);
+        var ids = RandomPrompt(1, tokens);
         return () =>
         {
             using var scope = NewDisposeScope();
@@ -75,7 +84,9 @@ public sealed class LlamaBenchmark : IBenchmark
         };
     }
 
-    private static Func<double> CachedDecode(LlamaForCausalLM model, int batch)
+    /// <summary>Prefills <paramref name="batch"/> random prompts of 32 tokens untimed, then times
+    /// <paramref name="steps"/> cached decode steps (default 16) of all of them.</summary>
+    internal static Func<double> CachedDecode(LlamaForCausalLM model, int batch, int steps = DecodeTokens)
     {
         var ids = RandomPrompt(batch, DecodePrompt);
         return () =>
@@ -85,7 +96,7 @@ public sealed class LlamaBenchmark : IBenchmark
             var logits = decoder.Add([.. Enumerable.Range(0, batch).Select(b => model.Embed(ids[b]))]);
             var next = logits.argmax(-1).data<long>().ToArray();
             var watch = Stopwatch.StartNew();
-            for (var step = 0; step < DecodeTokens; step++)
+            for (var step = 0; step < steps; step++)
             {
                 using var stepScope = NewDisposeScope();
                 next = decoder.Step(next).argmax(-1).data<long>().ToArray();
@@ -113,21 +124,5 @@ public sealed class LlamaBenchmark : IBenchmark
             }
             return watch.Elapsed.TotalMilliseconds;
         };
-    }
-
-    /// <summary><see cref="Measure.Interleaved"/> for cases that need untimed setup per run: each case's prepared
-    /// action does its setup and returns the milliseconds of the part it times.</summary>
-    private static IReadOnlyList<Timing> InterleavedWithSetup(int warmup, int iterations, (string Label, Func<Func<double>> Prepare)[] cases)
-    {
-        var runs = cases.Select(c => c.Prepare()).ToArray();
-        foreach (var run in runs) for (var i = 0; i < warmup; i++) run();
-        var samples = cases.Select(_ => new List<double>(iterations)).ToArray();
-        for (var round = 0; round < iterations; round++)
-            for (var k = 0; k < cases.Length; k++)
-            {
-                var index = (k + round) % cases.Length;
-                samples[index].Add(runs[index]());
-            }
-        return [.. cases.Select((c, i) => Measure.Summarize(c.Label, samples[i]))];
     }
 }

@@ -23,6 +23,9 @@ public sealed class GeneratorHostFixture : IAsyncLifetime
         ["Model:Id"] = ModelId,
         ["Batching:MaxBatchSize"] = $"{maxBatchSize}",
         ["Batching:MaxBatchDelayMs"] = $"{maxBatchDelayMs}",
+        // These tests check continuous batching at the configured size; the start-up calibration would cap it by this
+        // machine's timings (BatchCapTests checks the calibration).
+        ["Batching:CalibrateBatchSize"] = "false",
         ["Limits:MaxPromptChars"] = $"{MaxPromptChars}",
         ["Limits:MaxNewTokens"] = $"{MaxNewTokens}",
     };
