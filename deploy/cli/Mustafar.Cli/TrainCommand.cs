@@ -20,6 +20,12 @@ public static class TrainCommand
                                                              OUT/train_log.jsonl and OUT/checkpoints/step-N;
                                                              --mesh: features from the mesh's encoder pools
                                                              through the gateway, cached in its Redis
+          train vision --model DIR --scenes FILE.scenes.json --out DIR [--eval-scenes FILE.scenes.json] [--epochs N]
+                [--batch-size N] [--lr X] [--warmup-ratio X] [--weight-decay X] [--max-grad-norm X] [--seed N] [--threads N]
+                                                             pre-train the checkpoint's CLIP vision tower on synthetic
+                                                             scenes (per patch: the shape centred there, the shape
+                                                             covering it, its row and column); writes OUT/model (the
+                                                             checkpoint with the trained tower) and OUT/train_log.jsonl
           train evaluate --model DIR --diffusion DIR --data FILE.json [--images DIR] [--limit N] [--threads N]
                                                              score a generator checkpoint in this process (no mesh),
                                                              per question category
@@ -59,6 +65,7 @@ public static class TrainCommand
         if (line.Positional is ["evaluate"]) return Evaluate(line);
         if (line.Positional is ["init-demo"]) return DemoBase.Run(line);
         if (line.Positional is ["merge-lora"]) return MergeLora(line);
+        if (line.Positional is ["vision"]) return Vision(line);
         var stage = line.Positional switch
         {
             ["pretrain"] => TrainStage.Pretrain,
@@ -109,6 +116,37 @@ public static class TrainCommand
             var result = new Trainer(options).Run();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trained {result.StepsDone} steps: loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}; generator checkpoint {result.ExportedTo}"));
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static int Vision(CommandLine line)
+    {
+        var options = new Mustafar.Train.Vision.VisionPretrainOptions
+        {
+            Model = line.Required("model"),
+            Scenes = line.Required("scenes"),
+            EvalScenes = line.Optional("eval-scenes"),
+            Output = line.Required("out"),
+            Epochs = line.Int("epochs", 10),
+            BatchSize = line.Int("batch-size", 32),
+            LearningRate = Double(line, "lr", 1e-3),
+            WarmupRatio = Double(line, "warmup-ratio", 0.03),
+            WeightDecay = Double(line, "weight-decay", 0),
+            MaxGradNorm = Double(line, "max-grad-norm", 1.0),
+            Seed = line.Int("seed", 42),
+            Threads = line.Optional("threads") is null ? null : line.Int("threads", 1),
+        };
+        try
+        {
+            var result = new Mustafar.Train.Vision.VisionPretrainer(options).Run();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"trained the vision tower {result.Steps} steps: loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}") +
+                (result.Held is { } held ? $"; held-out {held}" : "") + $"; checkpoint {result.ExportedTo}");
             return 0;
         }
         catch (ArgumentException e)

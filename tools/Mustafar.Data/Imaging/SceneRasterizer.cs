@@ -23,7 +23,7 @@ public static class SceneRasterizer
     }
 
     /// <summary>Whether the point (px2 / 2, py2 / 2) lies inside the shape (its edge included).</summary>
-    internal static bool Covers(SceneShape shape, int px2, int py2)
+    public static bool Covers(SceneShape shape, int px2, int py2)
     {
         var dx = px2 - shape.CentreX2;
         var top2 = 2 * shape.Y;

@@ -26,13 +26,7 @@ public static class GeneratorExport
         var config = model.Config;
         if (config.Layout != CheckpointLayout.LlavaHf)
             throw new ArgumentException($"model: the trainer writes the llava-hf layout; {initFolder} is {config.Layout}");
-        Directory.CreateDirectory(folder);
-        foreach (var file in Directory.GetFiles(initFolder))
-        {
-            var name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".safetensors.index.json", StringComparison.Ordinal) || name == "config.json") continue;
-            File.Copy(file, Path.Combine(folder, name), overwrite: true);
-        }
+        CopyCompanionFiles(initFolder, folder, includeConfig: false);
         File.WriteAllText(Path.Combine(folder, "config.json"), Config(initFolder, diffusion, diffusionPrompt, saveDType));
 
         using var scope = NewDisposeScope();
@@ -49,6 +43,20 @@ public static class GeneratorExport
             // In their stored dtype: the CLIP service must load the very tower the features were trained with.
             if (!tensors.ContainsKey(key) && !IsModuleKey(key, config)) tensors[key] = entry.File.Read(entry.Entry);
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFile), tensors);
+    }
+
+    /// <summary>Copies the starting checkpoint's files other than its weights (tokenizer, generation config, and the
+    /// config unless the caller writes its own) into <paramref name="folder"/>.</summary>
+    internal static void CopyCompanionFiles(string initFolder, string folder, bool includeConfig)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(initFolder))
+        {
+            var name = Path.GetFileName(file);
+            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".safetensors.index.json", StringComparison.Ordinal)
+                || (!includeConfig && name == "config.json")) continue;
+            File.Copy(file, Path.Combine(folder, name), overwrite: true);
+        }
     }
 
     /// <summary>The checkpoint name of a module key (llava-hf keys, fusion modules under the config's prefixes).</summary>

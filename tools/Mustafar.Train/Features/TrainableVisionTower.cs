@@ -57,6 +57,12 @@ public sealed class TrainableVisionTower : IDisposable
 
     public void Train(bool on) => _encoder.TrainableModule.train(on);
 
+    /// <summary>Features per image: [tokens, hidden], the projector's selection.</summary>
+    public (int Tokens, int Hidden) FeatureShape => (_request.TokenCount, _encoder.Info.HiddenSize);
+
+    /// <summary>The side of the tower's patch grid (its input size over its patch size).</summary>
+    public int Grid => _encoder.Info.ImageSize / _encoder.Info.PatchSize;
+
     /// <summary>[images, tokens, hidden] features of these image files, recorded for backward, in the caller's scope.</summary>
     public Tensor Features(IReadOnlyList<string> imagePaths)
     {

@@ -213,7 +213,7 @@ public sealed class Trainer
         }
     }
 
-    private static void ZeroGradients(IEnumerable<(string Name, Parameter Parameter)> parameters)
+    internal static void ZeroGradients(IEnumerable<(string Name, Parameter Parameter)> parameters)
     {
         using var noGrad = no_grad();
         foreach (var (_, p) in parameters) p.grad?.zero_();
