@@ -8,9 +8,10 @@ namespace Mustafar.Gateway;
 /// or a real service can stand behind any pool).</summary>
 public static class GatewayApplication
 {
-    /// <summary>The gateway as Program.cs runs it: appsettings.json from beside the binary, wherever it is started from.</summary>
+    /// <summary>The gateway as Program.cs runs it: appsettings.json from beside the binary, wherever it is started
+    /// from, unless <c>--contentRoot</c> names another folder (as for the model hosts).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
-        Build(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory }, configure);
+        Build(new WebApplicationOptions { Args = args, ContentRootPath = HostContentRoot.Default(args) }, configure);
 
     /// <param name="configure">Runs after the standard configuration sources are in place and before any service is
     /// registered: add configuration sources or services there.</param>

@@ -121,9 +121,9 @@ public static class GatewayProtoMapping
             PromptTokens = summary.PromptTokens,
             CompletionTokens = summary.CompletionTokens,
             ImageId = summary.ImageId,
-            ClipCache = summary.ClipCache,
-            DiffusionConditionalCache = summary.DiffusionConditionalCache,
-            DiffusionUnconditionalCache = summary.DiffusionUnconditionalCache,
+            ClipCache = ToProto(summary.ClipCache),
+            DiffusionConditionalCache = ToProto(summary.DiffusionConditionalCache),
+            DiffusionUnconditionalCache = ToProto(summary.DiffusionUnconditionalCache),
             Timings = ToProto(summary.Timings),
             Model = summary.Model,
             DiffusionPromptTruncated = summary.DiffusionPromptTruncated,
@@ -145,6 +145,15 @@ public static class GatewayProtoMapping
         DiffusionPromptMode.Empty => PromptMode.Empty,
         DiffusionPromptMode.Custom => PromptMode.Custom,
         _ => PromptMode.Unspecified,
+    };
+
+    public static CacheStatus ToProto(CacheOutcome outcome) => outcome switch
+    {
+        CacheOutcome.Hit => CacheStatus.Hit,
+        CacheOutcome.Miss => CacheStatus.Miss,
+        CacheOutcome.Bypass => CacheStatus.Bypass,
+        CacheOutcome.Error => CacheStatus.Error,
+        _ => CacheStatus.NotUsed,
     };
 
     private static TextDelta ToProto(AnswerDelta delta)

@@ -26,10 +26,10 @@ public static class GatewayServices
     {
         var services = builder.Services;
         builder.AddMeshTracing("Mustafar.Gateway");
-        var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
         builder.AddValidatedOptions<GatewayOptions>(GatewayOptions.SectionName);
         builder.AddValidatedOptions<ProxyRouteOptions>(ProxyRouteOptions.SectionName);
-        var settings = section.Get<GatewayOptions>() ?? new GatewayOptions();
+        // Kestrel's body limit, gRPC's message limits and the concurrency limiter are set up before options resolve.
+        var settings = builder.Configuration.ReadEarly<GatewayOptions>(GatewayOptions.SectionName);
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = settings.Limits.MaxRequestBodyBytes);
         services.AddSingleton(TimeProvider.System);

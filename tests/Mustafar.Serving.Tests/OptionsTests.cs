@@ -103,6 +103,32 @@ public class OptionsTests
     }
 
     [Fact]
+    public void A_value_that_does_not_convert_is_named_with_every_other_problem_instead_of_crashing_the_host()
+    {
+        var folder = TestHost.NewCheckpointFolder();
+        var settings = new Dictionary<string, string>
+        {
+            ["Limits:MaxImagePixels"] = "abc",
+            ["Limits:MaxNewTokens"] = "0", // the same section: checked with the bad value left out
+            ["Batching:MaxBatchSize"] = "0",
+            ["Server:DrainTimeoutSeconds"] = "soon",
+        };
+        var error = Assert.ThrowsAny<Exception>(() => TestHost.Build(folder, settings, new TestProbe()));
+        var failures = StartupValidation.ConfigurationErrors(error);
+
+        Assert.True(failures is not null, error.ToString());
+        Assert.Equal(
+            [
+                "Mustafar:Batching:MaxBatchSize must be at least 1, not 0",
+                "Mustafar:Limits:MaxImagePixels must be an integer from -9223372036854775808 to 9223372036854775807, not 'abc'",
+                "Mustafar:Limits:MaxNewTokens must be positive, not 0",
+                "Mustafar:Server:DrainTimeoutSeconds must be a number, not 'soon'",
+            ],
+            failures.Order(StringComparer.Ordinal));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
     public async Task A_missing_checkpoint_is_a_configuration_error_and_the_host_exits_with_2()
     {
         var missing = Path.Combine(Path.GetTempPath(), "mustafar-tests", "no-such-checkpoint-" + Guid.NewGuid().ToString("N"));

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Pipeline;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
+using Mustafar.Gateway.Pipeline;
 using Mustafar.ServiceDefaults;
 using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
 using StackExchange.Redis;
 
 namespace Mustafar.Gateway.Caching;
@@ -13,7 +13,7 @@ namespace Mustafar.Gateway.Caching;
 public sealed record ComputedFeature(FeatureValue Value, bool Storable = true);
 
 /// <summary>A feature and where it came from.</summary>
-public sealed record CachedFeature(FeatureValue Value, CacheStatus Status)
+public sealed record CachedFeature(FeatureValue Value, CacheOutcome Status)
 {
     public Tensor Tensor => Value.Tensor;
 }
@@ -42,7 +42,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         CachedFeature result;
         if (!IsUsed(bypass))
         {
-            result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Value, CacheStatus.Bypass);
+            result = new CachedFeature((await compute(cancellationToken).ConfigureAwait(false)).Value, CacheOutcome.Bypass);
         }
         else
         {
@@ -54,7 +54,7 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
     }
 
     /// <summary>Counts one lookup's result in <c>mustafar_gateway_cache_lookups_total</c>.</summary>
-    public void CountLookup(string feature, CacheStatus status) => metrics.CacheLookups.WithLabels(feature, status.Name()).Inc();
+    public void CountLookup(string feature, CacheOutcome status) => metrics.CacheLookups.WithLabels(feature, status.Name()).Inc();
 
     /// <summary>Reads <paramref name="key"/>: the value when it is there and is what <paramref name="expected"/>
     /// says; null on a miss. A well-formed value of another shape or dtype is a miss, counted and deleted now so that
@@ -79,12 +79,12 @@ public sealed class FeatureCache(RedisConnection redis, IOptions<GatewayOptions>
         Func<CancellationToken, Task<ComputedFeature>> compute, CancellationToken cancellationToken)
     {
         var (cached, readFailed) = await ReadAsync(feature, key, expected, cancellationToken).ConfigureAwait(false);
-        if (cached is not null) return new CachedFeature(cached, CacheStatus.Hit);
+        if (cached is not null) return new CachedFeature(cached, CacheOutcome.Hit);
 
         var computed = await compute(cancellationToken).ConfigureAwait(false);
-        if (readFailed) return new CachedFeature(computed.Value, CacheStatus.Error);
+        if (readFailed) return new CachedFeature(computed.Value, CacheOutcome.Error);
         var written = await TracedWriteAsync(feature, key, computed, expected, cancellationToken).ConfigureAwait(false);
-        return new CachedFeature(computed.Value, written ? CacheStatus.Miss : CacheStatus.Error);
+        return new CachedFeature(computed.Value, written ? CacheOutcome.Miss : CacheOutcome.Error);
     }
 
     /// <summary>A span of one cache operation on one feature, under the request's span.</summary>

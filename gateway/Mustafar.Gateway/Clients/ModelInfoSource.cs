@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Grpc.Net.Client;
 using Mustafar.Gateway.Routing;
 
@@ -5,9 +6,11 @@ namespace Mustafar.Gateway.Clients;
 
 /// <summary>
 /// A pool's GetModelInfo answer, fetched once and reused for <see cref="UpstreamOptions.ModelInfoTtl"/>. A failed
-/// fetch is not kept, and <see cref="Invalidate"/> (called when a service's answer contradicts the cached info, or
-/// a call fails) makes the next request fetch it again. Concurrent requests share one fetch, which runs under its
-/// own timeout rather than any one caller's cancellation.
+/// fetch is not kept, and the info is dropped, so that the next request fetches it again, when a service's answer
+/// contradicts it (<see cref="Confirm"/>) or a request planned from it fails in a way that says the model may have
+/// changed (<see cref="DropIfContradicted"/>): these two are the only rules for when cached info stops being
+/// trusted. Concurrent requests share one fetch, which runs under its own timeout rather than any one caller's
+/// cancellation.
 /// </summary>
 public sealed class ModelInfoSource<TInfo>(UpstreamPools pools, string pool, TimeSpan ttl, TimeProvider time,
     Func<GrpcChannel, DateTime, CancellationToken, Task<TInfo>> fetch) where TInfo : class
@@ -37,9 +40,14 @@ public sealed class ModelInfoSource<TInfo>(UpstreamPools pools, string pool, Tim
         return task.WaitAsync(cancellationToken);
     }
 
-    public void Invalidate()
+    /// <summary>Drops the info when <paramref name="error"/>, the failure of a request planned from it, says the
+    /// pool's model may have changed since it was fetched: features that do not fit what the info promised
+    /// (<see cref="ErrorKind.BadUpstream"/>), or a request a service refused as invalid (INVALID_ARGUMENT: a feature,
+    /// layer or tap the model no longer takes). Other failures (unavailable, cancelled, deadline) say nothing about
+    /// the model and keep it. The caller rethrows the error.</summary>
+    public void DropIfContradicted(Exception error)
     {
-        lock (_gate) _current = null;
+        if (error is GatewayException { Kind: ErrorKind.BadUpstream } or RpcException { StatusCode: StatusCode.InvalidArgument }) Invalidate();
     }
 
     /// <summary>Whether an encoder's answer was made as the cached info said (the model id and the settings it
@@ -49,6 +57,11 @@ public sealed class ModelInfoSource<TInfo>(UpstreamPools pools, string pool, Tim
     {
         if (!asKeyed) Invalidate();
         return asKeyed;
+    }
+
+    private void Invalidate()
+    {
+        lock (_gate) _current = null;
     }
 
     private async Task<TInfo> FetchAsync()

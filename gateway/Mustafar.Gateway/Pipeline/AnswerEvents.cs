@@ -1,5 +1,3 @@
-using Mustafar.Vqa.V1;
-
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>Why the generation ended.</summary>
@@ -43,9 +41,9 @@ public sealed record AnswerSummary
     public required string ImageId { get; init; }
     /// <summary>The model name clients see.</summary>
     public required string Model { get; init; }
-    public CacheStatus ClipCache { get; init; } = CacheStatus.NotUsed;
-    public CacheStatus DiffusionConditionalCache { get; init; } = CacheStatus.NotUsed;
-    public CacheStatus DiffusionUnconditionalCache { get; init; } = CacheStatus.NotUsed;
+    public CacheOutcome ClipCache { get; init; } = CacheOutcome.NotUsed;
+    public CacheOutcome DiffusionConditionalCache { get; init; } = CacheOutcome.NotUsed;
+    public CacheOutcome DiffusionUnconditionalCache { get; init; } = CacheOutcome.NotUsed;
     public AnswerTimings Timings { get; init; } = new();
 
     /// <summary>The diffusion conditioning used; null for a model without diffusion features.</summary>

@@ -3,7 +3,6 @@ using Mustafar.Clip.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
 using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
 using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
@@ -11,7 +10,7 @@ namespace Mustafar.Gateway.Pipeline;
 /// <summary>The CLIP feature the generator expects for one image: from the cache or from the CLIP pool.</summary>
 public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<GatewayOptions> options)
 {
-    public async Task<(Tensor Tensor, CacheStatus Status)> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image,
+    public async Task<(Tensor Tensor, CacheOutcome Status)> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image,
         VqaRequest request, CancellationToken cancellationToken)
     {
         var info = await clip.Info.GetAsync(cancellationToken).ConfigureAwait(false);

@@ -4,14 +4,13 @@ using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
 using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>The diffusion feature for one image and question.</summary>
 /// <param name="PromptTruncated">The conditional half's prompt was cut to the text encoder's context.</param>
-public sealed record DiffusionOutcome(Tensor Tensor, DiffusionConditioning Conditioning, CacheStatus Conditional, CacheStatus Unconditional,
+public sealed record DiffusionOutcome(Tensor Tensor, DiffusionConditioning Conditioning, CacheOutcome Conditional, CacheOutcome Unconditional,
     bool PromptTruncated);
 
 /// <summary>
@@ -53,7 +52,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         {
             var answer = await DiffusionEncodeCall.RunAsync(diffusion, halves, conditioning, info.ModelId, dtype, latent: null, returnLatent: false,
                 oneCall: HasLatents(info), request, cancellationToken).ConfigureAwait(false);
-            found = answer.Halves.ToDictionary(h => h.Key, h => new CachedFeature(h.Value.Value, CacheStatus.Bypass));
+            found = answer.Halves.ToDictionary(h => h.Key, h => new CachedFeature(h.Value.Value, CacheOutcome.Bypass));
         }
         else
         {
@@ -74,7 +73,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             _ => throw new InvalidOperationException("no diffusion half was requested"),
         };
         return new DiffusionOutcome(FeatureShape.Expect(tensor, spec, dtype), conditioning,
-            c?.Status ?? CacheStatus.NotUsed, u?.Status ?? CacheStatus.NotUsed, c?.Value.PromptTruncated ?? false);
+            c?.Status ?? CacheOutcome.NotUsed, u?.Status ?? CacheOutcome.NotUsed, c?.Value.PromptTruncated ?? false);
     }
 
     private (string Key, ExpectedFeature Value)? LatentOf(ModelInfo info, InspectedImage image)
@@ -101,7 +100,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
             foreach (var half in halves.Where(h => !found.ContainsKey(h.Variant)))
             {
                 var (value, failed) = await cache.ReadAsync(half.Label, half.Key, expected, cancellationToken).ConfigureAwait(false);
-                if (value is not null) found[half.Variant] = new CachedFeature(value, CacheStatus.Hit);
+                if (value is not null) found[half.Variant] = new CachedFeature(value, CacheOutcome.Hit);
                 else if (failed) readFailed.Add(half.Variant);
             }
             return halves.Where(h => !found.ContainsKey(h.Variant)).ToList();
@@ -124,7 +123,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         {
             var (value, failed) = await cache.ReadAsync(LatentLabel, l.Key, l.Value, cancellationToken).ConfigureAwait(false);
             cachedLatent = value?.Tensor;
-            cache.CountLookup(LatentLabel, value is not null ? CacheStatus.Hit : failed ? CacheStatus.Error : CacheStatus.Miss);
+            cache.CountLookup(LatentLabel, value is not null ? CacheOutcome.Hit : failed ? CacheOutcome.Error : CacheOutcome.Miss);
         }
         var answer = await DiffusionEncodeCall.RunAsync(diffusion, missing, conditioning, modelId, dtype, cachedLatent,
             returnLatent: latent is not null, oneCall: latent is not null, request, cancellationToken).ConfigureAwait(false);
@@ -132,9 +131,9 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
         foreach (var half in missing)
         {
             var computed = answer.Halves[half.Variant];
-            var status = readFailed.Contains(half.Variant) ? CacheStatus.Error
-                : await cache.WriteAsync(half.Key, computed, expected, cancellationToken).ConfigureAwait(false) ? CacheStatus.Miss
-                : CacheStatus.Error;
+            var status = readFailed.Contains(half.Variant) ? CacheOutcome.Error
+                : await cache.WriteAsync(half.Key, computed, expected, cancellationToken).ConfigureAwait(false) ? CacheOutcome.Miss
+                : CacheOutcome.Error;
             found[half.Variant] = new CachedFeature(computed.Value, status);
         }
         if (latent is { } target && answer.Latent is { } computedLatent)

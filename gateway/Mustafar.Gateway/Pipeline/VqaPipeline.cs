@@ -52,9 +52,9 @@ public sealed class VqaPipeline(
         {
             await SiblingTasks.WhenAllOrFirstFailure(failFast, clipTask, diffusionTask).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is GatewayException { Kind: ErrorKind.BadUpstream })
+        catch (Exception error)
         {
-            generator.Info.Invalidate(); // the features do not fit the model we know of: it may have changed
+            generator.Info.DropIfContradicted(error); // features that do not fit the model we know of: it may have changed
             throw;
         }
 
@@ -92,9 +92,9 @@ public sealed class VqaPipeline(
         {
             stream = await generator.StartAsync(generate, request.HttpContext, request.Deadline, cancellationToken).ConfigureAwait(false);
         }
-        catch (Grpc.Core.RpcException error) when (error.StatusCode == Grpc.Core.StatusCode.InvalidArgument)
+        catch (Exception error)
         {
-            generator.Info.Invalidate(); // a feature the model no longer takes, perhaps: refresh before the next request
+            generator.Info.DropIfContradicted(error); // a feature the model no longer takes, perhaps
             throw;
         }
         return new VqaRun(stream, summary, clock, generateStartedMs, metrics);

@@ -1,7 +1,6 @@
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 
@@ -50,8 +49,8 @@ public sealed class VqaRun(GenerationStream stream, AnswerSummary summary, Stage
     private void Observe(AnswerTimings t)
     {
         metrics.StageSeconds.WithLabels("decode_image").Observe(t.DecodeImageMs / 1000);
-        if (Summary.ClipCache != CacheStatus.NotUsed) metrics.StageSeconds.WithLabels("clip").Observe(t.ClipMs / 1000);
-        if (Summary.DiffusionUnconditionalCache != CacheStatus.NotUsed || Summary.DiffusionConditionalCache != CacheStatus.NotUsed)
+        if (Summary.ClipCache != CacheOutcome.NotUsed) metrics.StageSeconds.WithLabels("clip").Observe(t.ClipMs / 1000);
+        if (Summary.DiffusionUnconditionalCache != CacheOutcome.NotUsed || Summary.DiffusionConditionalCache != CacheOutcome.NotUsed)
             metrics.StageSeconds.WithLabels("diffusion").Observe(t.DiffusionMs / 1000);
         metrics.StageSeconds.WithLabels("time_to_first_token").Observe(t.TimeToFirstTokenMs / 1000);
         metrics.StageSeconds.WithLabels("generate").Observe(t.GenerateMs / 1000);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,29 @@ public static class StartupValidation
         }
         sections.All.Add((typeof(TOptions), section));
         builder.Services.AddSingleton<IValidateOptions<TOptions>, AllSectionsValidator<TOptions>>();
-        return builder.Services.AddOptions<TOptions>().Bind(builder.Configuration.GetSection(section)).ValidateOnStart();
+        var configuration = builder.Configuration;
+        return builder.Services.AddOptions<TOptions>()
+            // Before the binder, which would throw at the first value that does not convert, outside validation.
+            .Configure(_ => ThrowIfUnconvertible(configuration, typeof(TOptions), section, sections))
+            .Bind(configuration.GetSection(section))
+            .ValidateOnStart();
+    }
+
+    /// <summary>A validated section's values while the process is still being built, before its options can be
+    /// resolved (a server limit that must be set up front). A value that does not convert keeps its default here;
+    /// the start-up validation reports it and stops the process with <see cref="InvalidConfigurationExitCode"/>
+    /// before it listens.</summary>
+    public static TOptions ReadEarly<TOptions>(this IConfiguration configuration, string section)
+        where TOptions : class, IValidatedOptions, new()
+    {
+        var (convertible, _) = UnconvertibleValues.Split(configuration.GetSection(section), typeof(TOptions));
+        return convertible.Get<TOptions>() ?? new TOptions();
+    }
+
+    private static void ThrowIfUnconvertible(IConfiguration configuration, Type type, string section, ValidatedSections sections)
+    {
+        if (UnconvertibleValues.In(configuration.GetSection(section), type).Any())
+            throw new OptionsValidationException(Options.DefaultName, type, sections.Problems(configuration));
     }
 
     /// <summary>Validates every section added with <see cref="AddValidatedOptions{TOptions}"/> now, for a process

@@ -7,6 +7,21 @@ namespace Mustafar.ServiceDefaults;
 internal sealed class ValidatedSections
 {
     public List<(Type Type, string Section)> All { get; } = [];
+
+    /// <summary>Every problem of every section: the values that do not convert to their option's type, and what
+    /// the section's own validation says of the others. <paramref name="bound"/> stands for its
+    /// section as the options system bound it (with whatever else configured it).</summary>
+    public List<string> Problems(IConfiguration configuration, (Type Type, IValidatedOptions Options)? bound = null) =>
+        All.SelectMany(section => bound is { } options && options.Type == section.Type
+                ? options.Options.Validate()
+                : Problems(configuration, section.Type, section.Section))
+            .ToList();
+
+    private static IEnumerable<string> Problems(IConfiguration configuration, Type type, string name)
+    {
+        var (convertible, problems) = UnconvertibleValues.Split(configuration.GetSection(name), type);
+        return problems.Concat(((IValidatedOptions)(convertible.Get(type) ?? Activator.CreateInstance(type)!)).Validate());
+    }
 }
 
 /// <summary>
@@ -20,12 +35,7 @@ internal sealed class AllSectionsValidator<TOptions>(IConfiguration configuratio
 {
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
-        var failures = sections.All
-            .SelectMany(section => section.Type == typeof(TOptions) ? options.Validate() : Bind(section.Type, section.Section).Validate())
-            .ToList();
+        var failures = sections.Problems(configuration, (typeof(TOptions), options));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-
-    private IValidatedOptions Bind(Type type, string section) =>
-        (IValidatedOptions)(configuration.GetSection(section).Get(type) ?? Activator.CreateInstance(type)!);
 }

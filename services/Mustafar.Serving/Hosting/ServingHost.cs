@@ -2,7 +2,6 @@ using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,24 +26,12 @@ public static class ServingHost
         where TService : class
         where TModel : class
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = DefaultContentRoot(args) });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = HostContentRoot.Default(args) });
         builder.AddServing<TService, TModel>(loader);
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapServing<TService>();
         return app;
-    }
-
-    /// <summary>
-    /// The folder of the host's binary, so that its appsettings.json applies wherever the process is started from
-    /// (ASP.NET Core's default is the working directory); null when the command line or the environment names a
-    /// content root, which then wins.
-    /// </summary>
-    public static string? DefaultContentRoot(string[] args)
-    {
-        var named = new ConfigurationBuilder().AddCommandLine(args).Build()[HostDefaults.ContentRootKey]
-            ?? Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT") ?? Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT");
-        return named is null ? AppContext.BaseDirectory : null;
     }
 
     /// <summary>A host's whole Program.cs: builds the host, runs it until it is stopped (SIGTERM, Ctrl+C) and

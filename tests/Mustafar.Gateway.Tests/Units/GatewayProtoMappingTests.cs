@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Mustafar.Contracts;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Generation.V1;
 using Mustafar.Vqa.V1;
@@ -57,8 +58,8 @@ public sealed class GatewayProtoMappingTests
     {
         var summary = new AnswerSummary
         {
-            ImageId = "abc", Model = "m", ClipCache = CacheStatus.Hit, DiffusionConditionalCache = CacheStatus.Miss,
-            DiffusionUnconditionalCache = CacheStatus.Bypass, DiffusionPromptTruncated = true,
+            ImageId = "abc", Model = "m", ClipCache = CacheOutcome.Hit, DiffusionConditionalCache = CacheOutcome.Miss,
+            DiffusionUnconditionalCache = CacheOutcome.Bypass, DiffusionPromptTruncated = true,
             Diffusion = new DiffusionConditioning(DiffusionPromptMode.Empty, "", 50, 7, 1.5f, "tap"),
             Timings = new AnswerTimings { DecodeImageMs = 1, ClipMs = 2, DiffusionMs = 3, TimeToFirstTokenMs = 4, GenerateMs = 5, TotalMs = 6 },
             FinishReason = AnswerEnd.ContextFull, PromptTokens = 10, CompletionTokens = 20,
@@ -86,5 +87,17 @@ public sealed class GatewayProtoMappingTests
     {
         var summary = new AnswerSummary { ImageId = "i", Model = "m", FinishReason = GatewayProtoMapping.ToDomain(reason) };
         Assert.Equal(reason, GatewayProtoMapping.ToProto(summary).FinishReason);
+    }
+
+    [Fact]
+    public void Each_cache_outcome_is_its_own_proto_status_and_goes_by_the_same_name_on_both_APIs()
+    {
+        var outcomes = Enum.GetValues<CacheOutcome>();
+        var statuses = outcomes.Select(GatewayProtoMapping.ToProto).ToList();
+        // Every status the gateway can send, once each (never UNSPECIFIED).
+        Assert.Equal(Enum.GetValues<CacheStatus>().Where(s => s != CacheStatus.Unspecified).Order(), statuses.Order());
+        // The HTTP answers' and metrics' name is what a gRPC client reads off the proto value (the load tool does).
+        Assert.Equal(outcomes.Select(o => o.Name()), statuses.Select(s => s.ShortName()));
+        Assert.Equal(["not_used", "hit", "miss", "bypass", "error"], outcomes.Select(o => o.Name()));
     }
 }

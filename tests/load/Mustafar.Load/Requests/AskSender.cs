@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Mustafar.Contracts;
 using Mustafar.Generation.V1;
 using Mustafar.Vqa.V1;
 
@@ -35,7 +36,7 @@ public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringCli
                 }
             }
             if (done is null) return SendResult.Incomplete("the Ask stream ended OK without its final AskResult");
-            return SendResult.Success(new CacheStatuses(done.ClipCache.Name(), done.DiffusionConditionalCache.Name(), done.DiffusionUnconditionalCache.Name()),
+            return SendResult.Success(new CacheStatuses(done.ClipCache.ShortName(), done.DiffusionConditionalCache.ShortName(), done.DiffusionUnconditionalCache.ShortName()),
                 done.CompletionTokens);
         }
         catch (RpcException error) when (!cancellationToken.IsCancellationRequested)
