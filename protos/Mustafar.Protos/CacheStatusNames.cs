@@ -1,4 +1,4 @@
-namespace Mustafar.Vqa.V1;
+namespace Mustafar.Contracts.Vqa.V1;
 
 /// <summary>The names a cache status goes by outside the protobuf wire format: in the gateway's HTTP answers
 /// (<c>x-mustafar-cache</c>, the <c>mustafar.cache</c> JSON object), its metrics labels and the load tool's

@@ -1,13 +1,13 @@
 using Grpc.Core;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
-using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
+using ProtoAspect = Mustafar.Contracts.Clip.V1.ImageAspect;
 
 namespace Mustafar.Hosts.ClipEncoder;
 
@@ -16,7 +16,7 @@ namespace Mustafar.Hosts.ClipEncoder;
 /// and preprocessed on the caller's thread; every request shares one queue, and a batch runs the tower once up to
 /// the deepest layer any of its requests asks for, each request taking its own layer and tokens.
 /// </summary>
-public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncoderBase
+public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderBase
 {
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> with the configured device, dtype, id and
     /// pixel cap, then warms up with one blank image.</summary>

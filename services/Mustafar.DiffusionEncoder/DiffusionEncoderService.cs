@@ -1,18 +1,18 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
-using Tensor = Mustafar.Tensors.V1.Tensor;
+using Mustafar.Contracts.Tensors.V1;
+using Tensor = Mustafar.Contracts.Tensors.V1.Tensor;
 using Mustafar.Torch;
 using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
 using LatentMode = Mustafar.Models.Diffusion.LatentMode;
-using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
-using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
-using TapFeatures = Mustafar.Diffusion.V1.TapFeatures;
+using ProtoLatentMode = Mustafar.Contracts.Diffusion.V1.LatentMode;
+using ProtoVariant = Mustafar.Contracts.Diffusion.V1.FeatureVariant;
+using TapFeatures = Mustafar.Contracts.Diffusion.V1.TapFeatures;
 
 namespace Mustafar.Hosts.DiffusionEncoder;
 
@@ -22,7 +22,7 @@ namespace Mustafar.Hosts.DiffusionEncoder;
 /// and image size share a batch, whose conditional and unconditional rows run as one U-Net batch of at most
 /// <c>Mustafar:Batching:MaxBatchSize</c> rows (a guided request with a prompt takes two).
 /// </summary>
-public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderBase
+public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderBase
 {
     /// <summary>Loads the diffusers folder named by <c>Mustafar:Model:Path</c>, then warms up with one guided
     /// request (both rows, every component).</summary>

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
@@ -8,7 +8,7 @@ using Mustafar.Torch;
 using TorchSharp;
 using ChatMessage = Mustafar.Models.Generation.ChatMessage;
 using FusionMode = Mustafar.Models.Fusion.FusionMode;
-using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
+using ProtoFusionMode = Mustafar.Contracts.Generation.V1.FusionMode;
 
 namespace Mustafar.Hosts.Generator;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.ServiceDefaults;
@@ -14,11 +14,11 @@ using FusionMode = Mustafar.Models.Fusion.FusionMode;
 using GenerationResult = Mustafar.Models.Generation.GenerationResult;
 using ModelFeatureSpec = Mustafar.Models.Fusion.FeatureSpec;
 using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
-using ProtoFeatureSource = Mustafar.Generation.V1.FeatureSource;
-using ProtoFeatureSpec = Mustafar.Generation.V1.FeatureSpec;
-using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
-using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
-using ProtoResult = Mustafar.Generation.V1.GenerationResult;
+using ProtoFeatureSource = Mustafar.Contracts.Generation.V1.FeatureSource;
+using ProtoFeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
+using ProtoFinishReason = Mustafar.Contracts.Generation.V1.FinishReason;
+using ProtoFusionMode = Mustafar.Contracts.Generation.V1.FusionMode;
+using ProtoResult = Mustafar.Contracts.Generation.V1.GenerationResult;
 
 namespace Mustafar.Hosts.Generator;
 
@@ -28,7 +28,7 @@ namespace Mustafar.Hosts.Generator;
 /// Serving step scheduler over <see cref="GenerationStepDecoder"/>): newcomers join at step boundaries, text
 /// streams as it is decoded, and a cancelled call leaves the batch at the next token boundary.
 /// </summary>
-public sealed class GeneratorService : Mustafar.Generation.V1.Generator.GeneratorBase
+public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generator.GeneratorBase
 {
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> (with its tokenizer and
     /// generation_config.json), then warms up with a short text-only generation and, for a multimodal model, one

@@ -1,7 +1,7 @@
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using TorchSharp;
-using ProtoTensor = Mustafar.Tensors.V1.Tensor;
+using ProtoTensor = Mustafar.Contracts.Tensors.V1.Tensor;
 
 namespace Mustafar.Torch;
 

@@ -3,12 +3,12 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Generation.V1;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Benchmarks;
 
@@ -92,8 +92,8 @@ public sealed class GatewayBenchmark : IBenchmark
         Generator.GeneratorClient generator, byte[] image, string question)
     {
         var bytes = ByteString.CopyFrom(image);
-        var clipTask = clip.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest { Image = bytes, Options = new EncodeOptions { SelectLayer = -2 } }).ResponseAsync;
-        var diffusionRequest = new Mustafar.Diffusion.V1.EncodeRequest { Image = bytes, Prompt = question, Variant = FeatureVariant.Unconditional };
+        var clipTask = clip.EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest { Image = bytes, Options = new EncodeOptions { SelectLayer = -2 } }).ResponseAsync;
+        var diffusionRequest = new Mustafar.Contracts.Diffusion.V1.EncodeRequest { Image = bytes, Prompt = question, Variant = FeatureVariant.Unconditional };
         diffusionRequest.Taps.Add(TestDiffusionEncoder.DefaultTap);
         var diffusionTask = diffusion.EncodeAsync(diffusionRequest).ResponseAsync;
         await Task.WhenAll(clipTask, diffusionTask);

@@ -13,10 +13,10 @@ using Mustafar.Services.Tests.Host;
 using Xunit.Abstractions;
 using Mustafar.Testing;
 using TorchSharp;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
-using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+using ClipClient = Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient;
+using ClipRequest = Mustafar.Contracts.Clip.V1.EncodeRequest;
+using DiffusionClient = Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using GeneratorClient = Mustafar.Contracts.Generation.V1.Generator.GeneratorClient;
 
 namespace Mustafar.Services.Tests;
 
@@ -61,7 +61,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
         {
             // Every variant and two timesteps, so that conditional rows, guidance and separate batches all run.
             var request = new DiffusionCase($"question {i % 7}", Timestep: i % 2 == 0 ? 50 : 500, Seed: (ulong)i, Scale: 2,
-                Variant: (Mustafar.Diffusion.V1.FeatureVariant)(1 + i % 3)).ToProto([]);
+                Variant: (Mustafar.Contracts.Diffusion.V1.FeatureVariant)(1 + i % 3)).ToProto([]);
             request.Image = images[i % images.Length];
             return client.EncodeAsync(request, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync;
         }));
@@ -76,7 +76,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
         using var direct = GeneratorHostFixture.LoadDirect();
         // Features of about 10 KB per request (the tiny model's shapes), every fourth request text-only.
         var requests = Enumerable.Range(0, 8).Select(i => new Conversation($"Question {i}?", FeatureSeed: i % 4 == 3 ? 0 : 300 + i,
-            Sampling: new Mustafar.Generation.V1.SamplingParams { MaxNewTokens = 4, Temperature = 0.7f, Seed = (ulong)i }).ToProto(direct)).ToArray();
+            Sampling: new Mustafar.Contracts.Generation.V1.SamplingParams { MaxNewTokens = 4, Temperature = 0.7f, Seed = (ulong)i }).ToProto(direct)).ToArray();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i => Streamed.ReadAsync(client, requests[i % requests.Length])));
     }
 

@@ -2,7 +2,7 @@ using System.Reflection;
 using Google.Protobuf.Reflection;
 using Grpc.Reflection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Mustafar.Gateway.Api;

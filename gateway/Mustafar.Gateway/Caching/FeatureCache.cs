@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.ServiceDefaults;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 using StackExchange.Redis;
 
 namespace Mustafar.Gateway.Caching;

@@ -1,4 +1,4 @@
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 

@@ -1,6 +1,6 @@
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Tensors;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using FeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
 

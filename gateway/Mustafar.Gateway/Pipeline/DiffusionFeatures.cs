@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
+using FeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
 

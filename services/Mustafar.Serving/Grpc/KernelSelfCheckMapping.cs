@@ -1,7 +1,7 @@
 using Mustafar.Models.KernelChecks;
-using ProtoCheck = Mustafar.Serving.V1.KernelCheck;
-using ProtoOutcome = Mustafar.Serving.V1.KernelCheckOutcome;
-using ProtoSelfCheck = Mustafar.Serving.V1.KernelSelfCheck;
+using ProtoCheck = Mustafar.Contracts.Serving.V1.KernelCheck;
+using ProtoOutcome = Mustafar.Contracts.Serving.V1.KernelCheckOutcome;
+using ProtoSelfCheck = Mustafar.Contracts.Serving.V1.KernelSelfCheck;
 
 namespace Mustafar.Serving;
 

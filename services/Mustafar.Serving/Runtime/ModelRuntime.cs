@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mustafar.Models.KernelChecks;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 

@@ -1,7 +1,7 @@
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using FeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Tests.Units;
 

@@ -1,12 +1,12 @@
 using System.Net;
 using Grpc.Core;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Torch;
 using TorchSharp;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
+using ClipClient = Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient;
 using ClipHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.ClipEncoder.ClipEncoderService, Mustafar.Models.Clip.ClipVisionEncoder>;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 

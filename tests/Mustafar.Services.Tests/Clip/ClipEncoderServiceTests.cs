@@ -1,13 +1,13 @@
 using Grpc.Core;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using Mustafar.Services.Tests.KernelSafety;
 using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
-using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
+using ProtoAspect = Mustafar.Contracts.Clip.V1.ImageAspect;
 
 namespace Mustafar.Services.Tests.Clip;
 

@@ -1,7 +1,7 @@
 using Mustafar.Hosts.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
+using ClipClient = Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient;
 
 namespace Mustafar.Services.Tests.Clip;
 

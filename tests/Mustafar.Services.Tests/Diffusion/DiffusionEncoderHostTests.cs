@@ -1,13 +1,13 @@
 using System.Net;
 using Grpc.Core;
 using Mustafar.Hosts.DiffusionEncoder;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Torch;
 using TorchSharp;
-using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using DiffusionClient = Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
 using DiffusionHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.DiffusionEncoder.DiffusionEncoderService, Mustafar.Models.Diffusion.StableDiffusionFeatureExtractor>;
-using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
+using ProtoVariant = Mustafar.Contracts.Diffusion.V1.FeatureVariant;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mustafar.Services.Tests.Diffusion;

@@ -2,17 +2,17 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Host;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using Mustafar.Services.Tests.KernelSafety;
 using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
 using LatentMode = Mustafar.Models.Diffusion.LatentMode;
-using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
-using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
+using ProtoLatentMode = Mustafar.Contracts.Diffusion.V1.LatentMode;
+using ProtoVariant = Mustafar.Contracts.Diffusion.V1.FeatureVariant;
 
 namespace Mustafar.Services.Tests.Diffusion;
 

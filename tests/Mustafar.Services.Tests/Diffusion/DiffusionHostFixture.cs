@@ -1,7 +1,7 @@
 using Mustafar.Hosts.DiffusionEncoder;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Host;
-using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using DiffusionClient = Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
 
 namespace Mustafar.Services.Tests.Diffusion;
 

@@ -1,16 +1,16 @@
 using Grpc.Core;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using ChatMessage = Mustafar.Models.Generation.ChatMessage;
 using GenerationResult = Mustafar.Models.Generation.GenerationResult;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
-using ProtoChatMessage = Mustafar.Generation.V1.ChatMessage;
-using ProtoResult = Mustafar.Generation.V1.GenerationResult;
+using GeneratorClient = Mustafar.Contracts.Generation.V1.Generator.GeneratorClient;
+using ProtoChatMessage = Mustafar.Contracts.Generation.V1.ChatMessage;
+using ProtoResult = Mustafar.Contracts.Generation.V1.GenerationResult;
 
 namespace Mustafar.Services.Tests.Generator;
 

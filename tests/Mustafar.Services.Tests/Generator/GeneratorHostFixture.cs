@@ -1,7 +1,7 @@
 using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+using GeneratorClient = Mustafar.Contracts.Generation.V1.Generator.GeneratorClient;
 
 namespace Mustafar.Services.Tests.Generator;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using Grpc.Core;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Hosts.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+using GeneratorClient = Mustafar.Contracts.Generation.V1.Generator.GeneratorClient;
 using GeneratorHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.Generator.GeneratorService, Mustafar.Models.Generation.GeneratorModel>;
 using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 

@@ -1,12 +1,12 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Services.Tests.KernelSafety;
 using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
-using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
+using ProtoFinishReason = Mustafar.Contracts.Generation.V1.FinishReason;
 
 namespace Mustafar.Services.Tests.Generator;
 

@@ -1,11 +1,11 @@
 using Google.Protobuf;
 using Grpc.Net.Client;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Fusion;
 using Mustafar.Tensors.FeatureCaching;
-using Mustafar.Tensors.V1;
-using ClipEncoderClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using DiffusionEncoderClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using Mustafar.Contracts.Tensors.V1;
+using ClipEncoderClient = Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient;
+using DiffusionEncoderClient = Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
 
 namespace Mustafar.Train.Features;
 
@@ -30,12 +30,12 @@ public sealed class MeshEncoders : IDisposable
     {
         _channel = GrpcChannel.ForAddress(gateway, new GrpcChannelOptions { MaxReceiveMessageSize = 256 << 20, MaxSendMessageSize = 256 << 20 });
         _clip = new ClipEncoderClient(_channel);
-        var clipInfo = _clip.GetModelInfo(new Mustafar.Clip.V1.GetModelInfoRequest());
+        var clipInfo = _clip.GetModelInfo(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest());
         var layer = fusion.Clip.ClipSelectLayer < 0 ? clipInfo.NumLayers + 1 + fusion.Clip.ClipSelectLayer : fusion.Clip.ClipSelectLayer;
         if (layer < 0 || layer > clipInfo.NumLayers)
             throw new InvalidDataException($"the checkpoint takes CLIP hidden state {fusion.Clip.ClipSelectLayer}, the mesh's CLIP model '{clipInfo.ModelId}' has {clipInfo.NumLayers} layers");
-        var aspect = clipInfo.DefaultAspect == Mustafar.Clip.V1.ImageAspect.Unspecified ? Mustafar.Clip.V1.ImageAspect.Pad : clipInfo.DefaultAspect;
-        var select = fusion.Clip.ClipKeepCls ? Mustafar.Clip.V1.FeatureSelect.ClsPatch : Mustafar.Clip.V1.FeatureSelect.Patch;
+        var aspect = clipInfo.DefaultAspect == Mustafar.Contracts.Clip.V1.ImageAspect.Unspecified ? Mustafar.Contracts.Clip.V1.ImageAspect.Pad : clipInfo.DefaultAspect;
+        var select = fusion.Clip.ClipKeepCls ? Mustafar.Contracts.Clip.V1.FeatureSelect.ClsPatch : Mustafar.Contracts.Clip.V1.FeatureSelect.Patch;
         ClipSettings = new ClipFeatureSettings(clipInfo.ModelId, layer, select, aspect, clipInfo.ImageSize,
             new ExpectedFeature(fusion.Clip.Tokens, fusion.Clip.Channels, FeatureDType));
 
@@ -83,10 +83,10 @@ public sealed class MeshEncoders : IDisposable
     public async Task<FeatureValue> ClipAsync(byte[] image)
     {
         var s = ClipSettings;
-        var response = await _clip.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest
+        var response = await _clip.EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest
         {
             Image = ByteString.CopyFrom(image),
-            Options = new Mustafar.Clip.V1.EncodeOptions { SelectLayer = s.SelectLayer, SelectFeature = s.Select, Aspect = s.Aspect, OutputDtype = FeatureDType },
+            Options = new Mustafar.Contracts.Clip.V1.EncodeOptions { SelectLayer = s.SelectLayer, SelectFeature = s.Select, Aspect = s.Aspect, OutputDtype = FeatureDType },
         }).ConfigureAwait(false);
         if (response.ModelId != s.ModelId || response.SelectLayer != s.SelectLayer || response.SelectFeature != s.Select)
             throw new InvalidDataException($"a CLIP replica answered as '{response.ModelId}' layer {response.SelectLayer}, not as '{s.ModelId}' layer {s.SelectLayer}: the pool is mid-update; train again when it has settled");
