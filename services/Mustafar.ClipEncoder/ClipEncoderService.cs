@@ -6,10 +6,8 @@ using Mustafar.Serving;
 using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
-using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
-using ProtoAspect = Mustafar.Contracts.Clip.V1.ImageAspect;
 
-namespace Mustafar.Hosts.ClipEncoder;
+namespace Mustafar.ClipEncoder;
 
 /// <summary>
 /// <c>mustafar.clip.v1.ClipEncoder</c> over a <see cref="ClipVisionEncoder"/>. Each request is validated, decoded
@@ -79,9 +77,9 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
         };
         var aspect = RequestChecks.Known(options.Aspect, "options.aspect") switch
         {
-            ProtoAspect.Pad => ImageAspect.Pad,
-            ProtoAspect.Crop => ImageAspect.Crop,
-            _ => (ImageAspect?)null,
+            ImageAspect.Pad => AspectFit.Pad,
+            ImageAspect.Crop => AspectFit.Crop,
+            _ => (AspectFit?)null,
         };
         var features = encoder.Resolve(options.HasSelectLayer ? options.SelectLayer : null, select, "options.select_layer");
         var dtype = RequestChecks.OutputDType(options.OutputDtype, TorchDTypes.ToDType(encoder.Info.ComputeDType), "options.output_dtype");
@@ -127,7 +125,7 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
 
     /// <summary>The preprocessing as applied: disabled steps read as their identity (no rescale is factor 1, no
     /// normalisation is mean 0 and std 1), and a fixed-size resize has no shortest edge (0).</summary>
-    private static Preprocessing Describe(ClipVisionModelInfo info, ImageAspect aspect, int sourceWidth, int sourceHeight)
+    private static Preprocessing Describe(ClipVisionModelInfo info, AspectFit aspect, int sourceWidth, int sourceHeight)
     {
         var config = info.Preprocessing;
         var result = new Preprocessing
@@ -148,5 +146,5 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
     private static FeatureSelect ToProto(ClipFeatureSelect select) =>
         select == ClipFeatureSelect.ClsPatch ? FeatureSelect.ClsPatch : FeatureSelect.Patch;
 
-    private static ProtoAspect ToProto(ImageAspect aspect) => aspect == ImageAspect.Crop ? ProtoAspect.Crop : ProtoAspect.Pad;
+    private static ImageAspect ToProto(AspectFit aspect) => aspect == AspectFit.Crop ? ImageAspect.Crop : ImageAspect.Pad;
 }

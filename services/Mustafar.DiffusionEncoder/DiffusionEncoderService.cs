@@ -6,15 +6,9 @@ using Mustafar.Models.Imaging;
 using Mustafar.Serving;
 using Mustafar.Tensors;
 using Mustafar.Contracts.Tensors.V1;
-using Tensor = Mustafar.Contracts.Tensors.V1.Tensor;
 using Mustafar.Torch;
-using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
-using LatentMode = Mustafar.Models.Diffusion.LatentMode;
-using ProtoLatentMode = Mustafar.Contracts.Diffusion.V1.LatentMode;
-using ProtoVariant = Mustafar.Contracts.Diffusion.V1.FeatureVariant;
-using TapFeatures = Mustafar.Contracts.Diffusion.V1.TapFeatures;
 
-namespace Mustafar.Hosts.DiffusionEncoder;
+namespace Mustafar.DiffusionEncoder;
 
 /// <summary>
 /// <c>mustafar.diffusion.v1.DiffusionEncoder</c> over a <see cref="StableDiffusionFeatureExtractor"/>. Each request
@@ -95,7 +89,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
     {
         var size = extractor.Info.ImageSize;
         var blank = new RgbImage(size, size, new byte[size * size * RgbImage.Channels]);
-        var request = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, blank);
+        var request = extractor.Prepare(new FeatureRequest { Variant = ConditioningVariant.Unconditional }, blank);
         extractor.Extract(Enumerable.Repeat(request, rows).ToList());
     }
 
@@ -104,12 +98,12 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
     {
         var variant = RequestChecks.Known(request.Variant, "variant") switch
         {
-            ProtoVariant.Conditional => FeatureVariant.Conditional,
-            ProtoVariant.Unconditional => FeatureVariant.Unconditional,
-            ProtoVariant.Halves => FeatureVariant.Halves,
-            _ => FeatureVariant.Guided,
+            FeatureVariant.Conditional => ConditioningVariant.Conditional,
+            FeatureVariant.Unconditional => ConditioningVariant.Unconditional,
+            FeatureVariant.Halves => ConditioningVariant.Halves,
+            _ => ConditioningVariant.Guided,
         };
-        var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == ProtoLatentMode.Sample ? LatentMode.Sample : LatentMode.Mean;
+        var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == LatentMode.Sample ? LatentSampling.Sample : LatentSampling.Mean;
         var dtype = RequestChecks.OutputDType(request.OutputDtype, TorchDTypes.ToDType(extractor.Info.ComputeDType));
         var prepared = extractor.Prepare(new FeatureRequest
         {
@@ -148,7 +142,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
         return jobs.Select((job, i) =>
         {
             var response = new EncodeResponse { Settings = Describe(results[i].Settings) };
-            TapFeatures ToProto(Mustafar.Models.Diffusion.TapFeatures tap) => new()
+            TapFeatures ToProto(TapTokens tap) => new()
             {
                 Tap = tap.Tap,
                 Features = TorchTensorBridge.ToProto(tap.Tokens, job.OutputDType),
@@ -173,14 +167,14 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
             GuidanceScale = settings.GuidanceScale,
             Variant = settings.Variant switch
             {
-                FeatureVariant.Conditional => ProtoVariant.Conditional,
-                FeatureVariant.Unconditional => ProtoVariant.Unconditional,
-                FeatureVariant.Halves => ProtoVariant.Halves,
-                _ => ProtoVariant.Guided,
+                ConditioningVariant.Conditional => FeatureVariant.Conditional,
+                ConditioningVariant.Unconditional => FeatureVariant.Unconditional,
+                ConditioningVariant.Halves => FeatureVariant.Halves,
+                _ => FeatureVariant.Guided,
             },
             PromptSha256 = settings.PromptSha256,
             ImageSize = settings.ImageSize,
-            LatentMode = settings.LatentMode == LatentMode.Sample ? ProtoLatentMode.Sample : ProtoLatentMode.Mean,
+            LatentMode = settings.LatentMode == LatentSampling.Sample ? LatentMode.Sample : LatentMode.Mean,
             PromptTokens = settings.PromptTokens,
             PromptTruncated = settings.PromptTruncated,
             UnetRows = settings.UnetRows,

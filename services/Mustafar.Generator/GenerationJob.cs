@@ -6,11 +6,8 @@ using Mustafar.Serving;
 using Mustafar.Tensors;
 using Mustafar.Torch;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using FusionMode = Mustafar.Models.Fusion.FusionMode;
-using ProtoFusionMode = Mustafar.Contracts.Generation.V1.FusionMode;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// One validated, tokenized generation request on its way from the caller's thread to the inference thread. Its
@@ -73,12 +70,12 @@ public sealed class GenerationJob
         Request = Prepared.Request with { Features = features.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value)) },
     };
 
-    private static List<ChatMessage> Messages(GenerateRequest request, LimitsOptions limits)
+    private static List<ConversationTurn> Messages(GenerateRequest request, LimitsOptions limits)
     {
         var characters = request.Messages.Sum(m => (long)m.Content.Length);
         if (characters > limits.MaxPromptChars)
             throw new InputTooLargeException("messages", $"the conversation is {characters} characters, more than the limit of {limits.MaxPromptChars}");
-        return request.Messages.Select((message, i) => new ChatMessage(
+        return request.Messages.Select((message, i) => new ConversationTurn(
             RequestChecks.Known(message.Role, $"messages[{i}].role") switch
             {
                 Role.System => ChatRole.System,
@@ -106,12 +103,12 @@ public sealed class GenerationJob
         TopLogprobs = sampling.HasTopLogprobs ? sampling.TopLogprobs : null,
     };
 
-    private static FusionMode? Fusion(ProtoFusionMode mode) => RequestChecks.Known(mode, "fusion_mode") switch
+    private static FusionKind? Fusion(FusionMode mode) => RequestChecks.Known(mode, "fusion_mode") switch
     {
-        ProtoFusionMode.ClipOnly => FusionMode.ClipOnly,
-        ProtoFusionMode.ConcatTokens => FusionMode.ConcatTokens,
-        ProtoFusionMode.ConcatChannels => FusionMode.ConcatChannels,
-        ProtoFusionMode.CrossAttention => FusionMode.CrossAttention,
+        FusionMode.ClipOnly => FusionKind.ClipOnly,
+        FusionMode.ConcatTokens => FusionKind.ConcatTokens,
+        FusionMode.ConcatChannels => FusionKind.ConcatChannels,
+        FusionMode.CrossAttention => FusionKind.CrossAttention,
         _ => null,
     };
 }

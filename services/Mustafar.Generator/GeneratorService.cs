@@ -8,19 +8,9 @@ using Mustafar.Serving;
 using Mustafar.ServiceDefaults;
 using Mustafar.Torch;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using FeatureSource = Mustafar.Models.Fusion.FeatureSource;
-using FusionMode = Mustafar.Models.Fusion.FusionMode;
-using GenerationResult = Mustafar.Models.Generation.GenerationResult;
-using ModelFeatureSpec = Mustafar.Models.Fusion.FeatureSpec;
-using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
-using ProtoFeatureSource = Mustafar.Contracts.Generation.V1.FeatureSource;
-using ProtoFeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
-using ProtoFinishReason = Mustafar.Contracts.Generation.V1.FinishReason;
-using ProtoFusionMode = Mustafar.Contracts.Generation.V1.FusionMode;
-using ProtoResult = Mustafar.Contracts.Generation.V1.GenerationResult;
+using Mustafar.Models.Fusion;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// <c>mustafar.generation.v1.Generator</c> over a <see cref="GeneratorModel"/>: each request is validated and
@@ -46,10 +36,10 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         (model, _) =>
         {
             var sampling = new SamplingRequest { MaxNewTokens = 2, Temperature = 0 };
-            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Hello")], Sampling = sampling });
+            model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, "Hello")], Sampling = sampling });
             if (model.Fusion is not { } fusion) return;
             var features = fusion.ExpectedFeatures.ToDictionary(s => s.Name, s => torch.zeros(s.Tokens, s.Channels));
-            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
+            model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
         });
 
     private readonly ModelRuntime<GeneratorModel> runtime;
@@ -90,7 +80,7 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
                     await responseStream.WriteAsync(new GenerateResponse { Delta = Delta(step) });
                 if (step.Result is not { } result) continue;
                 // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
-                if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
+                if (result.Reason == StopReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
                 await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
                 call.Finished(result.PromptTokens, result.CompletionTokens);
                 logger.LogInformation(
@@ -119,14 +109,14 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         return Task.FromResult(info);
     }
 
-    private static ProtoResult Describe(GenerationResult result, double queueMs) => new()
+    private static GenerationResult Describe(GenerationOutcome result, double queueMs) => new()
     {
         FinishReason = result.Reason switch
         {
-            ModelFinishReason.Eos => ProtoFinishReason.Eos,
-            ModelFinishReason.Length => ProtoFinishReason.Length,
-            ModelFinishReason.StopString => ProtoFinishReason.StopString,
-            ModelFinishReason.ContextFull => ProtoFinishReason.ContextFull,
+            StopReason.Eos => FinishReason.Eos,
+            StopReason.Length => FinishReason.Length,
+            StopReason.StopString => FinishReason.StopString,
+            StopReason.ContextFull => FinishReason.ContextFull,
             _ => throw new InvalidOperationException($"finish reason {result.Reason} has no wire value"),
         },
         PromptTokens = result.PromptTokens,
@@ -143,7 +133,7 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         var result = new ModelInfo
         {
             ModelId = info.ModelId,
-            FusionMode = info.FusionMode is { } mode ? ToProto(mode) : ProtoFusionMode.Unspecified,
+            FusionMode = info.FusionMode is { } mode ? ToProto(mode) : FusionMode.Unspecified,
             ImageTokens = info.ImageTokens,
             ContextLength = info.ContextLength,
             VocabSize = info.VocabSize,
@@ -159,12 +149,12 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         return result;
     }
 
-    private static ProtoFeatureSpec Describe(ModelFeatureSpec spec)
+    private static FeatureSpec Describe(VisualFeatureSpec spec)
     {
-        var result = new ProtoFeatureSpec
+        var result = new FeatureSpec
         {
             Name = spec.Name,
-            Source = spec.Source == FeatureSource.Clip ? ProtoFeatureSource.Clip : ProtoFeatureSource.Diffusion,
+            Source = spec.Source == VisualFeatureSource.Clip ? FeatureSource.Clip : FeatureSource.Diffusion,
             Tokens = spec.Tokens,
             Channels = spec.Channels,
             GridHeight = spec.GridHeight,
@@ -213,12 +203,12 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         return result;
     }
 
-    private static ProtoFusionMode ToProto(FusionMode mode) => mode switch
+    private static FusionMode ToProto(FusionKind mode) => mode switch
     {
-        FusionMode.ClipOnly => ProtoFusionMode.ClipOnly,
-        FusionMode.ConcatTokens => ProtoFusionMode.ConcatTokens,
-        FusionMode.ConcatChannels => ProtoFusionMode.ConcatChannels,
-        FusionMode.CrossAttention => ProtoFusionMode.CrossAttention,
+        FusionKind.ClipOnly => FusionMode.ClipOnly,
+        FusionKind.ConcatTokens => FusionMode.ConcatTokens,
+        FusionKind.ConcatChannels => FusionMode.ConcatChannels,
+        FusionKind.CrossAttention => FusionMode.CrossAttention,
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no wire value"),
     };
 }

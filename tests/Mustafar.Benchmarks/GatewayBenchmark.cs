@@ -40,9 +40,9 @@ public sealed class GatewayBenchmark : IBenchmark
         using var clipChannel = GrpcChannel.ForAddress(mesh.ClipHosts[0].GrpcAddress);
         using var diffusionChannel = GrpcChannel.ForAddress(mesh.DiffusionHost.GrpcAddress);
         using var generatorChannel = GrpcChannel.ForAddress(mesh.GeneratorHost.GrpcAddress);
-        var clip = new ClipEncoder.ClipEncoderClient(clipChannel);
-        var diffusion = new DiffusionEncoder.DiffusionEncoderClient(diffusionChannel);
-        var generator = new Generator.GeneratorClient(generatorChannel);
+        var clip = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(clipChannel);
+        var diffusion = new Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(diffusionChannel);
+        var generator = new Contracts.Generation.V1.Generator.GeneratorClient(generatorChannel);
         var vqa = gateway.Vqa;
 
         void Http(string imageUrl, bool bypass = false) => PostAsync(gateway.Http, imageUrl, question, bypass).GetAwaiter().GetResult();
@@ -88,8 +88,8 @@ public sealed class GatewayBenchmark : IBenchmark
     }
 
     /// <summary>What a client does without the gateway: both encoders, then the generator.</summary>
-    private static async Task DirectAsync(ClipEncoder.ClipEncoderClient clip, DiffusionEncoder.DiffusionEncoderClient diffusion,
-        Generator.GeneratorClient generator, byte[] image, string question)
+    private static async Task DirectAsync(Contracts.Clip.V1.ClipEncoder.ClipEncoderClient clip, Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient diffusion,
+        Contracts.Generation.V1.Generator.GeneratorClient generator, byte[] image, string question)
     {
         var bytes = ByteString.CopyFrom(image);
         var clipTask = clip.EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest { Image = bytes, Options = new EncodeOptions { SelectLayer = -2 } }).ResponseAsync;

@@ -7,8 +7,6 @@ using Mustafar.Gateway.TestServers;
 using Mustafar.Contracts.Generation.V1;
 using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Contracts.Vqa.V1;
-using ClipEncodeRequest = Mustafar.Contracts.Clip.V1.EncodeRequest;
-using DiffusionEncodeRequest = Mustafar.Contracts.Diffusion.V1.EncodeRequest;
 
 namespace Mustafar.Gateway.Tests;
 
@@ -29,12 +27,12 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         var clipSpec = info.ExpectedFeatures.Single(f => f.Source == FeatureSource.Clip);
         var diffusionSpec = info.ExpectedFeatures.Single(f => f.Source == FeatureSource.Diffusion);
 
-        var clip = await new ClipEncoder.ClipEncoderClient(clipChannel).EncodeAsync(new ClipEncodeRequest
+        var clip = await new ClipEncoder.ClipEncoderClient(clipChannel).EncodeAsync(new Contracts.Clip.V1.EncodeRequest
         {
             Image = Google.Protobuf.ByteString.CopyFrom(image),
             Options = new EncodeOptions { SelectLayer = clipSpec.ClipSelectLayer, SelectFeature = FeatureSelect.Patch, OutputDtype = info.ComputeDtype },
         });
-        var diffusionRequest = new DiffusionEncodeRequest
+        var diffusionRequest = new Contracts.Diffusion.V1.EncodeRequest
         {
             Image = Google.Protobuf.ByteString.CopyFrom(image),
             Prompt = question,
@@ -208,7 +206,7 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         var info = await clip.GetModelInfoAsync(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
         Assert.Equal("test-clip", info.ModelId);
         var before = Mesh.ClipEncodeCalls;
-        var encoded = await clip.EncodeAsync(new ClipEncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) });
+        var encoded = await clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) });
         Assert.Equal(new long[] { 16, 8 }, encoded.Features.Shape);
         Assert.Equal(before + 1, Mesh.ClipEncodeCalls);
     }

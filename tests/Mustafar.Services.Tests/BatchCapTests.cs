@@ -1,12 +1,12 @@
-using GetModelInfoRequest = Mustafar.Contracts.Clip.V1.GetModelInfoRequest;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Clip;
 using Mustafar.Services.Tests.Diffusion;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Testing;
+using Mustafar.Contracts.Clip.V1;
 
 namespace Mustafar.Services.Tests;
 

@@ -5,7 +5,6 @@ using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
 using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Contracts.Vqa.V1;
-using FeatureSpec = Mustafar.Contracts.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
 
@@ -33,7 +32,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
     private const string LatentLabel = "diffusion_latent";
     private readonly SingleFlight<IReadOnlyDictionary<FeatureVariant, CachedFeature>> _flights = new();
 
-    public async Task<DiffusionOutcome> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request,
+    public async Task<DiffusionOutcome> GetAsync(Contracts.Generation.V1.FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request,
         CancellationToken cancellationToken)
     {
         var info = await diffusion.Info.GetAsync(cancellationToken).ConfigureAwait(false);

@@ -28,7 +28,7 @@ public sealed record PreparedFeatureRequest
     public bool RunsConditional => PromptIds is not null;
 
     /// <summary>GUIDED, UNCONDITIONAL and HALVES need f_u.</summary>
-    public bool RunsUnconditional => Settings.Variant != FeatureVariant.Conditional;
+    public bool RunsUnconditional => Settings.Variant != ConditioningVariant.Conditional;
 
     public int UnetRows => (RunsConditional ? 1 : 0) + (RunsUnconditional ? 1 : 0);
 

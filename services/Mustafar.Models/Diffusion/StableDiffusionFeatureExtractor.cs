@@ -152,10 +152,10 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         var prompt = request.Prompt ?? "";
         var tokens = Tokenizer.Encode(prompt, request.TruncatePrompt, "prompt");
         var promptIsEmpty = tokens.TokenCount <= 2;
-        if (request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves && promptIsEmpty)
+        if (request.Variant is ConditioningVariant.Conditional or ConditioningVariant.Halves && promptIsEmpty)
             throw new InvalidInputException("prompt", $"is empty; the {request.Variant.ToString().ToUpperInvariant()} variant needs a prompt");
-        var usesPrompt = request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves
-                         || (request.Variant == FeatureVariant.Guided && scale != 0 && !promptIsEmpty);
+        var usesPrompt = request.Variant is ConditioningVariant.Conditional or ConditioningVariant.Halves
+                         || (request.Variant == ConditioningVariant.Guided && scale != 0 && !promptIsEmpty);
 
         var prepared = new PreparedFeatureRequest
         {
@@ -166,7 +166,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             Taps = taps,
             Settings = new FeatureSettings(
                 Info.ModelId, timestep, request.Seed ?? Info.DefaultSeed,
-                request.Variant == FeatureVariant.Guided ? scale : 0f,
+                request.Variant == ConditioningVariant.Guided ? scale : 0f,
                 taps.Select(t => t.Name).ToList(), request.Variant,
                 Sha256Hex(usesPrompt ? prompt : ""), Info.ImageSize, request.LatentMode,
                 usesPrompt ? tokens.TokenCount : 2, usesPrompt && tokens.Truncated, 0, VaeRan: image is not null),
@@ -219,7 +219,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i];
-            var halves = request.Settings.Variant == FeatureVariant.Halves;
+            var halves = request.Settings.Variant == ConditioningVariant.Halves;
             // HALVES returns its conditional row as the features and its unconditional row beside them.
             var returned = halves ? (rowOf[i].Conditional, null) : rowOf[i];
             var features = request.Taps.Select(tap => Features(tap, output.Taps[tap.Name], returned, request.Settings)).ToList();
@@ -261,7 +261,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             foreach (var request in batch)
             {
                 using var generator = new Generator(request.Settings.Seed, CPU);
-                var sample = request.Settings.LatentMode == LatentMode.Sample;
+                var sample = request.Settings.LatentMode == LatentSampling.Sample;
                 if (request.Latent is { } brought)
                 {
                     if (sample) randn(shape, float32, CPU, generator: generator).Dispose(); // the draw the latent sample took
@@ -294,7 +294,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         return TextEncoder.forward(ids);
     }
 
-    private static TapFeatures Features(UnetTap tap, Tensor map, (int? Conditional, int? Unconditional) rows, FeatureSettings settings)
+    private static TapTokens Features(UnetTap tap, Tensor map, (int? Conditional, int? Unconditional) rows, FeatureSettings settings)
     {
         using var scope = NewDisposeScope();
         Tensor Row(int index) => map[index];
@@ -307,7 +307,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         };
         var (channels, height, width) = (value.shape[0], value.shape[1], value.shape[2]);
         var tokens = value.permute(1, 2, 0).reshape(height * width, channels).to(CPU).contiguous();
-        return new TapFeatures(tap.Name, tokens.MoveToOuterDisposeScope(), (int)height, (int)width, (int)channels);
+        return new TapTokens(tap.Name, tokens.MoveToOuterDisposeScope(), (int)height, (int)width, (int)channels);
     }
 
     private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

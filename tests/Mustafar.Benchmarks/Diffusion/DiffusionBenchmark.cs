@@ -45,7 +45,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         var image = Pattern(640, 480);
         var tap = DiffusionFeatureOptions.PaperTap;
         var guided = extractor.Prepare(new FeatureRequest { Prompt = "what is the man holding?", GuidanceScale = 4 }, image);
-        var unconditional = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, image);
+        var unconditional = extractor.Prepare(new FeatureRequest { Variant = ConditioningVariant.Unconditional }, image);
         var info = extractor.Info.Taps.Single(t => t.Name == tap);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UnetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
@@ -62,10 +62,10 @@ public sealed class DiffusionBenchmark : IBenchmark
         Measure.PrintRatio("guided / unconditional (whole request)", rows[0], rows[1]);
 
         // What the gateway's diffusion stage costs, before and after the encoder work is never repeated.
-        var question = new FeatureRequest { Prompt = "what is the man holding?", Seed = 7, Taps = [tap], Variant = FeatureVariant.Conditional };
-        var coldHalves = extractor.Prepare(question with { Variant = FeatureVariant.Halves, ReturnLatent = true }, image);
+        var question = new FeatureRequest { Prompt = "what is the man holding?", Seed = 7, Taps = [tap], Variant = ConditioningVariant.Conditional };
+        var coldHalves = extractor.Prepare(question with { Variant = ConditioningVariant.Halves, ReturnLatent = true }, image);
         var conditionalFromImage = extractor.Prepare(question, image);
-        var unconditionalFromImage = extractor.Prepare(question with { Variant = FeatureVariant.Unconditional }, image);
+        var unconditionalFromImage = extractor.Prepare(question with { Variant = ConditioningVariant.Unconditional }, image);
         float[] cleanLatent;
         using (var scope = NewDisposeScope()) cleanLatent = extractor.Extract([coldHalves])[0].Latent!.to(float32).data<float>().ToArray();
         var conditionalFromLatent = extractor.Prepare(question with { Latent = cleanLatent, Image = ReadOnlyMemory<byte>.Empty });

@@ -65,12 +65,12 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
             var buildTime = built.Elapsed;
             // The first run is what a service pays at start-up: it includes libtorch's lazy set-up of each kernel
             // (oneDNN compiles one per shape), which the first request would otherwise pay.
-            var cold = KernelSelfCheck.Run([module], CPU, dtype);
-            var report = KernelSelfCheck.Run([module], CPU, dtype);
+            var cold = KernelSelfChecker.Run([module], CPU, dtype);
+            var report = KernelSelfChecker.Run([module], CPU, dtype);
             total += report.Elapsed;
             coldTotal += cold.Elapsed;
             Console.WriteLine($"{name,-34} built in {buildTime.TotalSeconds,5:F1} s; cold {cold.Elapsed.TotalMilliseconds:F0} ms; {report.Summary}");
-            foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckOutcome.Passed || r.Detail is not null))
+            foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckVerdict.Passed || r.Detail is not null))
                 Console.WriteLine($"    {result}");
             Console.WriteLine("    by op: " + string.Join(", ", report.Results.GroupBy(r => r.Op)
                 .Select(g => $"{g.Key} {g.Count()} shapes {g.Sum(r => r.Elapsed.TotalMilliseconds):F0} ms")));

@@ -5,10 +5,10 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Mustafar.CheckpointWriters;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
 using Mustafar.Contracts.Generation.V1;
-using Mustafar.Hosts.Generator;
+using Mustafar.Generator;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
@@ -23,9 +23,8 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using ClipRequest = Mustafar.Contracts.Clip.V1.EncodeRequest;
-using DiffusionRequest = Mustafar.Contracts.Diffusion.V1.EncodeRequest;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 
 namespace Mustafar.Benchmarks.Services;
 
@@ -101,7 +100,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var features = direct.Encode([direct.Preprocess(images[i % images.Length].Memory)])[0];
                 TorchTensorBridge.ToProto(features);
             },
-            i => client.EncodeAsync(new ClipRequest { Image = images[i % images.Length] }).ResponseAsync);
+            i => client.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = images[i % images.Length] }).ResponseAsync);
     }
 
     private static async Task RunDiffusionAsync(string folder, int requests)
@@ -120,7 +119,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var request = new FeatureRequest { Image = images[i % images.Length].Memory, Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i };
                 foreach (var tap in direct.Extract([direct.Prepare(request)])[0].Features) TorchTensorBridge.ToProto(tap.Tokens);
             },
-            i => client.EncodeAsync(new DiffusionRequest { Image = images[i % images.Length], Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i }).ResponseAsync);
+            i => client.EncodeAsync(new Contracts.Diffusion.V1.EncodeRequest { Image = images[i % images.Length], Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i }).ResponseAsync);
     }
 
     private static async Task RunGeneratorAsync(string folder, int requests)
@@ -142,7 +141,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var tensors = features.ToDictionary(f => f.Name, f => TorchTensorBridge.ToTorch(f.Tensor, f.Name));
                 direct.Generate(new GenerationRequest
                 {
-                    Messages = [new ChatMessage(ChatRole.User, Question(i))],
+                    Messages = [new ConversationTurn(ChatRole.User, Question(i))],
                     Features = tensors,
                     Sampling = new SamplingRequest { MaxNewTokens = newTokens, Temperature = 0 },
                 });

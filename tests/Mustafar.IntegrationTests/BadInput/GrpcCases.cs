@@ -7,7 +7,6 @@ using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Tensors;
 using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Contracts.Vqa.V1;
-using ClipAspect = Mustafar.Contracts.Clip.V1.ImageAspect;
 
 namespace Mustafar.IntegrationTests.BadInput;
 
@@ -116,7 +115,7 @@ public static class GrpcCases
         return Probes.GrpcAsync(() => f.Clip.EncodeAsync(request, deadline: DeadlineFromNow).ResponseAsync);
     }, expected);
 
-    private static BadInputCase WideClip(int width, int height, ClipAspect aspect, Outcome expected) =>
+    private static BadInputCase WideClip(int width, int height, ImageAspect aspect, Outcome expected) =>
         Clip($"{width} x {height} PNG, {aspect}", r => (r.Image, r.Options.Aspect) = (ByteString.CopyFrom(MalformedImages.Strip(width, height)), aspect), expected);
 
     private static IEnumerable<BadInputCase> Clip() =>
@@ -128,14 +127,14 @@ public static class GrpcCases
         Clip("0 x 0 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.ZeroByZero), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         // Called directly, the encoder refuses a strip past 1000:1 itself; within it, pad and crop both cost the
         // output only (20000 x 1 padded was a 1.2 GB canvas, 30000 x 1 overflowed, 1000000 x 1 cropped overflowed).
-        WideClip(20_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(20_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(30_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(30_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(1_000_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(20_000, 20, ClipAspect.Pad, Outcome.GrpcOk),
-        WideClip(20_000, 20, ClipAspect.Crop, Outcome.GrpcOk),
-        WideClip(20, 20_000, ClipAspect.Pad, Outcome.GrpcOk),
+        WideClip(20_000, 1, ImageAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ImageAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(1_000_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 20, ImageAspect.Pad, Outcome.GrpcOk),
+        WideClip(20_000, 20, ImageAspect.Crop, Outcome.GrpcOk),
+        WideClip(20, 20_000, ImageAspect.Pad, Outcome.GrpcOk),
         Clip("16-bit greyscale PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()), Outcome.GrpcOk),
         Clip("select_layer 99", r => r.Options.SelectLayer = 99, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),
         Clip("select_layer int.MinValue", r => r.Options.SelectLayer = int.MinValue, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),

@@ -82,7 +82,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         using var scope = NewDisposeScope();
         var zero = Extractor.Prepare(Request(scale: 0));
         var empty = Extractor.Prepare(Request(prompt: "  ", scale: 4));
-        var unconditional = Extractor.Prepare(Request() with { Variant = FeatureVariant.Unconditional });
+        var unconditional = Extractor.Prepare(Request() with { Variant = ConditioningVariant.Unconditional });
         foreach (var prepared in new[] { zero, empty, unconditional })
         {
             Assert.Equal(1, prepared.Settings.UnetRows);
@@ -103,7 +103,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     {
         using var scope = NewDisposeScope();
         var guided = Extractor.Prepare(Request(scale: 1) with { Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
-        var conditional = Extractor.Prepare(Request() with { Variant = FeatureVariant.Conditional, Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
+        var conditional = Extractor.Prepare(Request() with { Variant = ConditioningVariant.Conditional, Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
         Assert.Equal(2, guided.Settings.UnetRows);
         Assert.Equal(1, conditional.Settings.UnetRows);
         var results = Extractor.Extract([guided, conditional]);
@@ -122,7 +122,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     public void A_sampled_latent_is_seeded_and_differs_from_the_mean()
     {
         using var scope = NewDisposeScope();
-        var sample = Request() with { LatentMode = LatentMode.Sample };
+        var sample = Request() with { LatentMode = LatentSampling.Sample };
         var a = Run(sample);
         var b = Run(sample);
         Assert.Equal(0.0, FixtureTensors.MaxAbsDiff(a, b));
@@ -163,7 +163,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         var truncated = Extractor.Prepare(Request(prompt: string.Join(' ', Enumerable.Repeat("cat", 100))) with { TruncatePrompt = true });
         Assert.True(truncated.Settings.PromptTruncated);
         Assert.Equal(77, truncated.Settings.PromptTokens);
-        var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(prompt: "") with { Variant = FeatureVariant.Conditional }));
+        var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(prompt: "") with { Variant = ConditioningVariant.Conditional }));
         Assert.Equal("prompt", error.Field);
     }
 
