@@ -39,7 +39,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
                 vaeImages.Inc(jobs.Count(j => j.Prepared.Pixels is not null));
                 return RunBatch(extractor, jobs);
             },
-            job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UnetRows);
+            job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UNetRows);
     }
 
     public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
@@ -177,7 +177,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
             LatentMode = settings.LatentMode == LatentSampling.Sample ? LatentMode.Sample : LatentMode.Mean,
             PromptTokens = settings.PromptTokens,
             PromptTruncated = settings.PromptTruncated,
-            UnetRows = settings.UnetRows,
+            UnetRows = settings.UNetRows,
             VaeRan = settings.VaeRan,
         };
         result.Taps.Add(settings.Taps);

@@ -19,5 +19,5 @@ public sealed record FeatureSettings(
     LatentSampling LatentMode,
     int PromptTokens,
     bool PromptTruncated,
-    int UnetRows,
+    int UNetRows,
     bool VaeRan = true);

@@ -48,7 +48,7 @@ public sealed class DiffusionBenchmark : IBenchmark
         var unconditional = extractor.Prepare(new FeatureRequest { Variant = ConditioningVariant.Unconditional }, image);
         var info = extractor.Info.Taps.Single(t => t.Name == tap);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UnetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
+            $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UNetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
 
         void Extract(PreparedFeatureRequest request)
         {
@@ -97,8 +97,8 @@ public sealed class DiffusionBenchmark : IBenchmark
         var stages = Measure.Interleaved(2, iterations,
             ("VAE encode (1 image)", () => Timed(() => extractor.Vae.Encode(pixels).Dispose())),
             ("text encoder (1 prompt)", () => Timed(() => extractor.TextEncoder.forward(ids))),
-            ($"U-Net to {tap} (2 rows, early stop)", () => Timed(() => extractor.Unet.Run(sample, t, context, [tap]))),
-            ("U-Net full forward (2 rows)", () => Timed(() => extractor.Unet.forward(sample, t, context))));
+            ($"U-Net to {tap} (2 rows, early stop)", () => Timed(() => extractor.UNet.Run(sample, t, context, [tap]))),
+            ("U-Net full forward (2 rows)", () => Timed(() => extractor.UNet.forward(sample, t, context))));
         foreach (var timing in stages) Console.WriteLine(timing);
         Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net", stages[2], stages[3]);
         var total = Timing.Sum("VAE + text + U-Net to tap", stages[0], stages[1], stages[2]);

@@ -3,7 +3,7 @@ using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Common;
 using Mustafar.Models.Diffusion.TextEncoder;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.KernelChecks;
 using Mustafar.Models.Llama;
@@ -46,7 +46,7 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
         HfConfig Config(string name) => HfConfig.Load(Path.Combine(folder, name + ".config.json"));
         (string Name, Func<nn.Module> Build)[] models =
         [
-            ("SD 2.1-base U-Net", () => UnetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
+            ("SD 2.1-base U-Net", () => UNetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
             ("SD 2.1-base VAE encoder", () => VaeEncoderLoader.Build(Config("sd21base.vae"), CPU, dtype)),
             ("SD 2.1-base text encoder", () => ClipTextEncoderLoader.Build(Config("sd21base.text_encoder"), CPU, dtype)),
             ("CLIP ViT-L/14-336 vision", () => ModuleBuild.Build(CPU, dtype,

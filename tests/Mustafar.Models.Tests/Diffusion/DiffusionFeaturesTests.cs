@@ -94,6 +94,6 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(expectedShape[2], paper.Channels);
         // One U-Net row for the single variants and for s = 0, two for real guidance.
         Assert.Equal(requests.Select(r => r.Variant == ConditioningVariant.Guided && r.GuidanceScale != 0 ? 2 : 1),
-            results.Select(r => r.Settings.UnetRows));
+            results.Select(r => r.Settings.UNetRows));
     }
 }

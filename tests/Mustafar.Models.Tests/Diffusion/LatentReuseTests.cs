@@ -51,7 +51,7 @@ public sealed class LatentReuseTests(TinyPipelineFixture tiny, ITestOutputHelper
     {
         using var scope = NewDisposeScope();
         var halves = Extractor.Prepare(Request(ConditioningVariant.Halves));
-        Assert.Equal(2, halves.UnetRows);
+        Assert.Equal(2, halves.UNetRows);
         var both = Extractor.Extract([halves])[0];
         var guided = Extractor.Extract([Extractor.Prepare(Request(ConditioningVariant.Guided) with { GuidanceScale = 4 })])[0];
         // A guided request runs the very same two rows; its features are f_u + 4 (f_c - f_u) of these halves.

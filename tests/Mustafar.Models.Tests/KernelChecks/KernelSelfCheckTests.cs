@@ -1,6 +1,6 @@
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Generation;
 using Mustafar.Models.KernelChecks;
@@ -21,7 +21,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (unet, _) = UnetLoader.Load(ReferenceFixtures.Require("unet"), CPU, float32);
+        var (unet, _) = UNetLoader.Load(ReferenceFixtures.Require("unet"), CPU, float32);
         var (vae, _) = VaeEncoderLoader.Load(ReferenceFixtures.Require("vae"), CPU, float32);
         var (llava, _) = GeneratorWeights.Load(ReferenceFixtures.Require("llava"), CPU, ScalarType.Float32);
         using var clip = ClipVisionEncoder.Load(ReferenceFixtures.Require("clip_vision"));

@@ -41,7 +41,7 @@ public sealed class DiffusionEncoderHostTests
         for (var i = 0; i < 16; i++)
         {
             var expected = direct.Extract([direct.Prepare(cases[i].ToModel(images[i]))])[0];
-            Assert.Equal(expected.Settings.UnetRows, responses[i].Settings.UnetRows);
+            Assert.Equal(expected.Settings.UNetRows, responses[i].Settings.UnetRows);
             Assert.Equal(cases[i].Timestep, responses[i].Settings.Timestep);
             var actual = TorchTensorBridge.ToTorch(responses[i].Features[0].Features, "features");
             var diff = (expected.Features[0].Tokens - actual).abs().max().item<float>();

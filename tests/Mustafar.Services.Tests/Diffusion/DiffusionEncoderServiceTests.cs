@@ -99,7 +99,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
         Assert.Equal((DiffusionHostFixture.ModelId, settings.Timestep, settings.Seed, settings.GuidanceScale, settings.ImageSize),
             (echoed.ModelId, echoed.Timestep, echoed.Seed, echoed.GuidanceScale, echoed.ImageSize));
         Assert.Equal(settings.Taps, echoed.Taps);
-        Assert.Equal((settings.PromptSha256, settings.PromptTokens, settings.PromptTruncated, settings.UnetRows),
+        Assert.Equal((settings.PromptSha256, settings.PromptTokens, settings.PromptTruncated, settings.UNetRows),
             (echoed.PromptSha256, echoed.PromptTokens, echoed.PromptTruncated, echoed.UnetRows));
         Assert.NotEqual(FeatureVariant.Unspecified, echoed.Variant);
         Assert.Equal(request.Variant == FeatureVariant.Unspecified ? FeatureVariant.Guided : request.Variant, echoed.Variant);
