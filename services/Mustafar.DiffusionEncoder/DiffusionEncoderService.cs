@@ -4,7 +4,6 @@ using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
-using Mustafar.Tensors;
 using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 
@@ -50,7 +49,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = Describe(runtime.Model.Info);
+        var info = DiffusionProtoMapping.ToProto(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
         info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
@@ -96,121 +95,18 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
     /// <summary>Validates the request (every error names its field), then decodes and prepares it.</summary>
     private static DiffusionJob Prepare(EncodeRequest request, StableDiffusionFeatureExtractor extractor, LimitsOptions limits)
     {
-        var variant = RequestChecks.Known(request.Variant, "variant") switch
-        {
-            FeatureVariant.Conditional => ConditioningVariant.Conditional,
-            FeatureVariant.Unconditional => ConditioningVariant.Unconditional,
-            FeatureVariant.Halves => ConditioningVariant.Halves,
-            _ => ConditioningVariant.Guided,
-        };
-        var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == LatentMode.Sample ? LatentSampling.Sample : LatentSampling.Mean;
+        var variant = DiffusionProtoMapping.ToDomain(request.Variant);
+        var sampling = DiffusionProtoMapping.ToDomain(request.LatentMode);
         var dtype = RequestChecks.OutputDType(request.OutputDtype, TorchDTypes.ToDType(extractor.Info.ComputeDType));
-        var prepared = extractor.Prepare(new FeatureRequest
-        {
-            Image = request.Latent is null ? RequestChecks.Image(request.Image, limits) : request.Image.Memory,
-            Latent = request.Latent is null ? null : LatentValues(request.Latent, extractor.Info),
-            ReturnLatent = request.ReturnLatent,
-            Prompt = RequestChecks.Text(request.Prompt, limits.MaxPromptChars, "prompt"),
-            Timestep = request.HasTimestep ? request.Timestep : null,
-            Seed = request.HasSeed ? request.Seed : null,
-            GuidanceScale = request.HasGuidanceScale ? request.GuidanceScale : null,
-            Taps = request.Taps,
-            Variant = variant,
-            LatentMode = latentMode,
-            TruncatePrompt = request.TruncatePrompt,
-        });
+        var prepared = extractor.Prepare(DiffusionProtoMapping.ToDomain(request, variant, sampling, extractor.Info, limits));
         return new DiffusionJob(prepared, dtype);
-    }
-
-    /// <summary>The latent a request brought, as float32 (exact for every compute dtype): it must be what this
-    /// service returns, [latent_channels, latent_size, latent_size] in the compute dtype.</summary>
-    private static float[] LatentValues(Tensor latent, DiffusionModelInfo info)
-    {
-        var view = TensorView.Open(latent, "latent");
-        long[] shape = [info.LatentChannels, info.LatentSize, info.LatentSize];
-        var computeDType = TorchDTypes.ToDType(info.ComputeDType);
-        if (view.DType != computeDType || !view.Shape.SequenceEqual(shape))
-            throw new InvalidInputException("latent",
-                $"is {DTypes.Name(view.DType)} [{string.Join(", ", view.Shape)}]; this model's latent is {DTypes.Name(computeDType)} [{string.Join(", ", shape)}]");
-        return view.ToFloat32Array();
     }
 
     // On the inference thread, inside its dispose scope: the tensors die with it, the messages are returned.
     private static EncodeResponse[] RunBatch(StableDiffusionFeatureExtractor extractor, IReadOnlyList<DiffusionJob> jobs)
     {
         var results = extractor.Extract(jobs.Select(j => j.Prepared).ToArray());
-        return jobs.Select((job, i) =>
-        {
-            var response = new EncodeResponse { Settings = Describe(results[i].Settings) };
-            TapFeatures ToProto(TapTokens tap) => new()
-            {
-                Tap = tap.Tap,
-                Features = TorchTensorBridge.ToProto(tap.Tokens, job.OutputDType),
-                GridHeight = tap.GridHeight,
-                GridWidth = tap.GridWidth,
-                Channels = tap.Channels,
-            };
-            response.Features.Add(results[i].Features.Select(ToProto));
-            response.UnconditionalFeatures.Add((results[i].UnconditionalFeatures ?? []).Select(ToProto));
-            if (results[i].Latent is { } latent) response.Latent = TorchTensorBridge.ToProto(latent, TorchDTypes.ToDType(extractor.Info.ComputeDType));
-            return response;
-        }).ToArray();
-    }
-
-    private static EncodeSettings Describe(FeatureSettings settings)
-    {
-        var result = new EncodeSettings
-        {
-            ModelId = settings.ModelId,
-            Timestep = settings.Timestep,
-            Seed = settings.Seed,
-            GuidanceScale = settings.GuidanceScale,
-            Variant = settings.Variant switch
-            {
-                ConditioningVariant.Conditional => FeatureVariant.Conditional,
-                ConditioningVariant.Unconditional => FeatureVariant.Unconditional,
-                ConditioningVariant.Halves => FeatureVariant.Halves,
-                _ => FeatureVariant.Guided,
-            },
-            PromptSha256 = settings.PromptSha256,
-            ImageSize = settings.ImageSize,
-            LatentMode = settings.LatentMode == LatentSampling.Sample ? LatentMode.Sample : LatentMode.Mean,
-            PromptTokens = settings.PromptTokens,
-            PromptTruncated = settings.PromptTruncated,
-            UnetRows = settings.UNetRows,
-            VaeRan = settings.VaeRan,
-        };
-        result.Taps.Add(settings.Taps);
-        return result;
-    }
-
-    private static ModelInfo Describe(DiffusionModelInfo info)
-    {
-        var result = new ModelInfo
-        {
-            ModelId = info.ModelId,
-            ImageSize = info.ImageSize,
-            NumTrainTimesteps = info.NumTrainTimesteps,
-            MaxPromptTokens = info.MaxPromptTokens,
-            DefaultTimestep = info.DefaultTimestep,
-            DefaultSeed = info.DefaultSeed,
-            DefaultGuidanceScale = info.DefaultGuidanceScale,
-            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
-            Device = info.Device,
-            MaxBatchSize = info.MaxBatchRows,
-            MaxImagePixels = info.MaxImagePixels,
-            LatentChannels = info.LatentChannels,
-            LatentSize = info.LatentSize,
-        };
-        result.Taps.Add(info.Taps.Select(tap => new TapInfo
-        {
-            Name = tap.Name,
-            ModulePath = tap.ModulePath,
-            GridHeight = tap.GridHeight,
-            GridWidth = tap.GridWidth,
-            Channels = tap.Channels,
-        }));
-        result.DefaultTaps.Add(info.DefaultTaps);
-        return result;
+        var computeDType = TorchDTypes.ToDType(extractor.Info.ComputeDType);
+        return jobs.Select((job, i) => DiffusionProtoMapping.ToProto(results[i], job.OutputDType, computeDType)).ToArray();
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mustafar.Contracts.Generation.V1;
@@ -8,7 +7,6 @@ using Mustafar.Serving;
 using Mustafar.ServiceDefaults;
 using Mustafar.Torch;
 using TorchSharp;
-using Mustafar.Models.Fusion;
 
 namespace Mustafar.Generator;
 
@@ -77,11 +75,11 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
                 tokens = step.CompletionTokens;
                 call.Stepped(tokens);
                 if (step.Delta.Length > 0 || step.Logprob is not null)
-                    await responseStream.WriteAsync(new GenerateResponse { Delta = Delta(step) });
+                    await responseStream.WriteAsync(new GenerateResponse { Delta = GeneratorProtoMapping.ToProto(step) });
                 if (step.Result is not { } result) continue;
                 // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
                 if (result.Reason == StopReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
-                await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+                await responseStream.WriteAsync(new GenerateResponse { Done = GeneratorProtoMapping.ToProto(result, step.QueueMs) });
                 call.Finished(result.PromptTokens, result.CompletionTokens);
                 logger.LogInformation(
                     "Generation {RequestId}: {Reason} after {CompletionTokens} tokens ({PromptTokens} prompt, {ImageTokens} visual); queued {QueueMs:F1} ms, prefill {PrefillMs:F1} ms, decode {DecodeMs:F1} ms",
@@ -104,111 +102,8 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = Describe(runtime.Model.Info);
+        var info = GeneratorProtoMapping.ToProto(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
         return Task.FromResult(info);
     }
-
-    private static GenerationResult Describe(GenerationOutcome result, double queueMs) => new()
-    {
-        FinishReason = result.Reason switch
-        {
-            StopReason.Eos => FinishReason.Eos,
-            StopReason.Length => FinishReason.Length,
-            StopReason.StopString => FinishReason.StopString,
-            StopReason.ContextFull => FinishReason.ContextFull,
-            _ => throw new InvalidOperationException($"finish reason {result.Reason} has no wire value"),
-        },
-        PromptTokens = result.PromptTokens,
-        CompletionTokens = result.CompletionTokens,
-        ImageTokens = result.ImageTokens,
-        QueueMs = queueMs,
-        PrefillMs = result.PrefillMs,
-        DecodeMs = result.DecodeMs,
-        StopString = result.StopString ?? "",
-    };
-
-    private static ModelInfo Describe(GeneratorModelInfo info)
-    {
-        var result = new ModelInfo
-        {
-            ModelId = info.ModelId,
-            FusionMode = info.FusionMode is { } mode ? ToProto(mode) : FusionMode.Unspecified,
-            ImageTokens = info.ImageTokens,
-            ContextLength = info.ContextLength,
-            VocabSize = info.VocabSize,
-            MaxNewTokensLimit = info.MaxNewTokensLimit,
-            ConversationTemplate = info.ConversationTemplate,
-            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
-            Device = info.Device,
-            MaxBatchSize = info.MaxBatchSize,
-            DefaultSampling = Describe(info.DefaultSampling),
-        };
-        if (info.FusionMode is { } supported) result.SupportedFusionModes.Add(ToProto(supported));
-        result.ExpectedFeatures.Add(info.ExpectedFeatures.Select(Describe));
-        return result;
-    }
-
-    private static FeatureSpec Describe(VisualFeatureSpec spec)
-    {
-        var result = new FeatureSpec
-        {
-            Name = spec.Name,
-            Source = spec.Source == VisualFeatureSource.Clip ? FeatureSource.Clip : FeatureSource.Diffusion,
-            Tokens = spec.Tokens,
-            Channels = spec.Channels,
-            GridHeight = spec.GridHeight,
-            GridWidth = spec.GridWidth,
-            ClipSelectLayer = spec.ClipSelectLayer,
-            ClipKeepCls = spec.ClipKeepCls,
-            DiffusionTap = spec.DiffusionTap ?? "",
-            DiffusionPromptMode = spec.DiffusionPrompt ?? "",
-        };
-        if (spec.DiffusionTimestep is { } timestep) result.DiffusionTimestep = timestep;
-        if (spec.DiffusionGuidanceScale is { } scale) result.DiffusionGuidanceScale = (float)scale;
-        return result;
-    }
-
-    private static TextDelta Delta(GenerationStep step)
-    {
-        var delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens };
-        if (step.Logprob is { } logprob) delta.Logprobs.Add(ToProto(logprob));
-        return delta;
-    }
-
-    private static TokenLogprob ToProto(TokenLikelihood token)
-    {
-        var result = new TokenLogprob { TokenId = token.Id, Token = token.Token, Bytes = ByteString.CopyFrom(token.Bytes), Logprob = token.Logprob };
-        result.TopLogprobs.Add(token.Top.Select(ToProto));
-        return result;
-    }
-
-    /// <summary>The defaults of unset sampling fields; the seed is drawn per request, so it is left unset.</summary>
-    private static SamplingParams Describe(SamplingParameters defaults)
-    {
-        var result = new SamplingParams
-        {
-            MaxNewTokens = defaults.MaxNewTokens,
-            Temperature = defaults.Temperature,
-            TopP = defaults.TopP,
-            TopK = defaults.TopK,
-            RepetitionPenalty = defaults.RepetitionPenalty,
-            FrequencyPenalty = defaults.FrequencyPenalty,
-            PresencePenalty = defaults.PresencePenalty,
-            Logprobs = defaults.Logprobs,
-            TopLogprobs = defaults.TopLogprobs,
-        };
-        result.Stop.Add(defaults.Stop);
-        foreach (var (id, bias) in defaults.LogitBias) result.LogitBias[id] = bias;
-        return result;
-    }
-
-    private static FusionMode ToProto(FusionKind mode) => mode switch
-    {
-        FusionKind.ClipOnly => FusionMode.ClipOnly,
-        FusionKind.ConcatTokens => FusionMode.ConcatTokens,
-        FusionKind.ConcatChannels => FusionMode.ConcatChannels,
-        FusionKind.CrossAttention => FusionMode.CrossAttention,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no wire value"),
-    };
 }

@@ -38,7 +38,7 @@ public sealed record Conversation(string Question, int FeatureSeed = 0, DType Fe
     {
         using var scope = torch.NewDisposeScope();
         var features = Features(model).ToDictionary(f => f.Name, f => TorchTensorBridge.ToTorch(f.Tensor, f.Name));
-        var sampling = GenerationJob.SamplingRequestOf(Sampling);
+        var sampling = GeneratorProtoMapping.ToDomain(Sampling);
         return model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, Question)], Features = features, Sampling = sampling });
     }
 
