@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Mustafar.Gateway.Pipeline;
-using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway;
 

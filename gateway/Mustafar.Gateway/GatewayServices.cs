@@ -9,7 +9,7 @@ using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Gateway.Routing;
 using Mustafar.ServiceDefaults;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 using Mustafar.Tensors.Grpc;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;

@@ -1,22 +1,19 @@
 using Grpc.Core;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
-using TorchSharp;
-using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
-using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
 
-namespace Mustafar.Hosts.ClipEncoder;
+namespace Mustafar.ClipEncoder;
 
 /// <summary>
 /// <c>mustafar.clip.v1.ClipEncoder</c> over a <see cref="ClipVisionEncoder"/>. Each request is validated, decoded
 /// and preprocessed on the caller's thread; every request shares one queue, and a batch runs the tower once up to
 /// the deepest layer any of its requests asks for, each request taking its own layer and tokens.
 /// </summary>
-public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncoderBase
+public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderBase
 {
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> with the configured device, dtype, id and
     /// pixel cap, then warms up with one blank image.</summary>
@@ -58,7 +55,7 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = Describe(runtime.Model.Info, runtime.Batching.MaxBatchSize);
+        var info = ClipProtoMapping.ToProto(runtime.Model.Info, runtime.Batching.MaxBatchSize);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
         info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
@@ -71,18 +68,8 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
     private static ClipJob Prepare(EncodeRequest request, ClipVisionEncoder encoder, LimitsOptions limits)
     {
         var options = request.Options ?? new EncodeOptions();
-        var select = RequestChecks.Known(options.SelectFeature, "options.select_feature") switch
-        {
-            FeatureSelect.Patch => ClipFeatureSelect.Patch,
-            FeatureSelect.ClsPatch => ClipFeatureSelect.ClsPatch,
-            _ => (ClipFeatureSelect?)null,
-        };
-        var aspect = RequestChecks.Known(options.Aspect, "options.aspect") switch
-        {
-            ProtoAspect.Pad => ImageAspect.Pad,
-            ProtoAspect.Crop => ImageAspect.Crop,
-            _ => (ImageAspect?)null,
-        };
+        var select = ClipProtoMapping.ToDomain(options.SelectFeature, "options.select_feature");
+        var aspect = ClipProtoMapping.ToDomain(options.Aspect, "options.aspect");
         var features = encoder.Resolve(options.HasSelectLayer ? options.SelectLayer : null, select, "options.select_layer");
         var dtype = RequestChecks.OutputDType(options.OutputDtype, TorchDTypes.ToDType(encoder.Info.ComputeDType), "options.output_dtype");
         var image = encoder.Preprocess(RequestChecks.Image(request.Image, limits), aspect);
@@ -93,60 +80,6 @@ public sealed class ClipEncoderService : Mustafar.Clip.V1.ClipEncoder.ClipEncode
     private static EncodeResponse[] RunBatch(ClipVisionEncoder encoder, IReadOnlyList<ClipJob> jobs)
     {
         var rows = encoder.EncodeEach(jobs.Select(j => j.Image).ToArray(), jobs.Select(j => j.Features).ToArray());
-        var info = encoder.Info;
-        return jobs.Select((job, i) => new EncodeResponse
-        {
-            Features = TorchTensorBridge.ToProto(rows[i], job.OutputDType),
-            ModelId = info.ModelId,
-            SelectLayer = job.Features.HiddenStateIndex,
-            SelectFeature = ToProto(job.Features.SelectFeature),
-            GridHeight = info.GridHeight,
-            GridWidth = info.GridWidth,
-            Preprocessing = Describe(info, job.Image.Aspect, job.Image.SourceWidth, job.Image.SourceHeight),
-        }).ToArray();
+        return jobs.Select((job, i) => ClipProtoMapping.ToProto(rows[i], job.Features, job.Image, job.OutputDType, encoder.Info)).ToArray();
     }
-
-    private static ModelInfo Describe(ClipVisionModelInfo info, int maxBatchSize) => new()
-    {
-        ModelId = info.ModelId,
-        HiddenSize = info.HiddenSize,
-        NumLayers = info.NumLayers,
-        ImageSize = info.ImageSize,
-        PatchSize = info.PatchSize,
-        GridHeight = info.GridHeight,
-        GridWidth = info.GridWidth,
-        DefaultSelectLayer = info.Defaults.SelectLayer,
-        DefaultSelectFeature = ToProto(info.Defaults.SelectFeature),
-        DefaultAspect = ToProto(info.Defaults.Aspect),
-        ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
-        Device = info.Device,
-        MaxBatchSize = maxBatchSize,
-        MaxImagePixels = info.MaxImagePixels,
-        Preprocessing = Describe(info, info.Defaults.Aspect, 0, 0),
-    };
-
-    /// <summary>The preprocessing as applied: disabled steps read as their identity (no rescale is factor 1, no
-    /// normalisation is mean 0 and std 1), and a fixed-size resize has no shortest edge (0).</summary>
-    private static Preprocessing Describe(ClipVisionModelInfo info, ImageAspect aspect, int sourceWidth, int sourceHeight)
-    {
-        var config = info.Preprocessing;
-        var result = new Preprocessing
-        {
-            SourceWidth = sourceWidth,
-            SourceHeight = sourceHeight,
-            Aspect = ToProto(aspect),
-            CropSize = info.ImageSize,
-            ShortestEdge = config.DoResize ? config.ShortestEdge ?? 0 : 0,
-            Resample = config.Resample.ToString().ToLowerInvariant(),
-            RescaleFactor = config.DoRescale ? (float)config.RescaleFactor : 1f,
-        };
-        result.ImageMean.Add(config.DoNormalize ? config.ImageMean.Select(m => (float)m) : [0f, 0f, 0f]);
-        result.ImageStd.Add(config.DoNormalize ? config.ImageStd.Select(s => (float)s) : [1f, 1f, 1f]);
-        return result;
-    }
-
-    private static FeatureSelect ToProto(ClipFeatureSelect select) =>
-        select == ClipFeatureSelect.ClsPatch ? FeatureSelect.ClsPatch : FeatureSelect.Patch;
-
-    private static ProtoAspect ToProto(ImageAspect aspect) => aspect == ImageAspect.Crop ? ProtoAspect.Crop : ProtoAspect.Pad;
 }

@@ -1,4 +1,4 @@
-using Mustafar.Hosts.ClipEncoder;
+using Mustafar.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Serving;
 

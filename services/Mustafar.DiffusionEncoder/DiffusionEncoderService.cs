@@ -1,20 +1,13 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using Mustafar.Serving;
-using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
-using Tensor = Mustafar.Tensors.V1.Tensor;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
-using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
-using LatentMode = Mustafar.Models.Diffusion.LatentMode;
-using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
-using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
-using TapFeatures = Mustafar.Diffusion.V1.TapFeatures;
 
-namespace Mustafar.Hosts.DiffusionEncoder;
+namespace Mustafar.DiffusionEncoder;
 
 /// <summary>
 /// <c>mustafar.diffusion.v1.DiffusionEncoder</c> over a <see cref="StableDiffusionFeatureExtractor"/>. Each request
@@ -22,7 +15,7 @@ namespace Mustafar.Hosts.DiffusionEncoder;
 /// and image size share a batch, whose conditional and unconditional rows run as one U-Net batch of at most
 /// <c>Mustafar:Batching:MaxBatchSize</c> rows (a guided request with a prompt takes two).
 /// </summary>
-public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderBase
+public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderBase
 {
     /// <summary>Loads the diffusers folder named by <c>Mustafar:Model:Path</c>, then warms up with one guided
     /// request (both rows, every component).</summary>
@@ -45,7 +38,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
                 vaeImages.Inc(jobs.Count(j => j.Prepared.Pixels is not null));
                 return RunBatch(extractor, jobs);
             },
-            job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UnetRows);
+            job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UNetRows);
     }
 
     public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
@@ -56,7 +49,7 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = Describe(runtime.Model.Info);
+        var info = DiffusionProtoMapping.ToProto(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
         info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
@@ -95,128 +88,25 @@ public sealed class DiffusionEncoderService : Mustafar.Diffusion.V1.DiffusionEnc
     {
         var size = extractor.Info.ImageSize;
         var blank = new RgbImage(size, size, new byte[size * size * RgbImage.Channels]);
-        var request = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, blank);
+        var request = extractor.Prepare(new FeatureRequest { Variant = ConditioningVariant.Unconditional }, blank);
         extractor.Extract(Enumerable.Repeat(request, rows).ToList());
     }
 
     /// <summary>Validates the request (every error names its field), then decodes and prepares it.</summary>
     private static DiffusionJob Prepare(EncodeRequest request, StableDiffusionFeatureExtractor extractor, LimitsOptions limits)
     {
-        var variant = RequestChecks.Known(request.Variant, "variant") switch
-        {
-            ProtoVariant.Conditional => FeatureVariant.Conditional,
-            ProtoVariant.Unconditional => FeatureVariant.Unconditional,
-            ProtoVariant.Halves => FeatureVariant.Halves,
-            _ => FeatureVariant.Guided,
-        };
-        var latentMode = RequestChecks.Known(request.LatentMode, "latent_mode") == ProtoLatentMode.Sample ? LatentMode.Sample : LatentMode.Mean;
+        var variant = DiffusionProtoMapping.ToDomain(request.Variant);
+        var sampling = DiffusionProtoMapping.ToDomain(request.LatentMode);
         var dtype = RequestChecks.OutputDType(request.OutputDtype, TorchDTypes.ToDType(extractor.Info.ComputeDType));
-        var prepared = extractor.Prepare(new FeatureRequest
-        {
-            Image = request.Latent is null ? RequestChecks.Image(request.Image, limits) : request.Image.Memory,
-            Latent = request.Latent is null ? null : LatentValues(request.Latent, extractor.Info),
-            ReturnLatent = request.ReturnLatent,
-            Prompt = RequestChecks.Text(request.Prompt, limits.MaxPromptChars, "prompt"),
-            Timestep = request.HasTimestep ? request.Timestep : null,
-            Seed = request.HasSeed ? request.Seed : null,
-            GuidanceScale = request.HasGuidanceScale ? request.GuidanceScale : null,
-            Taps = request.Taps,
-            Variant = variant,
-            LatentMode = latentMode,
-            TruncatePrompt = request.TruncatePrompt,
-        });
+        var prepared = extractor.Prepare(DiffusionProtoMapping.ToDomain(request, variant, sampling, extractor.Info, limits));
         return new DiffusionJob(prepared, dtype);
-    }
-
-    /// <summary>The latent a request brought, as float32 (exact for every compute dtype): it must be what this
-    /// service returns, [latent_channels, latent_size, latent_size] in the compute dtype.</summary>
-    private static float[] LatentValues(Tensor latent, DiffusionModelInfo info)
-    {
-        var view = TensorView.Open(latent, "latent");
-        long[] shape = [info.LatentChannels, info.LatentSize, info.LatentSize];
-        var computeDType = TorchDTypes.ToDType(info.ComputeDType);
-        if (view.DType != computeDType || !view.Shape.SequenceEqual(shape))
-            throw new InvalidInputException("latent",
-                $"is {DTypes.Name(view.DType)} [{string.Join(", ", view.Shape)}]; this model's latent is {DTypes.Name(computeDType)} [{string.Join(", ", shape)}]");
-        return view.ToFloat32Array();
     }
 
     // On the inference thread, inside its dispose scope: the tensors die with it, the messages are returned.
     private static EncodeResponse[] RunBatch(StableDiffusionFeatureExtractor extractor, IReadOnlyList<DiffusionJob> jobs)
     {
         var results = extractor.Extract(jobs.Select(j => j.Prepared).ToArray());
-        return jobs.Select((job, i) =>
-        {
-            var response = new EncodeResponse { Settings = Describe(results[i].Settings) };
-            TapFeatures ToProto(Mustafar.Models.Diffusion.TapFeatures tap) => new()
-            {
-                Tap = tap.Tap,
-                Features = TorchTensorBridge.ToProto(tap.Tokens, job.OutputDType),
-                GridHeight = tap.GridHeight,
-                GridWidth = tap.GridWidth,
-                Channels = tap.Channels,
-            };
-            response.Features.Add(results[i].Features.Select(ToProto));
-            response.UnconditionalFeatures.Add((results[i].UnconditionalFeatures ?? []).Select(ToProto));
-            if (results[i].Latent is { } latent) response.Latent = TorchTensorBridge.ToProto(latent, TorchDTypes.ToDType(extractor.Info.ComputeDType));
-            return response;
-        }).ToArray();
-    }
-
-    private static EncodeSettings Describe(FeatureSettings settings)
-    {
-        var result = new EncodeSettings
-        {
-            ModelId = settings.ModelId,
-            Timestep = settings.Timestep,
-            Seed = settings.Seed,
-            GuidanceScale = settings.GuidanceScale,
-            Variant = settings.Variant switch
-            {
-                FeatureVariant.Conditional => ProtoVariant.Conditional,
-                FeatureVariant.Unconditional => ProtoVariant.Unconditional,
-                FeatureVariant.Halves => ProtoVariant.Halves,
-                _ => ProtoVariant.Guided,
-            },
-            PromptSha256 = settings.PromptSha256,
-            ImageSize = settings.ImageSize,
-            LatentMode = settings.LatentMode == LatentMode.Sample ? ProtoLatentMode.Sample : ProtoLatentMode.Mean,
-            PromptTokens = settings.PromptTokens,
-            PromptTruncated = settings.PromptTruncated,
-            UnetRows = settings.UnetRows,
-            VaeRan = settings.VaeRan,
-        };
-        result.Taps.Add(settings.Taps);
-        return result;
-    }
-
-    private static ModelInfo Describe(DiffusionModelInfo info)
-    {
-        var result = new ModelInfo
-        {
-            ModelId = info.ModelId,
-            ImageSize = info.ImageSize,
-            NumTrainTimesteps = info.NumTrainTimesteps,
-            MaxPromptTokens = info.MaxPromptTokens,
-            DefaultTimestep = info.DefaultTimestep,
-            DefaultSeed = info.DefaultSeed,
-            DefaultGuidanceScale = info.DefaultGuidanceScale,
-            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
-            Device = info.Device,
-            MaxBatchSize = info.MaxBatchRows,
-            MaxImagePixels = info.MaxImagePixels,
-            LatentChannels = info.LatentChannels,
-            LatentSize = info.LatentSize,
-        };
-        result.Taps.Add(info.Taps.Select(tap => new TapInfo
-        {
-            Name = tap.Name,
-            ModulePath = tap.ModulePath,
-            GridHeight = tap.GridHeight,
-            GridWidth = tap.GridWidth,
-            Channels = tap.Channels,
-        }));
-        result.DefaultTaps.Add(info.DefaultTaps);
-        return result;
+        var computeDType = TorchDTypes.ToDType(extractor.Info.ComputeDType);
+        return jobs.Select((job, i) => DiffusionProtoMapping.ToProto(results[i], job.OutputDType, computeDType)).ToArray();
     }
 }

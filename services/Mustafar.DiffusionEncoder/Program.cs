@@ -1,4 +1,4 @@
-using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.DiffusionEncoder;
 using Mustafar.Models.Diffusion;
 using Mustafar.Serving;
 

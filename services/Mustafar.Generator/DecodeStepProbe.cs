@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Mustafar.Models.Generation;
 using TorchSharp;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// What the generator's start-up work runs: the warm-up's requests, and the batch-size calibration's probe, which
@@ -33,7 +33,7 @@ internal static class DecodeStepProbe
         var features = ImageFeatures(model);
         var request = new GenerationRequest
         {
-            Messages = [new ChatMessage(ChatRole.User, features is null ? "Hello" : "Describe the image.")],
+            Messages = [new ConversationTurn(ChatRole.User, features is null ? "Hello" : "Describe the image.")],
             Features = features ?? new Dictionary<string, torch.Tensor>(),
             Sampling = sampling,
         };

@@ -1,16 +1,13 @@
 using System.Diagnostics;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.Tensors;
 using Mustafar.Torch;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using FusionMode = Mustafar.Models.Fusion.FusionMode;
-using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// One validated, tokenized generation request on its way from the caller's thread to the inference thread. Its
@@ -58,8 +55,8 @@ public sealed class GenerationJob
         {
             Messages = messages,
             Features = views.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value), StringComparer.Ordinal),
-            Sampling = SamplingRequestOf(request.Sampling),
-            FusionMode = Fusion(request.FusionMode),
+            Sampling = GeneratorProtoMapping.ToDomain(request.Sampling),
+            FusionMode = GeneratorProtoMapping.ToDomain(request.FusionMode),
             RequestId = request.RequestId,
             Cancellation = cancellation,
         });
@@ -73,45 +70,12 @@ public sealed class GenerationJob
         Request = Prepared.Request with { Features = features.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value)) },
     };
 
-    private static List<ChatMessage> Messages(GenerateRequest request, LimitsOptions limits)
+    /// <summary>The conversation, refused when longer in all than <see cref="LimitsOptions.MaxPromptChars"/>.</summary>
+    private static List<ConversationTurn> Messages(GenerateRequest request, LimitsOptions limits)
     {
         var characters = request.Messages.Sum(m => (long)m.Content.Length);
         if (characters > limits.MaxPromptChars)
             throw new InputTooLargeException("messages", $"the conversation is {characters} characters, more than the limit of {limits.MaxPromptChars}");
-        return request.Messages.Select((message, i) => new ChatMessage(
-            RequestChecks.Known(message.Role, $"messages[{i}].role") switch
-            {
-                Role.System => ChatRole.System,
-                Role.User => ChatRole.User,
-                Role.Assistant => ChatRole.Assistant,
-                _ => throw new InvalidInputException($"messages[{i}].role", "is unspecified; use ROLE_SYSTEM, ROLE_USER or ROLE_ASSISTANT"),
-            },
-            message.Content)).ToList();
+        return GeneratorProtoMapping.ToDomain(request.Messages);
     }
-
-    /// <summary>The proto's sampling fields as the model takes them: unset stays unset (the model's default).</summary>
-    public static SamplingRequest? SamplingRequestOf(SamplingParams? sampling) => sampling is null ? null : new SamplingRequest
-    {
-        MaxNewTokens = sampling.HasMaxNewTokens ? sampling.MaxNewTokens : null,
-        Temperature = sampling.HasTemperature ? sampling.Temperature : null,
-        TopP = sampling.HasTopP ? sampling.TopP : null,
-        TopK = sampling.HasTopK ? sampling.TopK : null,
-        Seed = sampling.HasSeed ? sampling.Seed : null,
-        Stop = sampling.Stop.Count > 0 ? [.. sampling.Stop] : null,
-        RepetitionPenalty = sampling.HasRepetitionPenalty ? sampling.RepetitionPenalty : null,
-        FrequencyPenalty = sampling.HasFrequencyPenalty ? sampling.FrequencyPenalty : null,
-        PresencePenalty = sampling.HasPresencePenalty ? sampling.PresencePenalty : null,
-        LogitBias = sampling.LogitBias.Count > 0 ? new Dictionary<int, float>(sampling.LogitBias) : null,
-        Logprobs = sampling.Logprobs ? true : null,
-        TopLogprobs = sampling.HasTopLogprobs ? sampling.TopLogprobs : null,
-    };
-
-    private static FusionMode? Fusion(ProtoFusionMode mode) => RequestChecks.Known(mode, "fusion_mode") switch
-    {
-        ProtoFusionMode.ClipOnly => FusionMode.ClipOnly,
-        ProtoFusionMode.ConcatTokens => FusionMode.ConcatTokens,
-        ProtoFusionMode.ConcatChannels => FusionMode.ConcatChannels,
-        ProtoFusionMode.CrossAttention => FusionMode.CrossAttention,
-        _ => null,
-    };
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Prometheus;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// The generation series under the names vLLM's server exports (with a <c>mustafar_</c> prefix), which operators'

@@ -3,12 +3,12 @@ using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.ServiceDefaults;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>What one decode step produced for one sequence: new text (whole characters, maybe none), the tokens
 /// generated so far, the sampled token's log-probability when asked for and, on the last step, the result with the
 /// time the sequence waited before its prefill.</summary>
-public sealed record GenerationStep(string Delta, int CompletionTokens, GenerationResult? Result, double QueueMs, TokenLikelihood? Logprob = null);
+public sealed record GenerationStep(string Delta, int CompletionTokens, GenerationOutcome? Result, double QueueMs, TokenLikelihood? Logprob = null);
 
 /// <summary>
 /// The Serving step scheduler's view of a <see cref="GenerationEngine"/>, on the inference thread. Sequences that
@@ -91,7 +91,7 @@ public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<G
         var sequence = sequences[ids[e.Sequence]];
         var step = new GenerationStep(e.Delta, e.CompletionTokens, e.Result, sequence.QueueMs, e.Logprob);
         // A cancelled sequence's last event samples nothing; every other event stands for one new token.
-        return new SequenceOutput<GenerationStep>(sequence.Id, step, e.IsFinal, e.Result?.Reason == FinishReason.Cancelled ? 0 : 1);
+        return new SequenceOutput<GenerationStep>(sequence.Id, step, e.IsFinal, e.Result?.Reason == StopReason.Cancelled ? 0 : 1);
     }
 
     private sealed class Sequence(long id, GenerationJob job)

@@ -1,26 +1,14 @@
 using System.Diagnostics;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.ServiceDefaults;
 using Mustafar.Torch;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using FeatureSource = Mustafar.Models.Fusion.FeatureSource;
-using FusionMode = Mustafar.Models.Fusion.FusionMode;
-using GenerationResult = Mustafar.Models.Generation.GenerationResult;
-using ModelFeatureSpec = Mustafar.Models.Fusion.FeatureSpec;
-using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
-using ProtoFeatureSource = Mustafar.Generation.V1.FeatureSource;
-using ProtoFeatureSpec = Mustafar.Generation.V1.FeatureSpec;
-using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
-using ProtoFusionMode = Mustafar.Generation.V1.FusionMode;
-using ProtoResult = Mustafar.Generation.V1.GenerationResult;
 
-namespace Mustafar.Hosts.Generator;
+namespace Mustafar.Generator;
 
 /// <summary>
 /// <c>mustafar.generation.v1.Generator</c> over a <see cref="GeneratorModel"/>: each request is validated and
@@ -28,7 +16,7 @@ namespace Mustafar.Hosts.Generator;
 /// Serving step scheduler over <see cref="GenerationStepDecoder"/>): newcomers join at step boundaries, text
 /// streams as it is decoded, and a cancelled call leaves the batch at the next token boundary.
 /// </summary>
-public sealed class GeneratorService : Mustafar.Generation.V1.Generator.GeneratorBase
+public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generator.GeneratorBase
 {
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> (with its tokenizer and
     /// generation_config.json), then warms up with a short text-only generation and, for a multimodal model, one
@@ -47,9 +35,9 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
         (model, _) =>
         {
             var sampling = new SamplingRequest { MaxNewTokens = 2, Temperature = 0 };
-            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Hello")], Sampling = sampling });
+            model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, "Hello")], Sampling = sampling });
             if (DecodeStepProbe.ImageFeatures(model) is not { } features) return;
-            model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
+            model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, "Describe the image.")], Features = features, Sampling = sampling });
         })
     {
         TimeBatch = DecodeStepProbe.Time,
@@ -90,11 +78,11 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
                 tokens = step.CompletionTokens;
                 call.Stepped(tokens);
                 if (step.Delta.Length > 0 || step.Logprob is not null)
-                    await responseStream.WriteAsync(new GenerateResponse { Delta = Delta(step) });
+                    await responseStream.WriteAsync(new GenerateResponse { Delta = GeneratorProtoMapping.ToProto(step) });
                 if (step.Result is not { } result) continue;
                 // The engine saw the call's token fire between tokens: the caller left or its deadline passed.
-                if (result.Reason == ModelFinishReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
-                await responseStream.WriteAsync(new GenerateResponse { Done = Describe(result, step.QueueMs) });
+                if (result.Reason == StopReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
+                await responseStream.WriteAsync(new GenerateResponse { Done = GeneratorProtoMapping.ToProto(result, step.QueueMs) });
                 call.Finished(result.PromptTokens, result.CompletionTokens);
                 logger.LogInformation(
                     "Generation {RequestId}: {Reason} after {CompletionTokens} tokens ({PromptTokens} prompt, {ImageTokens} visual); queued {QueueMs:F1} ms, prefill {PrefillMs:F1} ms, decode {DecodeMs:F1} ms",
@@ -117,112 +105,9 @@ public sealed class GeneratorService : Mustafar.Generation.V1.Generator.Generato
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = Describe(runtime.Model.Info);
+        var info = GeneratorProtoMapping.ToProto(runtime.Model.Info);
         info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
         info.BatchCap = runtime.BatchCap;
         return Task.FromResult(info);
     }
-
-    private static ProtoResult Describe(GenerationResult result, double queueMs) => new()
-    {
-        FinishReason = result.Reason switch
-        {
-            ModelFinishReason.Eos => ProtoFinishReason.Eos,
-            ModelFinishReason.Length => ProtoFinishReason.Length,
-            ModelFinishReason.StopString => ProtoFinishReason.StopString,
-            ModelFinishReason.ContextFull => ProtoFinishReason.ContextFull,
-            _ => throw new InvalidOperationException($"finish reason {result.Reason} has no wire value"),
-        },
-        PromptTokens = result.PromptTokens,
-        CompletionTokens = result.CompletionTokens,
-        ImageTokens = result.ImageTokens,
-        QueueMs = queueMs,
-        PrefillMs = result.PrefillMs,
-        DecodeMs = result.DecodeMs,
-        StopString = result.StopString ?? "",
-    };
-
-    private static ModelInfo Describe(GeneratorModelInfo info)
-    {
-        var result = new ModelInfo
-        {
-            ModelId = info.ModelId,
-            FusionMode = info.FusionMode is { } mode ? ToProto(mode) : ProtoFusionMode.Unspecified,
-            ImageTokens = info.ImageTokens,
-            ContextLength = info.ContextLength,
-            VocabSize = info.VocabSize,
-            MaxNewTokensLimit = info.MaxNewTokensLimit,
-            ConversationTemplate = info.ConversationTemplate,
-            ComputeDtype = TorchDTypes.ToDType(info.ComputeDType),
-            Device = info.Device,
-            MaxBatchSize = info.MaxBatchSize,
-            DefaultSampling = Describe(info.DefaultSampling),
-        };
-        if (info.FusionMode is { } supported) result.SupportedFusionModes.Add(ToProto(supported));
-        result.ExpectedFeatures.Add(info.ExpectedFeatures.Select(Describe));
-        return result;
-    }
-
-    private static ProtoFeatureSpec Describe(ModelFeatureSpec spec)
-    {
-        var result = new ProtoFeatureSpec
-        {
-            Name = spec.Name,
-            Source = spec.Source == FeatureSource.Clip ? ProtoFeatureSource.Clip : ProtoFeatureSource.Diffusion,
-            Tokens = spec.Tokens,
-            Channels = spec.Channels,
-            GridHeight = spec.GridHeight,
-            GridWidth = spec.GridWidth,
-            ClipSelectLayer = spec.ClipSelectLayer,
-            ClipKeepCls = spec.ClipKeepCls,
-            DiffusionTap = spec.DiffusionTap ?? "",
-            DiffusionPromptMode = spec.DiffusionPrompt ?? "",
-        };
-        if (spec.DiffusionTimestep is { } timestep) result.DiffusionTimestep = timestep;
-        if (spec.DiffusionGuidanceScale is { } scale) result.DiffusionGuidanceScale = (float)scale;
-        return result;
-    }
-
-    private static TextDelta Delta(GenerationStep step)
-    {
-        var delta = new TextDelta { Text = step.Delta, CompletionTokens = step.CompletionTokens };
-        if (step.Logprob is { } logprob) delta.Logprobs.Add(ToProto(logprob));
-        return delta;
-    }
-
-    private static TokenLogprob ToProto(TokenLikelihood token)
-    {
-        var result = new TokenLogprob { TokenId = token.Id, Token = token.Token, Bytes = ByteString.CopyFrom(token.Bytes), Logprob = token.Logprob };
-        result.TopLogprobs.Add(token.Top.Select(ToProto));
-        return result;
-    }
-
-    /// <summary>The defaults of unset sampling fields; the seed is drawn per request, so it is left unset.</summary>
-    private static SamplingParams Describe(SamplingParameters defaults)
-    {
-        var result = new SamplingParams
-        {
-            MaxNewTokens = defaults.MaxNewTokens,
-            Temperature = defaults.Temperature,
-            TopP = defaults.TopP,
-            TopK = defaults.TopK,
-            RepetitionPenalty = defaults.RepetitionPenalty,
-            FrequencyPenalty = defaults.FrequencyPenalty,
-            PresencePenalty = defaults.PresencePenalty,
-            Logprobs = defaults.Logprobs,
-            TopLogprobs = defaults.TopLogprobs,
-        };
-        result.Stop.Add(defaults.Stop);
-        foreach (var (id, bias) in defaults.LogitBias) result.LogitBias[id] = bias;
-        return result;
-    }
-
-    private static ProtoFusionMode ToProto(FusionMode mode) => mode switch
-    {
-        FusionMode.ClipOnly => ProtoFusionMode.ClipOnly,
-        FusionMode.ConcatTokens => ProtoFusionMode.ConcatTokens,
-        FusionMode.ConcatChannels => ProtoFusionMode.ConcatChannels,
-        FusionMode.CrossAttention => ProtoFusionMode.CrossAttention,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no wire value"),
-    };
 }

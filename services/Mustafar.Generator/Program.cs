@@ -1,4 +1,4 @@
-using Mustafar.Hosts.Generator;
+using Mustafar.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 

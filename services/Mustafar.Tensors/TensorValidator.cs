@@ -1,4 +1,4 @@
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Tensors;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Tensors;
 

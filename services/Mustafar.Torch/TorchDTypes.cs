@@ -1,5 +1,5 @@
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using TorchSharp;
 
 namespace Mustafar.Torch;

@@ -1,7 +1,6 @@
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using TorchSharp;
-using ProtoTensor = Mustafar.Tensors.V1.Tensor;
 
 namespace Mustafar.Torch;
 
@@ -19,12 +18,12 @@ public static class TorchTensorBridge
     }
 
     /// <summary>Validates a message and copies it into a torch tensor.</summary>
-    public static torch.Tensor ToTorch(ProtoTensor tensor, string field, TensorLimits? limits = null, torch.Device? device = null) =>
+    public static torch.Tensor ToTorch(Tensor tensor, string field, TensorLimits? limits = null, torch.Device? device = null) =>
         ToTorch(TensorView.Open(tensor, field, limits), device);
 
     /// <summary>Copies a torch tensor (any device, any layout) into a message, converting to
     /// <paramref name="dtype"/> when given.</summary>
-    public static ProtoTensor ToProto(torch.Tensor tensor, DType dtype = DType.Unspecified)
+    public static Tensor ToProto(torch.Tensor tensor, DType dtype = DType.Unspecified)
     {
         using var scope = torch.NewDisposeScope();
         var target = dtype == DType.Unspecified ? tensor.dtype : TorchDTypes.ToScalarType(dtype);

@@ -5,12 +5,12 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Mustafar.Benchmarks.RealSize;
 using Mustafar.Benchmarks.Serving;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Generation.V1;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Benchmarks;
 
@@ -45,9 +45,9 @@ public sealed class GatewayBenchmark : IBenchmark
         using var clipChannel = GrpcChannel.ForAddress(mesh.ClipHosts[0].GrpcAddress);
         using var diffusionChannel = GrpcChannel.ForAddress(mesh.DiffusionHost.GrpcAddress);
         using var generatorChannel = GrpcChannel.ForAddress(mesh.GeneratorHost.GrpcAddress);
-        var clip = new ClipEncoder.ClipEncoderClient(clipChannel);
-        var diffusion = new DiffusionEncoder.DiffusionEncoderClient(diffusionChannel);
-        var generator = new Generator.GeneratorClient(generatorChannel);
+        var clip = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(clipChannel);
+        var diffusion = new Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(diffusionChannel);
+        var generator = new Contracts.Generation.V1.Generator.GeneratorClient(generatorChannel);
         var vqa = gateway.Vqa;
 
         void Http(string imageUrl, bool bypass = false) => PostAsync(gateway.Http, imageUrl, question, bypass).GetAwaiter().GetResult();
@@ -114,12 +114,12 @@ public sealed class GatewayBenchmark : IBenchmark
     }
 
     /// <summary>What a client does without the gateway: both encoders, then the generator.</summary>
-    private static async Task DirectAsync(ClipEncoder.ClipEncoderClient clip, DiffusionEncoder.DiffusionEncoderClient diffusion,
-        Generator.GeneratorClient generator, byte[] image, string question)
+    private static async Task DirectAsync(Contracts.Clip.V1.ClipEncoder.ClipEncoderClient clip, Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient diffusion,
+        Contracts.Generation.V1.Generator.GeneratorClient generator, byte[] image, string question)
     {
         var bytes = ByteString.CopyFrom(image);
-        var clipTask = clip.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest { Image = bytes, Options = new EncodeOptions { SelectLayer = -2 } }).ResponseAsync;
-        var diffusionRequest = new Mustafar.Diffusion.V1.EncodeRequest { Image = bytes, Prompt = question, Variant = FeatureVariant.Unconditional };
+        var clipTask = clip.EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest { Image = bytes, Options = new EncodeOptions { SelectLayer = -2 } }).ResponseAsync;
+        var diffusionRequest = new Mustafar.Contracts.Diffusion.V1.EncodeRequest { Image = bytes, Prompt = question, Variant = FeatureVariant.Unconditional };
         diffusionRequest.Taps.Add(TestDiffusionEncoder.DefaultTap);
         var diffusionTask = diffusion.EncodeAsync(diffusionRequest).ResponseAsync;
         await Task.WhenAll(clipTask, diffusionTask);

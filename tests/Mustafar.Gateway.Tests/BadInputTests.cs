@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Tests;
 

@@ -1,5 +1,5 @@
 using Mustafar.Gateway.TestServers;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 
 namespace Mustafar.Gateway.Tests;
 

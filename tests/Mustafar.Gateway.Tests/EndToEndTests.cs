@@ -1,14 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Generation.V1;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
-using ClipEncodeRequest = Mustafar.Clip.V1.EncodeRequest;
-using DiffusionEncodeRequest = Mustafar.Diffusion.V1.EncodeRequest;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Tests;
 
@@ -25,16 +23,16 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         using var diffusionChannel = Grpc.Net.Client.GrpcChannel.ForAddress(Mesh.DiffusionHost.GrpcAddress);
         using var generatorChannel = Grpc.Net.Client.GrpcChannel.ForAddress(Mesh.GeneratorHost.GrpcAddress);
         var generator = new Generator.GeneratorClient(generatorChannel);
-        var info = await generator.GetModelInfoAsync(new Mustafar.Generation.V1.GetModelInfoRequest());
+        var info = await generator.GetModelInfoAsync(new Mustafar.Contracts.Generation.V1.GetModelInfoRequest());
         var clipSpec = info.ExpectedFeatures.Single(f => f.Source == FeatureSource.Clip);
         var diffusionSpec = info.ExpectedFeatures.Single(f => f.Source == FeatureSource.Diffusion);
 
-        var clip = await new ClipEncoder.ClipEncoderClient(clipChannel).EncodeAsync(new ClipEncodeRequest
+        var clip = await new ClipEncoder.ClipEncoderClient(clipChannel).EncodeAsync(new Contracts.Clip.V1.EncodeRequest
         {
             Image = Google.Protobuf.ByteString.CopyFrom(image),
             Options = new EncodeOptions { SelectLayer = clipSpec.ClipSelectLayer, SelectFeature = FeatureSelect.Patch, OutputDtype = info.ComputeDtype },
         });
-        var diffusionRequest = new DiffusionEncodeRequest
+        var diffusionRequest = new Contracts.Diffusion.V1.EncodeRequest
         {
             Image = Google.Protobuf.ByteString.CopyFrom(image),
             Prompt = question,
@@ -149,7 +147,7 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
 
         Assert.Equal(await DirectAnswerAsync(image, "Is the sky blue?", 1.5f, 6), deltas.ToString());
         Assert.NotNull(done);
-        Assert.Equal(Mustafar.Generation.V1.FinishReason.Length, done.FinishReason);
+        Assert.Equal(Mustafar.Contracts.Generation.V1.FinishReason.Length, done.FinishReason);
         Assert.Equal(6, done.CompletionTokens);
         Assert.Equal(TestFeatureMath.Sha256(image), done.ImageId);
         Assert.Equal(CacheStatus.Miss, done.ClipCache);
@@ -205,10 +203,10 @@ public sealed class EndToEndTests(MeshFixture fixture) : IClassFixture<MeshFixtu
     public async Task Yarp_routes_reach_the_encoder_pools_through_the_gateway()
     {
         var clip = new ClipEncoder.ClipEncoderClient(Mesh.Gateway.Grpc);
-        var info = await clip.GetModelInfoAsync(new Mustafar.Clip.V1.GetModelInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        var info = await clip.GetModelInfoAsync(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
         Assert.Equal("test-clip", info.ModelId);
         var before = Mesh.ClipEncodeCalls;
-        var encoded = await clip.EncodeAsync(new ClipEncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) });
+        var encoded = await clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) });
         Assert.Equal(new long[] { 16, 8 }, encoded.Features.Shape);
         Assert.Equal(before + 1, Mesh.ClipEncodeCalls);
     }

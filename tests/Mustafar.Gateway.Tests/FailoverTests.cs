@@ -76,9 +76,9 @@ public sealed class FailoverTests : IAsyncLifetime
             .Set("ReverseProxy:Clusters:clip:HealthCheck:Active:Enabled", "false")
             .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Address", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next())
             .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Health", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next()));
-        var proxied = new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc);
-        Task<Mustafar.Clip.V1.EncodeResponse> EncodeAsync() =>
-            proxied.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) }).ResponseAsync;
+        var proxied = new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc);
+        Task<Mustafar.Contracts.Clip.V1.EncodeResponse> EncodeAsync() =>
+            proxied.EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) }).ResponseAsync;
 
         var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(EncodeAsync);
         Assert.Equal(Grpc.Core.StatusCode.Unavailable, refused.StatusCode);

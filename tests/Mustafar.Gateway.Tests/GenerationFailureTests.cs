@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Tests;
 

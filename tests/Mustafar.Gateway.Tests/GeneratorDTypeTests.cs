@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Gateway.Tests;
 

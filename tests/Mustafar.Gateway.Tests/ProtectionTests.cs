@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Mustafar.Gateway.TestServers;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Tests;
 
@@ -47,8 +47,8 @@ public sealed class ProtectionTests(MeshFixture fixture) : IClassFixture<MeshFix
         using var authorized = gateway.Vqa.Ask(NewAsk(), new Metadata { { "authorization", "Bearer key-one" } });
         await foreach (var _ in authorized.ResponseStream.ReadAllAsync()) { }
 
-        var proxied = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc)
-            .GetModelInfoAsync(new Mustafar.Clip.V1.GetModelInfoRequest()).ResponseAsync);
+        var proxied = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc)
+            .GetModelInfoAsync(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, proxied.StatusCode);
     }
 

@@ -21,8 +21,8 @@ public sealed class ProxyFailureTests : IAsyncLifetime
             .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Address", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next())
             .Set("ReverseProxy:Clusters:clip:Destinations:clip-0:Health", "http://127.0.0.1:" + Mustafar.Testing.FreePorts.Next()));
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc)
-            .EncodeAsync(new Mustafar.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) }).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(gateway.Grpc)
+            .EncodeAsync(new Mustafar.Contracts.Clip.V1.EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.Unique()) }).ResponseAsync);
 
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.StartsWith("the clip pool's destination clip-0 failed (Request", error.Status.Detail, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class ProxyFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_reachable_destination_on_a_proxied_route_still_answers()
     {
-        var info = await new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(_mesh.Gateway.Grpc).GetModelInfoAsync(new Mustafar.Clip.V1.GetModelInfoRequest());
+        var info = await new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(_mesh.Gateway.Grpc).GetModelInfoAsync(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest());
         Assert.False(string.IsNullOrEmpty(info.ModelId));
     }
 

@@ -63,8 +63,8 @@ public sealed class UnhealthyPoolTests : IAsyncLifetime
         Assert.NotNull(retryAfter?.Delta);
         Assert.Equal(0, _gateway.Metrics.UpstreamRetries.WithLabels("clip").Value); // nothing was sent to the dead replica
 
-        var proxied = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(_gateway.Grpc)
-            .GetModelInfoAsync(new Mustafar.Clip.V1.GetModelInfoRequest()).ResponseAsync);
+        var proxied = await Assert.ThrowsAsync<RpcException>(() => new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(_gateway.Grpc)
+            .GetModelInfoAsync(new Mustafar.Contracts.Clip.V1.GetModelInfoRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, proxied.StatusCode);
         Assert.StartsWith("the clip pool has no healthy destination", proxied.Status.Detail, StringComparison.Ordinal);
     }

@@ -1,7 +1,6 @@
-using GetModelInfoRequest = Mustafar.Clip.V1.GetModelInfoRequest;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
-using Mustafar.Hosts.Generator;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
+using Mustafar.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Generation;
@@ -10,6 +9,7 @@ using Mustafar.Services.Tests.Diffusion;
 using Mustafar.Services.Tests.Generator;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Testing;
+using Mustafar.Contracts.Clip.V1;
 
 namespace Mustafar.Services.Tests;
 
@@ -24,7 +24,7 @@ public sealed class BatchCapTests
         var settings = ClipHostFixture.Settings(maxBatchSize: 4);
         settings.Remove("Batching:CalibrateBatchSize");
         await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(HostCheckpoints.Clip, ClipEncoderService.Loader, settings);
-        var info = await new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel).GetModelInfoAsync(new GetModelInfoRequest());
+        var info = await new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel).GetModelInfoAsync(new GetModelInfoRequest());
         var calibration = host.Runtime.Calibration!;
         Assert.Equal(4, info.MaxBatchSize);
         Assert.InRange(info.BatchCap, 1, 4);
@@ -42,8 +42,8 @@ public sealed class BatchCapTests
         await using (var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
             HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, settings))
         {
-            var info = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel)
-                .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
+            var info = await new Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel)
+                .GetModelInfoAsync(new Mustafar.Contracts.Diffusion.V1.GetModelInfoRequest());
             Assert.InRange(info.BatchCap, 2, 4); // a guided request takes two rows
             Assert.Equal(2, host.Runtime.Calibration!.Measured[0].Size);
             Assert.Equal(info.BatchCap, PrometheusText.Value(await host.MetricsAsync(), "mustafar_batch_cap"));
@@ -52,8 +52,8 @@ public sealed class BatchCapTests
         await using var fixedSize = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
             HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 4));
         Assert.Null(fixedSize.Runtime.Calibration);
-        var uncalibrated = await new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(fixedSize.Channel)
-            .GetModelInfoAsync(new Mustafar.Diffusion.V1.GetModelInfoRequest());
+        var uncalibrated = await new Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(fixedSize.Channel)
+            .GetModelInfoAsync(new Mustafar.Contracts.Diffusion.V1.GetModelInfoRequest());
         Assert.Equal(4, uncalibrated.BatchCap);
     }
 
@@ -63,7 +63,7 @@ public sealed class BatchCapTests
         var settings = GeneratorHostFixture.Settings(maxBatchSize: 4);
         settings.Remove("Batching:CalibrateBatchSize");
         await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, settings);
-        var info = await new Mustafar.Generation.V1.Generator.GeneratorClient(host.Channel).GetModelInfoAsync(new Mustafar.Generation.V1.GetModelInfoRequest());
+        var info = await new Mustafar.Contracts.Generation.V1.Generator.GeneratorClient(host.Channel).GetModelInfoAsync(new Mustafar.Contracts.Generation.V1.GetModelInfoRequest());
         var calibration = host.Runtime.Calibration!;
         Assert.Equal(4, info.MaxBatchSize);
         Assert.InRange(info.BatchCap, 1, info.MaxBatchSize);

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
-using Mustafar.Hosts.Generator;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
+using Mustafar.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Generation;
@@ -13,10 +13,9 @@ using Mustafar.Services.Tests.Host;
 using Xunit.Abstractions;
 using Mustafar.Testing;
 using TorchSharp;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
-using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
+using Mustafar.Contracts.Generation.V1;
 
 namespace Mustafar.Services.Tests;
 
@@ -44,10 +43,10 @@ public sealed class MemoryTests(ITestOutputHelper output)
     {
         await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(
             HostCheckpoints.Clip, ClipEncoderService.Loader, ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
-        var client = new ClipClient(host.Channel);
+        var client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
         var images = Images();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
-            client.EncodeAsync(new ClipRequest { Image = images[i % images.Length] }, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync));
+            client.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = images[i % images.Length] }, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync));
     }
 
     [Fact]
@@ -55,13 +54,13 @@ public sealed class MemoryTests(ITestOutputHelper output)
     {
         await using var host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
             HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, DiffusionHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 1));
-        var client = new DiffusionClient(host.Channel);
+        var client = new Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel);
         var images = Images();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i =>
         {
             // Every variant and two timesteps, so that conditional rows, guidance and separate batches all run.
             var request = new DiffusionCase($"question {i % 7}", Timestep: i % 2 == 0 ? 50 : 500, Seed: (ulong)i, Scale: 2,
-                Variant: (Mustafar.Diffusion.V1.FeatureVariant)(1 + i % 3)).ToProto([]);
+                Variant: (Mustafar.Contracts.Diffusion.V1.FeatureVariant)(1 + i % 3)).ToProto([]);
             request.Image = images[i % images.Length];
             return client.EncodeAsync(request, deadline: DateTime.UtcNow + Eventually.Patience).ResponseAsync;
         }));
@@ -72,11 +71,11 @@ public sealed class MemoryTests(ITestOutputHelper output)
     {
         await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(
             HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize: 8));
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         using var direct = GeneratorHostFixture.LoadDirect();
         // Features of about 10 KB per request (the tiny model's shapes), every fourth request text-only.
         var requests = Enumerable.Range(0, 8).Select(i => new Conversation($"Question {i}?", FeatureSeed: i % 4 == 3 ? 0 : 300 + i,
-            Sampling: new Mustafar.Generation.V1.SamplingParams { MaxNewTokens = 4, Temperature = 0.7f, Seed = (ulong)i }).ToProto(direct)).ToArray();
+            Sampling: new Mustafar.Contracts.Generation.V1.SamplingParams { MaxNewTokens = 4, Temperature = 0.7f, Seed = (ulong)i }).ToProto(direct)).ToArray();
         await AssertFlatAsync(host.Runtime.Thread, count => RunAsync(count, i => Streamed.ReadAsync(client, requests[i % requests.Length])));
     }
 

@@ -5,7 +5,6 @@ using Grpc.Reflection.V1Alpha;
 using Microsoft.Extensions.DependencyInjection;
 using Mustafar.Serving.Tests.Host;
 using Mustafar.Testing;
-using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mustafar.Serving.Tests;
 
@@ -20,8 +19,8 @@ public class HealthTests
         probe.LoadGate.Reset();
         await using var host = await TestHost.StartAsync(probe: probe);
 
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync(ServiceName));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync(ServiceName));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/healthz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         var early = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));
@@ -31,7 +30,7 @@ public class HealthTests
         probe.LoadGate.Set();
         await host.WaitUntilServingAsync();
 
-        Assert.Equal(ServingStatusCode.Serving, await host.HealthAsync(ServiceName));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await host.HealthAsync(ServiceName));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/readyz"));
         Assert.Equal(TinyMlp.Width, (await host.TransformAsync([1, 2, 3, 4])).Values.Count);
         // Load, warm-up and requests all ran on the one inference thread.
@@ -90,7 +89,7 @@ public class HealthTests
         // Until the host's owner stops it, the endpoints still say why.
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/healthz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
         var refused = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains("failed to load", refused.Status.Detail, StringComparison.Ordinal);
@@ -105,7 +104,7 @@ public class HealthTests
         await using var host = await TestHost.StartAsync(folder);
 
         await Eventually.TrueAsync(() => host.App.Services.GetRequiredService<ServingStatus>().State == ServingState.Failed, "the host failed");
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         var refused = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);

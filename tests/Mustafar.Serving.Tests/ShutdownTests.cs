@@ -3,7 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Mustafar.Serving.Tests.Host;
 using Mustafar.Serving.Tests.V1;
-using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using Grpc.Health.V1;
 
 namespace Mustafar.Serving.Tests;
 
@@ -21,7 +21,7 @@ public class ShutdownTests
         await Eventually.TrueAsync(() => StatusOf(host).State == ServingState.Draining, "draining");
 
         // The server still listens while it drains: health says NOT_SERVING and new work is refused.
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/healthz"));
         var refused = await Assert.ThrowsAsync<RpcException>(() => host.TransformAsync([1, 2, 3, 4]));

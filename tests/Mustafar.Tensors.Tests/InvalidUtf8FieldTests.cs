@@ -1,9 +1,9 @@
 using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Tensors.Grpc;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Tensors.Tests;
 

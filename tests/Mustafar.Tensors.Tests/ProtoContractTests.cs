@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Tensors.Tests;
 
@@ -76,23 +76,23 @@ public partial class ProtoContractTests
 
     private static readonly ServiceDescriptor[] Services =
     [
-        Clip.V1.ClipEncoderReflection.Descriptor.Services[0],
-        Diffusion.V1.DiffusionEncoderReflection.Descriptor.Services[0],
-        Generation.V1.GeneratorReflection.Descriptor.Services[0],
-        Vqa.V1.VqaReflection.Descriptor.Services[0],
+        Contracts.Clip.V1.ClipEncoderReflection.Descriptor.Services[0],
+        Contracts.Diffusion.V1.DiffusionEncoderReflection.Descriptor.Services[0],
+        Contracts.Generation.V1.GeneratorReflection.Descriptor.Services[0],
+        Contracts.Vqa.V1.VqaReflection.Descriptor.Services[0],
     ];
 
     [Fact]
     public void A_generate_request_with_features_and_a_conversation_round_trips()
     {
-        var request = new Generation.V1.GenerateRequest
+        var request = new Contracts.Generation.V1.GenerateRequest
         {
-            FusionMode = Generation.V1.FusionMode.ConcatTokens,
+            FusionMode = Contracts.Generation.V1.FusionMode.ConcatTokens,
             RequestId = "r-1",
-            Sampling = new Generation.V1.SamplingParams { MaxNewTokens = 32, Temperature = 0.7f, TopP = 0.9f, TopK = 40, Seed = 3, Stop = { "###" } },
+            Sampling = new Contracts.Generation.V1.SamplingParams { MaxNewTokens = 32, Temperature = 0.7f, TopP = 0.9f, TopK = 40, Seed = 3, Stop = { "###" } },
             Messages =
             {
-                new Generation.V1.ChatMessage { Role = Generation.V1.Role.User, Content = "<image>\nWhat is on the table?" },
+                new Contracts.Generation.V1.ChatMessage { Role = Contracts.Generation.V1.Role.User, Content = "<image>\nWhat is on the table?" },
             },
             Features =
             {
@@ -101,7 +101,7 @@ public partial class ProtoContractTests
             },
         };
 
-        var parsed = Generation.V1.GenerateRequest.Parser.ParseFrom(request.ToByteArray());
+        var parsed = Contracts.Generation.V1.GenerateRequest.Parser.ParseFrom(request.ToByteArray());
 
         Assert.Equal(request, parsed);
         Assert.True(parsed.Sampling.HasTemperature);
@@ -112,7 +112,7 @@ public partial class ProtoContractTests
     [Fact]
     public void Unset_optional_diffusion_settings_stay_distinguishable_from_zero()
     {
-        var parsed = Diffusion.V1.EncodeRequest.Parser.ParseFrom(new Diffusion.V1.EncodeRequest { Timestep = 0 }.ToByteArray());
+        var parsed = Contracts.Diffusion.V1.EncodeRequest.Parser.ParseFrom(new Contracts.Diffusion.V1.EncodeRequest { Timestep = 0 }.ToByteArray());
         Assert.True(parsed.HasTimestep);
         Assert.Equal(0, parsed.Timestep);
         Assert.False(parsed.HasSeed);

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Tensors.Tests;
 

@@ -29,10 +29,10 @@ public sealed class ConversationTokenizerTests : IDisposable
         using var clip = zeros(model.Fusion!.Clip.Tokens, model.Fusion.Clip.Channels);
         using var diffusion = zeros(model.Fusion.Diffusion!.Tokens, model.Fusion.Diffusion.Channels);
         var features = new Dictionary<string, Tensor> { ["clip"] = clip, ["diffusion"] = diffusion };
-        var first = model.Prepare(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, sample.Question)], Features = features }).PromptIds;
+        var first = model.Prepare(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, sample.Question)], Features = features }).PromptIds;
         var second = model.Prepare(new GenerationRequest
         {
-            Messages = [new ChatMessage(ChatRole.User, sample.Question), new ChatMessage(ChatRole.Assistant, "red"), new ChatMessage(ChatRole.User, "How many squares are there?")],
+            Messages = [new ConversationTurn(ChatRole.User, sample.Question), new ConversationTurn(ChatRole.Assistant, "red"), new ConversationTurn(ChatRole.User, "How many squares are there?")],
             Features = features,
         }).PromptIds;
         Assert.Equal(first, sequence.Ids.Take(first.Count));

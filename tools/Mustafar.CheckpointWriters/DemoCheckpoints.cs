@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Mustafar.Models.Diffusion;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Fusion;
 using Mustafar.Models.Generation;
 
@@ -23,7 +23,7 @@ public static class DemoCheckpoints
     public sealed record Paths(string Root, string Clip, string Diffusion, string Generator);
 
     /// <summary>What was written, for the log.</summary>
-    public sealed record Written(Paths Paths, bool Reused, FusionMode Fusion, UnetTapInfo Tap);
+    public sealed record Written(Paths Paths, bool Reused, FusionKind Fusion, UNetTapInfo Tap);
 
     public static Paths In(string root)
     {
@@ -33,7 +33,7 @@ public static class DemoCheckpoints
     }
 
     /// <summary>Writes the checkpoints unless the folder already holds the same ones (same format, seed and mode).</summary>
-    public static Written Ensure(string root, int seed = 1234, FusionMode fusion = FusionMode.CrossAttention)
+    public static Written Ensure(string root, int seed = 1234, FusionKind fusion = FusionKind.CrossAttention)
     {
         var paths = In(root);
         var stampPath = Path.Combine(paths.Root, StampFile);
@@ -63,7 +63,7 @@ public static class DemoCheckpoints
     }
 
     /// <summary>The pipeline's default tap as its own model info reports it at its own image size.</summary>
-    public static UnetTapInfo DefaultTap(string folder)
+    public static UNetTapInfo DefaultTap(string folder)
     {
         using var extractor = StableDiffusionFeatureExtractor.Load(folder);
         var name = extractor.Info.DefaultTaps[0];

@@ -30,7 +30,7 @@ public static class TinyLlavaCheckpoint
         var pieces = sentencePiece.Pieces.Count;
         var imageId = pieces;
         var multimodal = options.Layout != CheckpointLayout.Llama;
-        if (!multimodal && options.Mode != FusionMode.ClipOnly)
+        if (!multimodal && options.Mode != FusionKind.ClipOnly)
             throw new ArgumentException("a text-only (llama) checkpoint has no fusion module", nameof(options));
         // llava-hf adds <image> and <pad> after the SentencePiece pieces and pads the table to a multiple of 64.
         var vocab = options.Layout == CheckpointLayout.LlavaHf ? (pieces + 2 + 63) / 64 * 64 : pieces;
@@ -140,7 +140,7 @@ public static class TinyLlavaCheckpoint
                 text["mm_use_im_start_end"] = false;
                 text["mm_use_im_patch_token"] = false;
                 var grid = o.VisionImageSize / o.VisionPatchSize;
-                var fusion = Fusion(o) ?? new JsonObject { ["mode"] = FusionMode.ClipOnly.ConfigName() };
+                var fusion = Fusion(o) ?? new JsonObject { ["mode"] = FusionKind.ClipOnly.ConfigName() };
                 fusion["clip"] = new JsonObject { ["grid"] = new JsonArray(grid, grid) };
                 text[FusionConfig.ConfigKey] = fusion;
                 return text;
@@ -177,7 +177,7 @@ public static class TinyLlavaCheckpoint
     /// <summary>The mustafar_fusion object for the diffusion modes (null for clip-only).</summary>
     private static JsonObject? Fusion(TinyLlavaOptions o)
     {
-        if (o.Mode == FusionMode.ClipOnly) return null;
+        if (o.Mode == FusionKind.ClipOnly) return null;
         var fusion = new JsonObject
         {
             ["format_version"] = FusionConfig.FormatVersion,
@@ -192,10 +192,10 @@ public static class TinyLlavaCheckpoint
                 ["prompt"] = "question",
             },
         };
-        if (o.Mode == FusionMode.ConcatChannels) fusion["concat_channels"] = new JsonObject { ["resize"] = "bilinear" };
-        if (o.Mode == FusionMode.CrossAttention) fusion["cross_attention"] = new JsonObject { ["num_attention_heads"] = o.CrossAttentionHeads, ["layer_norm_eps"] = 1e-5 };
-        if (o.Mode == FusionMode.ConcatTokens) fusion["weights"] = new JsonObject { ["diffusion_projector"] = FusionConfig.DefaultDiffusionProjectorPrefix };
-        if (o.Mode == FusionMode.CrossAttention) fusion["weights"] = new JsonObject { ["cross_attention"] = FusionConfig.DefaultCrossAttentionPrefix };
+        if (o.Mode == FusionKind.ConcatChannels) fusion["concat_channels"] = new JsonObject { ["resize"] = "bilinear" };
+        if (o.Mode == FusionKind.CrossAttention) fusion["cross_attention"] = new JsonObject { ["num_attention_heads"] = o.CrossAttentionHeads, ["layer_norm_eps"] = 1e-5 };
+        if (o.Mode == FusionKind.ConcatTokens) fusion["weights"] = new JsonObject { ["diffusion_projector"] = FusionConfig.DefaultDiffusionProjectorPrefix };
+        if (o.Mode == FusionKind.CrossAttention) fusion["weights"] = new JsonObject { ["cross_attention"] = FusionConfig.DefaultCrossAttentionPrefix };
         return fusion;
     }
 

@@ -12,7 +12,7 @@ namespace Mustafar.CheckpointWriters;
 public sealed record TinyLlavaOptions
 {
     public CheckpointLayout Layout { get; init; } = CheckpointLayout.LlavaHf;
-    public FusionMode Mode { get; init; } = FusionMode.ClipOnly;
+    public FusionKind Mode { get; init; } = FusionKind.ClipOnly;
     public long Seed { get; init; }
     /// <summary>dtype of the saved tensors (the loader converts to the compute dtype).</summary>
     public torch.ScalarType SaveDType { get; init; } = torch.ScalarType.Float32;
@@ -50,10 +50,10 @@ public sealed record TinyLlavaOptions
     public static TinyLlavaOptions Preset(string name) => name switch
     {
         "tiny-vicuna" => new TinyLlavaOptions { Layout = CheckpointLayout.Llama },
-        _ when name.StartsWith("tiny-", StringComparison.Ordinal) && FusionModes.TryParse(name["tiny-".Length..], out var mode) => new TinyLlavaOptions { Mode = mode },
+        _ when name.StartsWith("tiny-", StringComparison.Ordinal) && FusionKinds.TryParse(name["tiny-".Length..], out var mode) => new TinyLlavaOptions { Mode = mode },
         _ => throw new ArgumentException($"unknown tiny checkpoint preset '{name}' (known: {string.Join(", ", PresetNames)})", nameof(name)),
     };
 
     public static IReadOnlyList<string> PresetNames { get; } =
-        [.. Enum.GetValues<FusionMode>().Select(m => "tiny-" + m.ConfigName()), "tiny-vicuna"];
+        [.. Enum.GetValues<FusionKind>().Select(m => "tiny-" + m.ConfigName()), "tiny-vicuna"];
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Diffusion.TextEncoder;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Tokenization;
 using Mustafar.Torch;
@@ -16,7 +16,7 @@ namespace Mustafar.CheckpointWriters;
 /// <summary>Sizes of a random-weight pipeline with Stable Diffusion 2.1's topology (4 U-Net levels, cross-attention
 /// in the first three down and last three up blocks, linear projections, GEGLU, 4-level VAE encoder).</summary>
 public sealed record TinyStableDiffusionPreset(
-    string Name, int[] UnetChannels, int[] UnetHeads, int UnetGroups, int[] VaeChannels, int VaeGroups,
+    string Name, int[] UNetChannels, int[] UNetHeads, int UNetGroups, int[] VaeChannels, int VaeGroups,
     int TextHidden, int TextLayers, int TextHeads, int ImageSize)
 {
     /// <summary>For tests and the offline demo: tiny, fast, 64 px images.</summary>
@@ -60,8 +60,8 @@ public static class TinyStableDiffusionWriter
             c => ClipTextEncoderLoader.Build(c, CPU, float32));
         WriteComponent(Path.Combine(folder, "vae"), "diffusion_pytorch_model", VaeConfig(preset),
             c => VaeEncoderLoader.Build(c, CPU, float32));
-        WriteComponent(Path.Combine(folder, "unet"), "diffusion_pytorch_model", UnetConfig(preset),
-            c => UnetLoader.Build(c, CPU, float32));
+        WriteComponent(Path.Combine(folder, "unet"), "diffusion_pytorch_model", UNetConfig(preset),
+            c => UNetLoader.Build(c, CPU, float32));
         Directory.CreateDirectory(Path.Combine(folder, "scheduler"));
         WriteJson(Path.Combine(folder, "scheduler", "scheduler_config.json"), new JsonObject
         {
@@ -138,15 +138,15 @@ public static class TinyStableDiffusionWriter
         ["use_quant_conv"] = true, ["use_post_quant_conv"] = true,
     };
 
-    private static JsonObject UnetConfig(TinyStableDiffusionPreset p) => new()
+    private static JsonObject UNetConfig(TinyStableDiffusionPreset p) => new()
     {
-        ["_class_name"] = "UNet2DConditionModel", ["act_fn"] = "silu", ["attention_head_dim"] = Ints(p.UnetHeads),
-        ["block_out_channels"] = Ints(p.UnetChannels), ["cross_attention_dim"] = p.TextHidden,
+        ["_class_name"] = "UNet2DConditionModel", ["act_fn"] = "silu", ["attention_head_dim"] = Ints(p.UNetHeads),
+        ["block_out_channels"] = Ints(p.UNetChannels), ["cross_attention_dim"] = p.TextHidden,
         ["down_block_types"] = new JsonArray("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
         ["up_block_types"] = new JsonArray("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
         ["mid_block_type"] = "UNetMidBlock2DCrossAttn", ["center_input_sample"] = false, ["downsample_padding"] = 1,
         ["dual_cross_attention"] = false, ["flip_sin_to_cos"] = true, ["freq_shift"] = 0, ["in_channels"] = 4, ["out_channels"] = 4,
-        ["layers_per_block"] = 2, ["mid_block_scale_factor"] = 1, ["norm_eps"] = 1e-5, ["norm_num_groups"] = p.UnetGroups,
+        ["layers_per_block"] = 2, ["mid_block_scale_factor"] = 1, ["norm_eps"] = 1e-5, ["norm_num_groups"] = p.UNetGroups,
         ["only_cross_attention"] = false, ["sample_size"] = p.ImageSize / 8, ["upcast_attention"] = false, ["use_linear_projection"] = true,
     };
 

@@ -31,9 +31,9 @@ public static class DemoBase
     {
         var root = Path.GetFullPath(line.Required("out"));
         var seed = line.Int("seed", 1234);
-        var modeName = line.Optional("mode") ?? FusionMode.CrossAttention.ConfigName();
-        if (!FusionModes.TryParse(modeName, out var mode))
-            throw new UsageException($"--mode must be one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}, not '{modeName}'");
+        var modeName = line.Optional("mode") ?? FusionKind.CrossAttention.ConfigName();
+        if (!FusionKinds.TryParse(modeName, out var mode))
+            throw new UsageException($"--mode must be one of {string.Join(", ", Enum.GetValues<FusionKind>().Select(m => m.ConfigName()))}, not '{modeName}'");
         var hidden = line.Int("text-hidden", TextHiddenSize);
         var synthTokenizer = line.Flag("synth-tokenizer");
         var diffusion = Path.Combine(root, "stable-diffusion");

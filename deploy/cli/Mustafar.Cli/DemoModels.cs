@@ -9,9 +9,9 @@ public static class DemoModels
 {
     public static int Run(CommandLine line)
     {
-        var fusionName = line.Optional("fusion") ?? FusionMode.CrossAttention.ConfigName();
-        if (!FusionModes.TryParse(fusionName, out var fusion))
-            throw new UsageException($"--fusion '{fusionName}' is not one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}");
+        var fusionName = line.Optional("fusion") ?? FusionKind.CrossAttention.ConfigName();
+        if (!FusionKinds.TryParse(fusionName, out var fusion))
+            throw new UsageException($"--fusion '{fusionName}' is not one of {string.Join(", ", Enum.GetValues<FusionKind>().Select(m => m.ConfigName()))}");
 
         var written = DemoCheckpoints.Ensure(line.Required("out"), line.Int("seed", 1234), fusion);
         var tap = written.Tap;

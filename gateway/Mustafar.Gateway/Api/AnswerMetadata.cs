@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Mustafar.Gateway.Api.OpenAi;
 using Mustafar.Gateway.Pipeline;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 

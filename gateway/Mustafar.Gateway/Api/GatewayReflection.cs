@@ -2,8 +2,7 @@ using System.Reflection;
 using Google.Protobuf.Reflection;
 using Grpc.Reflection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Mustafar.Vqa.V1;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 
@@ -25,7 +24,7 @@ public static class GatewayReflection
     }
 
     /// <summary>Every service of every Mustafar proto, and the standard services the gateway serves.</summary>
-    public static IReadOnlyList<ServiceDescriptor> Services() =>
+    public static IReadOnlyList<Google.Protobuf.Reflection.ServiceDescriptor> Services() =>
     [
         .. ProtoFiles().SelectMany(file => file.Services),
         Grpc.Health.V1.Health.Descriptor,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Routing;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Yarp.ReverseProxy;
 
 namespace Mustafar.Gateway.Api;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Api;
 

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Observability;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.ServiceDefaults;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 using StackExchange.Redis;
 
 namespace Mustafar.Gateway.Caching;

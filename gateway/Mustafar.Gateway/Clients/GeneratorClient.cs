@@ -2,7 +2,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Routing;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 
 namespace Mustafar.Gateway.Clients;
 

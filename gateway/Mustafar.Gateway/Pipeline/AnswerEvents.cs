@@ -1,3 +1,5 @@
+using Mustafar.Contracts.Vqa.V1;
+
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>Why the generation ended.</summary>

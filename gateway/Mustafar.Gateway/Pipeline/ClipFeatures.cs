@@ -1,16 +1,16 @@
 using Microsoft.Extensions.Options;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
-using Mustafar.Tensors.V1;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 
 /// <summary>The CLIP feature the generator expects for one image: from the cache or from the CLIP pool.</summary>
 public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<GatewayOptions> options)
 {
-    public async Task<(Tensor Tensor, CacheOutcome Status)> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image,
+    public async Task<(Tensor Tensor, CacheOutcome Status)> GetAsync(Contracts.Generation.V1.FeatureSpec spec, DType dtype, InspectedImage image,
         VqaRequest request, CancellationToken cancellationToken)
     {
         var info = await clip.Info.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -36,7 +36,7 @@ public sealed class ClipFeatures(ClipClient clip, FeatureCache cache, IOptions<G
 
     /// <summary>The generator's CLIP expectations in the encoder's terms, with the encoder's defaults filled in so
     /// that the cache key names concrete values.</summary>
-    internal static ClipFeatureSettings Settings(FeatureSpec spec, ModelInfo info, DType dtype)
+    internal static ClipFeatureSettings Settings(Contracts.Generation.V1.FeatureSpec spec, ModelInfo info, DType dtype)
     {
         var layer = spec.ClipSelectLayer < 0 ? info.NumLayers + 1 + spec.ClipSelectLayer : spec.ClipSelectLayer;
         if (layer < 0 || layer > info.NumLayers)

@@ -1,6 +1,5 @@
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Tensors;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Pipeline;
 
@@ -15,7 +14,7 @@ public sealed record DiffusionConditioning(DiffusionPromptMode PromptMode, strin
     /// <summary>f_c is needed when there is a prompt and s != 0 (with s = 0, f = f_u).</summary>
     public bool NeedsConditional => Prompt.Length > 0 && GuidanceScale != 0f;
 
-    public static DiffusionConditioning Resolve(DiffusionChoice options, string question, DiffusionDefaults defaults, ModelInfo info, FeatureSpec spec)
+    public static DiffusionConditioning Resolve(DiffusionChoice options, string question, DiffusionDefaults defaults, ModelInfo info, Contracts.Generation.V1.FeatureSpec spec)
     {
         var mode = options.PromptMode != DiffusionPromptMode.Unspecified ? options.PromptMode
             : defaults.PromptMode != DiffusionPromptMode.Unspecified ? defaults.PromptMode
@@ -44,12 +43,12 @@ public sealed record DiffusionConditioning(DiffusionPromptMode PromptMode, strin
 
     /// <summary>The prompt the fusion module was trained with: "empty" when it learned from unconditional features
     /// (the paper's leakage mitigation), otherwise the question.</summary>
-    private static DiffusionPromptMode TrainedPromptMode(FeatureSpec spec) =>
+    private static DiffusionPromptMode TrainedPromptMode(Contracts.Generation.V1.FeatureSpec spec) =>
         string.Equals(spec.DiffusionPromptMode, "empty", StringComparison.OrdinalIgnoreCase) ? DiffusionPromptMode.Empty : DiffusionPromptMode.Question;
 
     /// <summary>The generator's trained tap, or an override that the diffusion model has and whose size matches
     /// what the generator's projector takes.</summary>
-    private static string ResolveTap(string requested, ModelInfo info, FeatureSpec spec)
+    private static string ResolveTap(string requested, ModelInfo info, Contracts.Generation.V1.FeatureSpec spec)
     {
         if (string.IsNullOrEmpty(requested))
             return spec.DiffusionTap is { Length: > 0 } trained ? trained

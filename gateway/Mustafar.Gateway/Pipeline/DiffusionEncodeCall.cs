@@ -1,8 +1,8 @@
 using Google.Protobuf;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 

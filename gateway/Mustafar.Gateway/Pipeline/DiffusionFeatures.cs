@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Options;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.Caching;
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
-using Mustafar.Tensors.V1;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 
@@ -32,7 +32,7 @@ public sealed class DiffusionFeatures(DiffusionClient diffusion, FeatureCache ca
     private const string LatentLabel = "diffusion_latent";
     private readonly SingleFlight<IReadOnlyDictionary<FeatureVariant, CachedFeature>> _flights = new();
 
-    public async Task<DiffusionOutcome> GetAsync(FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request,
+    public async Task<DiffusionOutcome> GetAsync(Contracts.Generation.V1.FeatureSpec spec, DType dtype, InspectedImage image, VqaRequest request,
         CancellationToken cancellationToken)
     {
         var info = await diffusion.Info.GetAsync(cancellationToken).ConfigureAwait(false);

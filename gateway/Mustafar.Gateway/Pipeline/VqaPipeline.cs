@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 

@@ -1,6 +1,7 @@
 using Mustafar.Gateway.Clients;
 using Mustafar.Gateway.Observability;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Gateway.Pipeline;
 

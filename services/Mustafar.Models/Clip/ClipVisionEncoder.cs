@@ -90,7 +90,7 @@ public sealed class ClipVisionEncoder : IDisposable
     }
 
     /// <summary>Decodes and preprocesses one image with the checkpoint's settings; thread-safe.</summary>
-    public PreprocessedImage Preprocess(ReadOnlyMemory<byte> image, ImageAspect? aspect = null, string field = "image") =>
+    public PreprocessedImage Preprocess(ReadOnlyMemory<byte> image, AspectFit? aspect = null, string field = "image") =>
         Preprocessor.Preprocess(image, aspect ?? Info.Defaults.Aspect, field);
 
     /// <summary>The settings a call with these (possibly unset) options uses; bad values fail with

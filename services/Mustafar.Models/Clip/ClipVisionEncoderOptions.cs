@@ -24,5 +24,5 @@ public sealed record ClipVisionEncoderOptions
     /// <summary>Overrides of the defaults the checkpoint implies (null keeps the checkpoint's).</summary>
     public int? DefaultSelectLayer { get; init; }
     public ClipFeatureSelect? DefaultSelectFeature { get; init; }
-    public ImageAspect? DefaultAspect { get; init; }
+    public AspectFit? DefaultAspect { get; init; }
 }

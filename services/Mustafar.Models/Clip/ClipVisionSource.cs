@@ -82,7 +82,7 @@ public sealed record ClipVisionSource(
         var defaults = new ClipVisionDefaults(
             config.Int("vision_feature_layer", -2),
             ClipFeatureSelection.Parse(config.String("vision_feature_select_strategy", "default")!, config.Source),
-            ImageAspect.Pad);
+            AspectFit.Pad);
         var preprocessing = PreprocessingFor(folder, vision);
         return new ClipVisionSource(folder, ClipCheckpointLayout.LlavaHf, vision, folder, ClipCheckpointLayout.LlavaHf,
             preprocessing, defaults with { Aspect = PadUnlessDisabled(preprocessing) }, null);
@@ -92,8 +92,8 @@ public sealed record ClipVisionSource(
     {
         var aspect = config.String("image_aspect_ratio", "square") switch
         {
-            "pad" => ImageAspect.Pad,
-            "square" or "crop" => ImageAspect.Crop,
+            "pad" => AspectFit.Pad,
+            "square" or "crop" => AspectFit.Crop,
             var other => throw new NotSupportedException($"{config.Source}: image_aspect_ratio '{other}' is not supported (pad or square)"),
         };
         var defaults = new ClipVisionDefaults(
@@ -136,8 +136,8 @@ public sealed record ClipVisionSource(
         return File.Exists(path) ? ClipImageProcessorConfig.Load(path) : ClipImageProcessorConfig.ForImageSize(vision.ImageSize);
     }
 
-    private static ImageAspect PadUnlessDisabled(ClipImageProcessorConfig preprocessing) =>
-        preprocessing.DoPad == false ? ImageAspect.Crop : ImageAspect.Pad;
+    private static AspectFit PadUnlessDisabled(ClipImageProcessorConfig preprocessing) =>
+        preprocessing.DoPad == false ? AspectFit.Crop : AspectFit.Pad;
 
     private void CheckPreprocessingFitsTheModel()
     {

@@ -10,14 +10,14 @@ internal sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly ClipVisionEmbeddings embeddings;
     private readonly LayerNorm pre_layrnorm;
-    private readonly ClipEncoder encoder;
+    private readonly ClipEncoderLayerStack encoder;
     private readonly LayerNorm post_layernorm;
 
     public ClipVisionTransformer(ClipVisionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipVisionTransformer))
     {
         embeddings = new ClipVisionEmbeddings(config, device: device, dtype: dtype);
         pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
-        encoder = new ClipEncoder(config.Encoder, device: device, dtype: dtype);
+        encoder = new ClipEncoderLayerStack(config.Encoder, device: device, dtype: dtype);
         post_layernorm = nn.LayerNorm(config.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }

@@ -1,4 +1,4 @@
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using TorchSharp;
 
 namespace Mustafar.Models.Diffusion;
@@ -10,7 +10,7 @@ public sealed record DiffusionModelInfo(
     int ImageSize,
     int NumTrainTimesteps,
     int MaxPromptTokens,
-    IReadOnlyList<UnetTapInfo> Taps,
+    IReadOnlyList<UNetTapInfo> Taps,
     int DefaultTimestep,
     ulong DefaultSeed,
     float DefaultGuidanceScale,

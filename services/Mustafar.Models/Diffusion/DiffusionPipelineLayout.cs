@@ -7,7 +7,7 @@ namespace Mustafar.Models.Diffusion;
 /// <c>unet/</c>, <c>vae/</c>, <c>text_encoder/</c>, <c>tokenizer/</c> and <c>scheduler/</c>. Components whose
 /// classes this extractor does not implement fail here, before any weight is read.
 /// </summary>
-internal sealed record DiffusionPipelineLayout(string Root, string Unet, string Vae, string TextEncoder, string Tokenizer, string SchedulerConfig)
+internal sealed record DiffusionPipelineLayout(string Root, string UNet, string Vae, string TextEncoder, string Tokenizer, string SchedulerConfig)
 {
     private static readonly (string Component, string[] Classes)[] Expected =
     [

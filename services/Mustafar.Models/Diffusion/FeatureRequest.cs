@@ -24,8 +24,8 @@ public sealed record FeatureRequest
     /// <summary>Tap names; empty takes the default taps.</summary>
     public IReadOnlyList<string> Taps { get; init; } = [];
 
-    public FeatureVariant Variant { get; init; } = FeatureVariant.Guided;
-    public LatentMode LatentMode { get; init; } = LatentMode.Mean;
+    public ConditioningVariant Variant { get; init; } = ConditioningVariant.Guided;
+    public LatentSampling LatentMode { get; init; } = LatentSampling.Mean;
 
     /// <summary>Cut a prompt longer than the text context instead of refusing it.</summary>
     public bool TruncatePrompt { get; init; }

@@ -1,4 +1,4 @@
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 
 namespace Mustafar.Models.Diffusion;
 
@@ -22,15 +22,15 @@ public sealed record PreparedFeatureRequest
     /// <summary>Padded prompt ids for the conditional row; null when no conditional row runs.</summary>
     public long[]? PromptIds { get; init; }
 
-    public required IReadOnlyList<UnetTap> Taps { get; init; }
+    public required IReadOnlyList<UNetTap> Taps { get; init; }
     public required FeatureSettings Settings { get; init; }
 
     public bool RunsConditional => PromptIds is not null;
 
     /// <summary>GUIDED, UNCONDITIONAL and HALVES need f_u.</summary>
-    public bool RunsUnconditional => Settings.Variant != FeatureVariant.Conditional;
+    public bool RunsUnconditional => Settings.Variant != ConditioningVariant.Conditional;
 
-    public int UnetRows => (RunsConditional ? 1 : 0) + (RunsUnconditional ? 1 : 0);
+    public int UNetRows => (RunsConditional ? 1 : 0) + (RunsUnconditional ? 1 : 0);
 
     /// <summary>Requests with equal keys can share one batched pass: same timestep, taps and image size.</summary>
     public string BatchKey => $"{Settings.Timestep}|{Settings.ImageSize}|{string.Join(',', Settings.Taps)}";

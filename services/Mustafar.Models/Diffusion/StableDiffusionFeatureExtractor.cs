@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mustafar.Models.Diffusion.Scheduling;
 using Mustafar.Models.Diffusion.TextEncoder;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Imaging;
 using Mustafar.Models.Tokenization;
@@ -36,10 +36,10 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
     public ClipBpeTokenizer Tokenizer { get; }
     public ClipTextModel TextEncoder { get; }
     public AutoencoderKLEncoder Vae { get; }
-    public UNet2DConditionModel Unet { get; }
+    public UNet2DConditionModel UNet { get; }
 
     /// <summary>The module trees, for the kernel self-check.</summary>
-    public IReadOnlyList<nn.Module> Modules => [TextEncoder, Vae, Unet];
+    public IReadOnlyList<nn.Module> Modules => [TextEncoder, Vae, UNet];
     internal DdpmNoiseSchedule Schedule { get; }
     public DiffusionModelInfo Info { get; }
 
@@ -50,7 +50,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
     {
         _options = options;
         _decodeOptions = new ImageDecodeOptions { MaxPixels = options.MaxImagePixels };
-        (Tokenizer, TextEncoder, Vae, Unet, Schedule) = (tokenizer, textEncoder, vae, unet, schedule);
+        (Tokenizer, TextEncoder, Vae, UNet, Schedule) = (tokenizer, textEncoder, vae, unet, schedule);
         _vaeDType = options.DType == ScalarType.Float16 && vae.Config.ForceUpcast ? ScalarType.Float32 : options.DType;
 
         var imageSize = options.ImageSize ?? vae.Config.SampleSize;
@@ -99,7 +99,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             var (vae, vaeReport) = VaeEncoderLoader.Load(layout.Vae, options.Device, vaeDType, names);
             loaded.Add(vae);
             log?.Invoke($"vae: {vaeReport} (the decoder is not needed to extract features)");
-            var (unet, unetReport) = UnetLoader.Load(layout.Unet, options.Device, options.DType, names);
+            var (unet, unetReport) = UNetLoader.Load(layout.UNet, options.Device, options.DType, names);
             loaded.Add(unet);
             log?.Invoke($"unet: {unetReport}");
             var schedule = DdpmNoiseSchedule.Load(layout.SchedulerConfig);
@@ -147,15 +147,15 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         var scale = GuidanceScale.Check(request.GuidanceScale ?? Info.DefaultGuidanceScale);
         if (!Enum.IsDefined(request.Variant)) throw new InvalidInputException("variant", $"{request.Variant} is not a feature variant");
         if (!Enum.IsDefined(request.LatentMode)) throw new InvalidInputException("latent_mode", $"{request.LatentMode} is not a latent mode");
-        var taps = Unet.Catalog.Resolve(request.Taps.Count > 0 ? request.Taps : Info.DefaultTaps, "taps");
+        var taps = UNet.Catalog.Resolve(request.Taps.Count > 0 ? request.Taps : Info.DefaultTaps, "taps");
 
         var prompt = request.Prompt ?? "";
         var tokens = Tokenizer.Encode(prompt, request.TruncatePrompt, "prompt");
         var promptIsEmpty = tokens.TokenCount <= 2;
-        if (request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves && promptIsEmpty)
+        if (request.Variant is ConditioningVariant.Conditional or ConditioningVariant.Halves && promptIsEmpty)
             throw new InvalidInputException("prompt", $"is empty; the {request.Variant.ToString().ToUpperInvariant()} variant needs a prompt");
-        var usesPrompt = request.Variant is FeatureVariant.Conditional or FeatureVariant.Halves
-                         || (request.Variant == FeatureVariant.Guided && scale != 0 && !promptIsEmpty);
+        var usesPrompt = request.Variant is ConditioningVariant.Conditional or ConditioningVariant.Halves
+                         || (request.Variant == ConditioningVariant.Guided && scale != 0 && !promptIsEmpty);
 
         var prepared = new PreparedFeatureRequest
         {
@@ -166,12 +166,12 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             Taps = taps,
             Settings = new FeatureSettings(
                 Info.ModelId, timestep, request.Seed ?? Info.DefaultSeed,
-                request.Variant == FeatureVariant.Guided ? scale : 0f,
+                request.Variant == ConditioningVariant.Guided ? scale : 0f,
                 taps.Select(t => t.Name).ToList(), request.Variant,
                 Sha256Hex(usesPrompt ? prompt : ""), Info.ImageSize, request.LatentMode,
                 usesPrompt ? tokens.TokenCount : 2, usesPrompt && tokens.Truncated, 0, VaeRan: image is not null),
         };
-        return prepared with { Settings = prepared.Settings with { UnetRows = prepared.UnetRows } };
+        return prepared with { Settings = prepared.Settings with { UNetRows = prepared.UNetRows } };
     }
 
     /// <summary>Runs compatible prepared requests (equal <see cref="PreparedFeatureRequest.BatchKey"/>, at most
@@ -185,7 +185,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         if (batch.Count == 0) return [];
         if (batch.Select(r => r.BatchKey).Distinct().Count() > 1)
             throw new ArgumentException("a batch needs the same timestep, taps and image size in every request", nameof(batch));
-        var rows = batch.Sum(r => r.UnetRows);
+        var rows = batch.Sum(r => r.UNetRows);
         if (rows > Info.MaxBatchRows)
             throw new ArgumentException($"the batch needs {rows} U-Net rows, more than MaxBatchRows {Info.MaxBatchRows}", nameof(batch));
 
@@ -213,13 +213,13 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             rowOf.Add((c, u));
         }
         var timesteps = ScalarSafeOps.Full([samples.Count], (long)batch[0].Settings.Timestep, int64, _options.Device);
-        var output = Unet.Run(stack(samples), timesteps, stack(contexts), batch[0].Settings.Taps);
+        var output = UNet.Run(stack(samples), timesteps, stack(contexts), batch[0].Settings.Taps);
 
         var results = new List<FeatureResult>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i];
-            var halves = request.Settings.Variant == FeatureVariant.Halves;
+            var halves = request.Settings.Variant == ConditioningVariant.Halves;
             // HALVES returns its conditional row as the features and its unconditional row beside them.
             var returned = halves ? (rowOf[i].Conditional, null) : rowOf[i];
             var features = request.Taps.Select(tap => Features(tap, output.Taps[tap.Name], returned, request.Settings)).ToList();
@@ -261,7 +261,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
             foreach (var request in batch)
             {
                 using var generator = new Generator(request.Settings.Seed, CPU);
-                var sample = request.Settings.LatentMode == LatentMode.Sample;
+                var sample = request.Settings.LatentMode == LatentSampling.Sample;
                 if (request.Latent is { } brought)
                 {
                     if (sample) randn(shape, float32, CPU, generator: generator).Dispose(); // the draw the latent sample took
@@ -294,7 +294,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         return TextEncoder.forward(ids);
     }
 
-    private static TapFeatures Features(UnetTap tap, Tensor map, (int? Conditional, int? Unconditional) rows, FeatureSettings settings)
+    private static TapTokens Features(UNetTap tap, Tensor map, (int? Conditional, int? Unconditional) rows, FeatureSettings settings)
     {
         using var scope = NewDisposeScope();
         Tensor Row(int index) => map[index];
@@ -307,7 +307,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         };
         var (channels, height, width) = (value.shape[0], value.shape[1], value.shape[2]);
         var tokens = value.permute(1, 2, 0).reshape(height * width, channels).to(CPU).contiguous();
-        return new TapFeatures(tap.Name, tokens.MoveToOuterDisposeScope(), (int)height, (int)width, (int)channels);
+        return new TapTokens(tap.Name, tokens.MoveToOuterDisposeScope(), (int)height, (int)width, (int)channels);
     }
 
     private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
@@ -317,7 +317,7 @@ public sealed class StableDiffusionFeatureExtractor : IDisposable
         _unconditional.Dispose();
         TextEncoder.Dispose();
         Vae.Dispose();
-        Unet.Dispose();
+        UNet.Dispose();
         Schedule.Dispose();
     }
 }

@@ -5,7 +5,7 @@ namespace Mustafar.Models.Fusion;
 
 /// <summary>
 /// The fusion module a checkpoint was trained with: its mode, the features it takes and the settings and weight
-/// names of its extra modules. Plain LLaVA checkpoints are <see cref="FusionMode.ClipOnly"/>; Mustafar checkpoints
+/// names of its extra modules. Plain LLaVA checkpoints are <see cref="FusionKind.ClipOnly"/>; Mustafar checkpoints
 /// add a <c>mustafar_fusion</c> object to config.json (format documented in docs/fusion-checkpoints.md).
 /// </summary>
 public sealed record FusionConfig
@@ -16,9 +16,9 @@ public sealed record FusionConfig
     public const string DefaultDiffusionProjectorPrefix = "mustafar_fusion.diffusion_projector.";
     public const string DefaultCrossAttentionPrefix = "mustafar_fusion.cross_attention.";
 
-    public required FusionMode Mode { get; init; }
-    public required FeatureSpec Clip { get; init; }
-    public FeatureSpec? Diffusion { get; init; }
+    public required FusionKind Mode { get; init; }
+    public required VisualFeatureSpec Clip { get; init; }
+    public VisualFeatureSpec? Diffusion { get; init; }
     public required int TextHiddenSize { get; init; }
     /// <summary>The projectors' activation (llava-hf <c>projector_hidden_act</c>, LLaVA-1.5: exact GELU).</summary>
     public string ProjectorActivation { get; init; } = "gelu";
@@ -33,21 +33,21 @@ public sealed record FusionConfig
     public string CrossAttentionPrefix { get; init; } = DefaultCrossAttentionPrefix;
 
     /// <summary>Visual tokens one image adds to the prompt.</summary>
-    public int ImageTokens => Mode == FusionMode.ConcatTokens ? Clip.Tokens + Diffusion!.Tokens : Clip.Tokens;
+    public int ImageTokens => Mode == FusionKind.ConcatTokens ? Clip.Tokens + Diffusion!.Tokens : Clip.Tokens;
 
     /// <summary>Input width of <c>multi_modal_projector</c>.</summary>
-    public int ProjectorInputChannels => Mode == FusionMode.ConcatChannels ? Clip.Channels + Diffusion!.Channels : Clip.Channels;
+    public int ProjectorInputChannels => Mode == FusionKind.ConcatChannels ? Clip.Channels + Diffusion!.Channels : Clip.Channels;
 
     /// <summary>The features a request with an image must carry, CLIP first.</summary>
-    public IReadOnlyList<FeatureSpec> ExpectedFeatures => Diffusion is null ? [Clip] : [Clip, Diffusion];
+    public IReadOnlyList<VisualFeatureSpec> ExpectedFeatures => Diffusion is null ? [Clip] : [Clip, Diffusion];
 
     /// <summary>Reads the mode and extension settings from config.json. <paramref name="clip"/> and the projector
     /// settings come from the checkpoint's standard LLaVA keys (they differ between layouts).</summary>
-    public static FusionConfig Parse(HfConfig config, FeatureSpec clip, int textHidden, string projectorActivation, bool projectorBias)
+    public static FusionConfig Parse(HfConfig config, VisualFeatureSpec clip, int textHidden, string projectorActivation, bool projectorBias)
     {
         var baseline = new FusionConfig
         {
-            Mode = FusionMode.ClipOnly,
+            Mode = FusionKind.ClipOnly,
             Clip = clip,
             TextHiddenSize = textHidden,
             ProjectorActivation = projectorActivation,
@@ -59,8 +59,8 @@ public sealed record FusionConfig
         var version = fusion.Int("format_version", FormatVersion);
         if (version != FormatVersion)
             throw new InvalidDataException($"{fusion.Source}: format_version {version} is not supported (this build reads {FormatVersion})");
-        var mode = FusionModes.Parse(fusion.RequireString("mode"), fusion.Source);
-        if (mode == FusionMode.ClipOnly) return baseline;
+        var mode = FusionKinds.Parse(fusion.RequireString("mode"), fusion.Source);
+        if (mode == FusionKind.ClipOnly) return baseline;
 
         var diffusion = ParseDiffusion(fusion.Section("diffusion"));
         var weights = fusion.Section("weights");
@@ -73,11 +73,11 @@ public sealed record FusionConfig
         };
         switch (mode)
         {
-            case FusionMode.ConcatChannels:
+            case FusionKind.ConcatChannels:
                 if (clip.ClipKeepCls)
                     throw new InvalidDataException($"{fusion.Source}: concat-channels needs CLIP patch tokens only (the CLS token has no grid cell)");
                 return result with { Resize = ParseResize(fusion.Section("concat_channels")) };
-            case FusionMode.CrossAttention:
+            case FusionKind.CrossAttention:
                 var attention = fusion.Section("cross_attention");
                 return result with
                 {
@@ -89,16 +89,16 @@ public sealed record FusionConfig
         }
     }
 
-    private static FeatureSpec ParseDiffusion(HfConfig diffusion)
+    private static VisualFeatureSpec ParseDiffusion(HfConfig diffusion)
     {
         var grid = diffusion.IntArray("grid", []);
         var channels = diffusion.RequireInt("channels");
         if (grid.Length != 2 || grid.Any(g => g <= 0) || channels <= 0)
             throw new InvalidDataException($"{diffusion.Source}: needs 'grid' [height, width] and 'channels', all positive");
-        return new FeatureSpec
+        return new VisualFeatureSpec
         {
-            Name = FeatureSpec.DiffusionName,
-            Source = FeatureSource.Diffusion,
+            Name = VisualFeatureSpec.DiffusionName,
+            Source = VisualFeatureSource.Diffusion,
             Tokens = grid[0] * grid[1],
             Channels = channels,
             GridHeight = grid[0],

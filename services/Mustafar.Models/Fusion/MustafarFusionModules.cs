@@ -12,21 +12,21 @@ public sealed class MustafarFusionModules : nn.Module
 
     public MustafarFusionModules(FusionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(MustafarFusionModules))
     {
-        if (config.Mode == FusionMode.ConcatTokens)
+        if (config.Mode == FusionKind.ConcatTokens)
             diffusion_projector = new LlavaMultiModalProjector(config.Diffusion!.Channels, config.TextHiddenSize, config.ProjectorActivation, config.ProjectorBias, device, dtype);
-        if (config.Mode == FusionMode.CrossAttention)
+        if (config.Mode == FusionKind.CrossAttention)
             cross_attention = new FeatureCrossAttention(config.Clip.Channels, config.Diffusion!.Channels, config.CrossAttentionHeads, config.CrossAttentionLayerNormEps, device, dtype);
         RegisterComponents();
     }
 
     /// <summary>Whether the mode has extra modules at all.</summary>
-    public static bool Needed(FusionMode mode) => mode is FusionMode.ConcatTokens or FusionMode.CrossAttention;
+    public static bool Needed(FusionKind mode) => mode is FusionKind.ConcatTokens or FusionKind.CrossAttention;
 
     /// <summary>The state-dict prefix of each extra module (relative to this module) and its checkpoint prefix.</summary>
     public static IReadOnlyList<(string Module, string Checkpoint)> KeyPrefixes(FusionConfig config) => config.Mode switch
     {
-        FusionMode.ConcatTokens => [("diffusion_projector.", config.DiffusionProjectorPrefix)],
-        FusionMode.CrossAttention => [("cross_attention.", config.CrossAttentionPrefix)],
+        FusionKind.ConcatTokens => [("diffusion_projector.", config.DiffusionProjectorPrefix)],
+        FusionKind.CrossAttention => [("cross_attention.", config.CrossAttentionPrefix)],
         _ => [],
     };
 

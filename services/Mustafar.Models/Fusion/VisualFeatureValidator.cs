@@ -34,7 +34,7 @@ public static class VisualFeatureValidator
         }
     }
 
-    private static string Describe(FeatureSpec spec) => spec.Source == FeatureSource.Clip
+    private static string Describe(VisualFeatureSpec spec) => spec.Source == VisualFeatureSource.Clip
         ? $" (CLIP hidden_states[{spec.ClipSelectLayer}], {spec.GridHeight}x{spec.GridWidth} patches{(spec.ClipKeepCls ? " + CLS" : ", CLS dropped")})"
         : $" (U-Net tap {spec.DiffusionTap}, {spec.GridHeight}x{spec.GridWidth} grid)";
 }

@@ -15,10 +15,10 @@ internal static class VisualFusion
             throw new ArgumentException($"{config.Mode.ConfigName()} needs diffusion features", nameof(diffusion));
         var result = config.Mode switch
         {
-            FusionMode.ClipOnly => projector.forward(clip),
-            FusionMode.ConcatTokens => cat([projector.forward(clip), Extras(extras).ProjectDiffusion(diffusion!)], 1),
-            FusionMode.ConcatChannels => projector.forward(cat([clip, ResizeToClipGrid(config, diffusion!)], -1)),
-            FusionMode.CrossAttention => projector.forward(Extras(extras).AttendToDiffusion(clip, diffusion!)),
+            FusionKind.ClipOnly => projector.forward(clip),
+            FusionKind.ConcatTokens => cat([projector.forward(clip), Extras(extras).ProjectDiffusion(diffusion!)], 1),
+            FusionKind.ConcatChannels => projector.forward(cat([clip, ResizeToClipGrid(config, diffusion!)], -1)),
+            FusionKind.CrossAttention => projector.forward(Extras(extras).AttendToDiffusion(clip, diffusion!)),
             _ => throw new ArgumentOutOfRangeException(nameof(config)),
         };
         return result.MoveToOuterDisposeScope();

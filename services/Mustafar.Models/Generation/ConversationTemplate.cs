@@ -41,7 +41,7 @@ public sealed class ConversationTemplate
     /// (field names as in the generator proto): a system turn only first, then user and assistant alternating from a
     /// user turn to a final user turn, no empty turn, at most one "&lt;image&gt;", only in a user turn, and only when
     /// the request carries an image.</summary>
-    public IReadOnlyList<LlamaPromptPart> Build(IReadOnlyList<ChatMessage> messages, bool hasImage, int eosId)
+    public IReadOnlyList<LlamaPromptPart> Build(IReadOnlyList<ConversationTurn> messages, bool hasImage, int eosId)
     {
         if (messages.Count == 0) throw new InvalidInputException("messages", "the conversation is empty");
         var system = SystemLine;

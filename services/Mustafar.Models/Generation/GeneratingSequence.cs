@@ -26,14 +26,14 @@ internal sealed class GeneratingSequence(PreparedGeneration prepared, GeneratorM
         var token = sampled.Id;
         LastToken = token;
         CompletionTokens++;
-        if (model.EosIds.Contains(token)) return Finish(FinishReason.Eos, "");
+        if (model.EosIds.Contains(token)) return Finish(StopReason.Eos, "");
 
         if (prepared.Sampling.RepetitionPenalty != 1f) _seen.Add(token);
         var text = _stops.Push(_decoder.Push(token));
-        FinishReason? reason = _stops.Matched is not null ? FinishReason.StopString
-            : CompletionTokens >= prepared.Sampling.MaxNewTokens ? FinishReason.Length
+        StopReason? reason = _stops.Matched is not null ? StopReason.StopString
+            : CompletionTokens >= prepared.Sampling.MaxNewTokens ? StopReason.Length
             // The token just sampled would sit at position PromptTokens + CompletionTokens - 1; one more needs room.
-            : prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength ? FinishReason.ContextFull
+            : prepared.PromptTokens + CompletionTokens >= model.Info.ContextLength ? StopReason.ContextFull
             : null;
         var step = reason is { } last ? Finish(last, text) : new GenerationEvent(prepared, text, CompletionTokens, null);
         return step with { Logprob = Describe(sampled) };
@@ -52,17 +52,17 @@ internal sealed class GeneratingSequence(PreparedGeneration prepared, GeneratorM
     }
 
     /// <summary>Ends the sequence because its request was cancelled.</summary>
-    public GenerationEvent Cancel() => Finish(FinishReason.Cancelled, "");
+    public GenerationEvent Cancel() => Finish(StopReason.Cancelled, "");
 
-    private GenerationEvent Finish(FinishReason reason, string text)
+    private GenerationEvent Finish(StopReason reason, string text)
     {
         Finished = true;
         // Whatever the decoder and the stop matcher still hold belongs to the answer, unless a stop string ended it.
-        if (reason != FinishReason.StopString && reason != FinishReason.Cancelled)
+        if (reason != StopReason.StopString && reason != StopReason.Cancelled)
             text += _stops.Push(_decoder.Flush()) + _stops.Flush();
-        if (_stops.Matched is not null) reason = FinishReason.StopString;
-        var result = new GenerationResult(reason, prepared.PromptTokens, CompletionTokens, prepared.ImageTokens, PrefillMs, DecodeMs,
-            reason == FinishReason.StopString ? _stops.Matched : null);
+        if (_stops.Matched is not null) reason = StopReason.StopString;
+        var result = new GenerationOutcome(reason, prepared.PromptTokens, CompletionTokens, prepared.ImageTokens, PrefillMs, DecodeMs,
+            reason == StopReason.StopString ? _stops.Matched : null);
         return new GenerationEvent(prepared, text, CompletionTokens, result);
     }
 

@@ -122,8 +122,8 @@ public sealed class GenerationEngine(GeneratorModel model) : IDisposable
         // Requests may send different float dtypes; each goes to the model's dtype and device before stacking.
         var weight = model.Model.LanguageModel.Model.EmbeddingWeight;
         Tensor Stack(string name) => stack([.. withImage.Select(x => x.p.Request.Features[name].to(weight.dtype, weight.device))]);
-        var clip = Stack(FeatureSpec.ClipName);
-        var diffusion = model.Fusion!.Mode.UsesDiffusion() ? Stack(FeatureSpec.DiffusionName) : null;
+        var clip = Stack(VisualFeatureSpec.ClipName);
+        var diffusion = model.Fusion!.Mode.UsesDiffusion() ? Stack(VisualFeatureSpec.DiffusionName) : null;
         var projected = model.Model.ProjectImages(clip, diffusion);
         for (var k = 0; k < withImage.Count; k++) result[withImage[k].i] = projected[k];
         return result;

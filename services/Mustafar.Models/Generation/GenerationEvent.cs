@@ -1,7 +1,7 @@
 namespace Mustafar.Models.Generation;
 
 /// <summary>Why generation ended.</summary>
-public enum FinishReason
+public enum StopReason
 {
     /// <summary>The model emitted an end-of-sequence token.</summary>
     Eos,
@@ -16,8 +16,8 @@ public enum FinishReason
 }
 
 /// <summary>The end of one sequence.</summary>
-public sealed record GenerationResult(
-    FinishReason Reason,
+public sealed record GenerationOutcome(
+    StopReason Reason,
     int PromptTokens,
     int CompletionTokens,
     int ImageTokens,
@@ -28,7 +28,7 @@ public sealed record GenerationResult(
 /// <summary>What a step produced for one sequence: new text (whole characters, possibly empty) and, on its last
 /// event, the result. Deltas concatenate to the answer. With logprobs asked for, the step's sampled token's
 /// <see cref="Logprob"/> (none for the end-of-sequence token, which is not part of the answer).</summary>
-public sealed record GenerationEvent(PreparedGeneration Sequence, string Delta, int CompletionTokens, GenerationResult? Result)
+public sealed record GenerationEvent(PreparedGeneration Sequence, string Delta, int CompletionTokens, GenerationOutcome? Result)
 {
     public bool IsFinal => Result is not null;
     public TokenLikelihood? Logprob { get; init; }

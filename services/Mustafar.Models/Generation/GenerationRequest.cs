@@ -7,15 +7,15 @@ namespace Mustafar.Models.Generation;
 public sealed record GenerationRequest
 {
     /// <summary>The conversation, oldest first; the last turn is the user's.</summary>
-    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    public required IReadOnlyList<ConversationTurn> Messages { get; init; }
     /// <summary>Named visual features ("clip", "diffusion"), each [tokens, channels]; empty for text only. The caller
     /// keeps ownership and must keep them alive until the request is admitted.</summary>
     public IReadOnlyDictionary<string, Tensor> Features { get; init; } = new Dictionary<string, Tensor>();
     public SamplingRequest? Sampling { get; init; }
     /// <summary>Must be null or the model's mode.</summary>
-    public FusionMode? FusionMode { get; init; }
+    public FusionKind? FusionMode { get; init; }
     public string RequestId { get; init; } = "";
-    /// <summary>Checked between tokens; a cancelled request ends with <see cref="FinishReason.Cancelled"/>.</summary>
+    /// <summary>Checked between tokens; a cancelled request ends with <see cref="StopReason.Cancelled"/>.</summary>
     public CancellationToken Cancellation { get; init; }
 }
 

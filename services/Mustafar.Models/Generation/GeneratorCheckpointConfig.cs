@@ -135,10 +135,10 @@ public sealed partial record GeneratorCheckpointConfig
         return [imageSize / patchSize, imageSize / patchSize];
     }
 
-    private static FeatureSpec ClipSpec(int channels, int[] grid, int selectLayer, bool keepCls) => new()
+    private static VisualFeatureSpec ClipSpec(int channels, int[] grid, int selectLayer, bool keepCls) => new()
     {
-        Name = FeatureSpec.ClipName,
-        Source = FeatureSource.Clip,
+        Name = VisualFeatureSpec.ClipName,
+        Source = VisualFeatureSource.Clip,
         Tokens = grid[0] * grid[1] + (keepCls ? 1 : 0),
         Channels = channels,
         GridHeight = grid[0],

@@ -115,7 +115,7 @@ public sealed class GeneratorModel : IDisposable
 
     /// <summary>Generates one request to the end on the calling thread, reporting deltas as they are decoded.
     /// The service batches through <see cref="GenerationEngine"/> instead; this is the same path with one sequence.</summary>
-    public (string Text, GenerationResult Result) Generate(GenerationRequest request, Action<string>? onDelta = null)
+    public (string Text, GenerationOutcome Result) Generate(GenerationRequest request, Action<string>? onDelta = null)
     {
         var prepared = Prepare(request);
         using var engine = new GenerationEngine(this);

@@ -8,9 +8,9 @@ public sealed record GeneratorModelInfo
 {
     public required string ModelId { get; init; }
     /// <summary>The fusion mode; null for a text-only model.</summary>
-    public required FusionMode? FusionMode { get; init; }
+    public required FusionKind? FusionMode { get; init; }
     /// <summary>Features a request with an image must carry (empty for a text-only model).</summary>
-    public required IReadOnlyList<FeatureSpec> ExpectedFeatures { get; init; }
+    public required IReadOnlyList<VisualFeatureSpec> ExpectedFeatures { get; init; }
     /// <summary>Visual tokens one image adds to the prompt.</summary>
     public required int ImageTokens { get; init; }
     public required int ContextLength { get; init; }

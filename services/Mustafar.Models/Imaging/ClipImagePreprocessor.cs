@@ -19,10 +19,10 @@ public sealed class ClipImagePreprocessor
 
     /// <summary>Decodes and preprocesses encoded image bytes; bad bytes fail with InvalidInputException naming
     /// <paramref name="field"/>.</summary>
-    public PreprocessedImage Preprocess(ReadOnlyMemory<byte> encoded, ImageAspect aspect, string field = "image") =>
+    public PreprocessedImage Preprocess(ReadOnlyMemory<byte> encoded, AspectFit aspect, string field = "image") =>
         Preprocess(ImageDecoder.Decode(encoded, DecodeOptions, field).Image, aspect);
 
-    public PreprocessedImage Preprocess(RgbImage image, ImageAspect aspect)
+    public PreprocessedImage Preprocess(RgbImage image, AspectFit aspect)
     {
         ArgumentNullException.ThrowIfNull(image);
         var ready = ResizeAndCrop(image, aspect);
@@ -32,10 +32,10 @@ public sealed class ClipImagePreprocessor
     /// <summary>The uint8 stages (pad, resize, crop) before rescaling and normalising. Only what the crop keeps
     /// is resized, and the padded square is never drawn, so the work and memory follow the output size whatever
     /// the image's aspect ratio (a 20000x1 image padded is a 20000x20000 square: 1.2 GB if drawn).</summary>
-    public RgbImage ResizeAndCrop(RgbImage image, ImageAspect aspect)
+    public RgbImage ResizeAndCrop(RgbImage image, AspectFit aspect)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var canvas = aspect == ImageAspect.Pad ? PaddedImage.Square(image, Config.PadColor) : PaddedImage.Plain(image);
+        var canvas = aspect == AspectFit.Pad ? PaddedImage.Square(image, Config.PadColor) : PaddedImage.Plain(image);
         var (width, height) = Config.DoResize ? ResizeTarget(canvas.CanvasWidth, canvas.CanvasHeight) : (canvas.CanvasWidth, canvas.CanvasHeight);
         var window = Config.DoCenterCrop
             ? PixelWindow.CenterCropOf(width, height, Config.CropWidth, Config.CropHeight)

@@ -1,7 +1,7 @@
 namespace Mustafar.Models.KernelChecks;
 
 /// <summary>What the self-check concluded about one kernel shape.</summary>
-public enum KernelCheckOutcome
+public enum KernelCheckVerdict
 {
     /// <summary>The route the model takes computes the op correctly.</summary>
     Passed,
@@ -14,12 +14,12 @@ public enum KernelCheckOutcome
 }
 
 /// <summary>The outcomes' names in metrics and on the wire.</summary>
-public static class KernelCheckOutcomes
+public static class KernelCheckVerdicts
 {
-    public static string Name(KernelCheckOutcome outcome) => outcome switch
+    public static string Name(KernelCheckVerdict outcome) => outcome switch
     {
-        KernelCheckOutcome.Passed => "passed",
-        KernelCheckOutcome.WorkaroundEnabled => "workaround_enabled",
+        KernelCheckVerdict.Passed => "passed",
+        KernelCheckVerdict.WorkaroundEnabled => "workaround_enabled",
         _ => "failed",
     };
 }
@@ -34,7 +34,7 @@ public static class KernelCheckOutcomes
 /// <param name="Tolerance">The bound <paramref name="MaxError"/> is held to for this dtype.</param>
 /// <param name="Detail">What happened beyond a pass: the route that failed, by how much, and what was chosen.</param>
 public sealed record KernelCheckResult(string Op, string Shape, string Device, string DType, double MaxError, double Tolerance,
-    KernelCheckOutcome Outcome, string? Detail = null)
+    KernelCheckVerdict Outcome, string? Detail = null)
 {
     /// <summary>How long this shape's check took (every route and the float64 reference).</summary>
     public TimeSpan Elapsed { get; init; }
@@ -47,13 +47,13 @@ public sealed record KernelCheckResult(string Op, string Shape, string Device, s
 public sealed record KernelCheckReport(IReadOnlyList<KernelCheckResult> Results, TimeSpan Elapsed)
 {
     /// <summary>True unless a shape is wrong with no workaround.</summary>
-    public bool Passed => Results.All(r => r.Outcome != KernelCheckOutcome.Failed);
+    public bool Passed => Results.All(r => r.Outcome != KernelCheckVerdict.Failed);
 
-    public int Count(KernelCheckOutcome outcome) => Results.Count(r => r.Outcome == outcome);
+    public int Count(KernelCheckVerdict outcome) => Results.Count(r => r.Outcome == outcome);
 
     /// <summary>One line: counts per outcome and the time taken.</summary>
     public string Summary =>
-        $"kernel self-check: {Results.Count} shapes, {Count(KernelCheckOutcome.Passed)} passed, " +
-        $"{Count(KernelCheckOutcome.WorkaroundEnabled)} routed around a wrong kernel, {Count(KernelCheckOutcome.Failed)} failed, " +
+        $"kernel self-check: {Results.Count} shapes, {Count(KernelCheckVerdict.Passed)} passed, " +
+        $"{Count(KernelCheckVerdict.WorkaroundEnabled)} routed around a wrong kernel, {Count(KernelCheckVerdict.Failed)} failed, " +
         $"in {Elapsed.TotalMilliseconds:F0} ms";
 }

@@ -1,17 +1,15 @@
 using Mustafar.Models.KernelChecks;
-using ProtoCheck = Mustafar.Serving.V1.KernelCheck;
-using ProtoOutcome = Mustafar.Serving.V1.KernelCheckOutcome;
-using ProtoSelfCheck = Mustafar.Serving.V1.KernelSelfCheck;
+using Mustafar.Contracts.Serving.V1;
 
 namespace Mustafar.Serving;
 
 /// <summary>The kernel self-check's report on the wire, as every host's GetModelInfo carries it.</summary>
 public static class KernelSelfCheckMapping
 {
-    public static ProtoSelfCheck ToProto(this KernelCheckReport report)
+    public static KernelSelfCheck ToProto(this KernelCheckReport report)
     {
-        var message = new ProtoSelfCheck { Passed = report.Passed, Seconds = report.Elapsed.TotalSeconds };
-        message.Checks.Add(report.Results.Select(r => new ProtoCheck
+        var message = new KernelSelfCheck { Passed = report.Passed, Seconds = report.Elapsed.TotalSeconds };
+        message.Checks.Add(report.Results.Select(r => new KernelCheck
         {
             Op = r.Op,
             Shape = r.Shape,
@@ -21,9 +19,9 @@ public static class KernelSelfCheckMapping
             Tolerance = r.Tolerance,
             Outcome = r.Outcome switch
             {
-                KernelCheckOutcome.Passed => ProtoOutcome.Passed,
-                KernelCheckOutcome.WorkaroundEnabled => ProtoOutcome.WorkaroundEnabled,
-                _ => ProtoOutcome.Failed,
+                KernelCheckVerdict.Passed => KernelCheckOutcome.Passed,
+                KernelCheckVerdict.WorkaroundEnabled => KernelCheckOutcome.WorkaroundEnabled,
+                _ => KernelCheckOutcome.Failed,
             },
             Detail = r.Detail ?? "",
         }));

@@ -151,7 +151,7 @@ public sealed class ServingMetrics
     internal void KernelSelfChecked(KernelCheckReport report)
     {
         foreach (var group in report.Results.GroupBy(r => (r.Op, r.Outcome)))
-            kernelSelfCheckShapes.WithLabels(group.Key.Op, KernelCheckOutcomes.Name(group.Key.Outcome)).Set(group.Count());
+            kernelSelfCheckShapes.WithLabels(group.Key.Op, KernelCheckVerdicts.Name(group.Key.Outcome)).Set(group.Count());
         kernelSelfCheckDuration.Set(report.Elapsed.TotalSeconds);
     }
 }

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Serving;
 

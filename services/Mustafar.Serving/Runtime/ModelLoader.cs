@@ -9,7 +9,7 @@ namespace Mustafar.Serving;
 /// one. The host reports SERVING only after both have finished.</summary>
 /// <param name="Load">Builds the model from <see cref="ModelLoadContext.ModelPath"/> on the context's device and dtype.</param>
 /// <param name="Modules">The model's module trees, whose kernels the start-up self-check compares with float64
-/// before the host reports ready (<see cref="KernelSelfCheck"/>).</param>
+/// before the host reports ready (<see cref="KernelSelfChecker"/>).</param>
 /// <param name="WarmUp">Runs a representative forward pass so that the first request does not pay for lazy
 /// initialisation; null skips warm-up.</param>
 /// <param name="ProbeBatch">Runs one forward pass of that many representative items, for the start-up batch-size

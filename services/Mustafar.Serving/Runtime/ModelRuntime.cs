@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mustafar.Models.KernelChecks;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 
@@ -127,7 +127,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
             var instance = loader.Load(context) ?? throw new InvalidOperationException("the model loader returned null");
             var loadTime = Stopwatch.GetElapsedTime(started);
             // Before the warm-up, so that it already takes the routes the check chose.
-            var kernels = KernelSelfCheck.Run(loader.Modules(instance), context.Device, context.DType);
+            var kernels = KernelSelfChecker.Run(loader.Modules(instance), context.Device, context.DType);
             started = Stopwatch.GetTimestamp();
             if (loader.WarmUp is { } warmUp && kernels.Passed)
             {
@@ -162,7 +162,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
         {
             // The model is loaded (GetModelInfo can describe it and the check), but serves nothing.
             Status.MarkFailed($"{kernelCheck.Summary}: " +
-                string.Join("; ", kernelCheck.Results.Where(r => r.Outcome == KernelCheckOutcome.Failed)));
+                string.Join("; ", kernelCheck.Results.Where(r => r.Outcome == KernelCheckVerdict.Failed)));
             return;
         }
         logger.LogInformation("Model {Model} loaded on {Device} ({DType}) in {Load:F2} s, warmed up in {WarmUp:F2} s",
@@ -172,12 +172,12 @@ public sealed class ModelRuntime<TModel> where TModel : class
 
     private void ReportKernelCheck(KernelCheckReport report)
     {
-        foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckOutcome.Passed || r.Detail is not null))
+        foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckVerdict.Passed || r.Detail is not null))
         {
             var level = result.Outcome switch
             {
-                KernelCheckOutcome.Failed => LogLevel.Critical,
-                KernelCheckOutcome.WorkaroundEnabled => LogLevel.Warning,
+                KernelCheckVerdict.Failed => LogLevel.Critical,
+                KernelCheckVerdict.WorkaroundEnabled => LogLevel.Warning,
                 _ => LogLevel.Information,
             };
             logger.Log(level, "Kernel self-check: {Result}", result);

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Tensors.FeatureCaching;
 
@@ -24,7 +24,7 @@ public sealed class ExpectedFeature
 
     public IReadOnlyList<long> Shape => _shape;
 
-    public static ExpectedFeature Of(Generation.V1.FeatureSpec spec, DType dtype) => new(spec.Tokens, spec.Channels, dtype);
+    public static ExpectedFeature Of(Contracts.Generation.V1.FeatureSpec spec, DType dtype) => new(spec.Tokens, spec.Channels, dtype);
 
     public bool Accepts(Tensor tensor)
     {

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 
 namespace Mustafar.Tensors.FeatureCaching;
 

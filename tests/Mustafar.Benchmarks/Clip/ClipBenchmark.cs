@@ -90,9 +90,9 @@ public sealed class ClipBenchmark : IBenchmark
         var jpeg = Encode(1920, 1080, new JpegEncoder { Quality = 90 });
         var timings = Measure.Interleaved(2, iterations * 5,
             ("PNG 640x480, decode only", () => ImageDecoder.Decode(png)),
-            ("PNG 640x480, pad", () => encoder.Preprocess(png, ImageAspect.Pad)),
-            ("PNG 640x480, crop", () => encoder.Preprocess(png, ImageAspect.Crop)),
-            ("JPEG 1920x1080, pad", () => encoder.Preprocess(jpeg, ImageAspect.Pad)));
+            ("PNG 640x480, pad", () => encoder.Preprocess(png, AspectFit.Pad)),
+            ("PNG 640x480, crop", () => encoder.Preprocess(png, AspectFit.Crop)),
+            ("JPEG 1920x1080, pad", () => encoder.Preprocess(jpeg, AspectFit.Pad)));
         foreach (var t in timings) Console.WriteLine(t);
         Measure.PrintRatio("PNG pad preprocessing / decode only", timings[1], timings[0]);
     }

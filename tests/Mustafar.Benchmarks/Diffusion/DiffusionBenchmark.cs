@@ -91,10 +91,10 @@ public sealed class DiffusionBenchmark : IBenchmark
         var image = Pattern(640, 480);
         var tap = DiffusionFeatureOptions.PaperTap;
         var guided = extractor.Prepare(new FeatureRequest { Prompt = "what is the man holding?", GuidanceScale = 4 }, image);
-        var unconditional = extractor.Prepare(new FeatureRequest { Variant = FeatureVariant.Unconditional }, image);
+        var unconditional = extractor.Prepare(new FeatureRequest { Variant = ConditioningVariant.Unconditional }, image);
         var info = extractor.Info.Taps.Single(t => t.Name == tap);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UnetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
+            $"preset {preset.Name}: {preset.ImageSize} px, U-Net channels [{string.Join(",", preset.UNetChannels)}], tap {tap} {info.GridHeight}x{info.GridWidth}x{info.Channels}, {get_num_threads()} torch threads"));
 
         void Extract(PreparedFeatureRequest request) => DiffusionBenchmark.Extract(extractor, request);
         var rows = Measure.Interleaved(2, iterations,
@@ -133,8 +133,8 @@ public sealed class DiffusionBenchmark : IBenchmark
         var stages = Measure.Interleaved(2, iterations,
             ("VAE encode (1 image)", () => Timed(() => extractor.Vae.Encode(pixels).Dispose())),
             ("text encoder (1 prompt)", () => Timed(() => extractor.TextEncoder.forward(ids))),
-            ($"U-Net to {tap} (2 rows, early stop)", () => Timed(() => extractor.Unet.Run(sample, t, context, [tap]))),
-            ("U-Net full forward (2 rows)", () => Timed(() => extractor.Unet.forward(sample, t, context))));
+            ($"U-Net to {tap} (2 rows, early stop)", () => Timed(() => extractor.UNet.Run(sample, t, context, [tap]))),
+            ("U-Net full forward (2 rows)", () => Timed(() => extractor.UNet.forward(sample, t, context))));
         foreach (var timing in stages) Console.WriteLine(timing);
         Measure.PrintRatio($"U-Net early stop at {tap} / full U-Net", stages[2], stages[3]);
         var total = Timing.Sum("VAE + text + U-Net to tap", stages[0], stages[1], stages[2]);
@@ -153,13 +153,13 @@ public sealed class DiffusionBenchmark : IBenchmark
         {
             var question = new FeatureRequest
             {
-                Prompt = "what is the man holding?", Seed = 7, Taps = [DiffusionFeatureOptions.PaperTap], Variant = FeatureVariant.Conditional,
+                Prompt = "what is the man holding?", Seed = 7, Taps = [DiffusionFeatureOptions.PaperTap], Variant = ConditioningVariant.Conditional,
             };
-            var coldHalves = extractor.Prepare(question with { Variant = FeatureVariant.Halves, ReturnLatent = true }, image);
+            var coldHalves = extractor.Prepare(question with { Variant = ConditioningVariant.Halves, ReturnLatent = true }, image);
             float[] cleanLatent;
             using (var scope = NewDisposeScope()) cleanLatent = extractor.Extract([coldHalves])[0].Latent!.to(float32).data<float>().ToArray();
             return new GatewayRequests(coldHalves, extractor.Prepare(question, image),
-                extractor.Prepare(question with { Variant = FeatureVariant.Unconditional }, image),
+                extractor.Prepare(question with { Variant = ConditioningVariant.Unconditional }, image),
                 extractor.Prepare(question with { Latent = cleanLatent, Image = ReadOnlyMemory<byte>.Empty }));
         }
     }

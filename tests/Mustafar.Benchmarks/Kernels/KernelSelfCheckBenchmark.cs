@@ -4,7 +4,7 @@ using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Common;
 using Mustafar.Models.Diffusion.TextEncoder;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.KernelChecks;
 using TorchSharp;
@@ -31,7 +31,7 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
         HfConfig Config(string name) => RealSizeModels.Config(name);
         (string Name, Func<nn.Module> Build)[] models =
         [
-            ("SD 2.1-base U-Net", () => UnetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
+            ("SD 2.1-base U-Net", () => UNetLoader.Build(Config("sd21base.unet"), CPU, dtype)),
             ("SD 2.1-base VAE encoder", () => VaeEncoderLoader.Build(Config("sd21base.vae"), CPU, dtype)),
             ("SD 2.1-base text encoder", () => ClipTextEncoderLoader.Build(Config("sd21base.text_encoder"), CPU, dtype)),
             ("CLIP ViT-L/14-336 vision", () => ModuleBuild.Build(CPU, dtype, (d, t) => new ClipVisionModel(RealSizeModels.ClipLarge336, d, t))),
@@ -48,12 +48,12 @@ public sealed class KernelSelfCheckBenchmark : IBenchmark
             var buildTime = built.Elapsed;
             // The first run is what a service pays at start-up: it includes libtorch's lazy set-up of each kernel
             // (oneDNN compiles one per shape), which the first request would otherwise pay.
-            var cold = KernelSelfCheck.Run([module], CPU, dtype);
-            var report = KernelSelfCheck.Run([module], CPU, dtype);
+            var cold = KernelSelfChecker.Run([module], CPU, dtype);
+            var report = KernelSelfChecker.Run([module], CPU, dtype);
             total += report.Elapsed;
             coldTotal += cold.Elapsed;
             Console.WriteLine($"{name,-34} built in {buildTime.TotalSeconds,5:F1} s; cold {cold.Elapsed.TotalMilliseconds:F0} ms; {report.Summary}");
-            foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckOutcome.Passed || r.Detail is not null))
+            foreach (var result in report.Results.Where(r => r.Outcome != KernelCheckVerdict.Passed || r.Detail is not null))
                 Console.WriteLine($"    {result}");
             Console.WriteLine("    by op: " + string.Join(", ", report.Results.GroupBy(r => r.Op)
                 .Select(g => $"{g.Key} {g.Count()} shapes {g.Sum(r => r.Elapsed.TotalMilliseconds):F0} ms")));

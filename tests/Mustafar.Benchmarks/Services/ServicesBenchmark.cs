@@ -5,17 +5,17 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Mustafar.CheckpointWriters;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
-using Mustafar.Generation.V1;
-using Mustafar.Hosts.Generator;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Generator;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Generation;
 using Mustafar.Serving;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Benchmarks.Serving;
 using Mustafar.Testing;
 using Mustafar.Torch;
@@ -23,9 +23,8 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using ClipRequest = Mustafar.Clip.V1.EncodeRequest;
-using DiffusionRequest = Mustafar.Diffusion.V1.EncodeRequest;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 
 namespace Mustafar.Benchmarks.Services;
 
@@ -92,7 +91,7 @@ public sealed class ServicesBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine($"== ClipEncoder: ViT {info.NumLayers} x {info.HiddenSize}, {info.ImageSize} px, {info.GridHeight}x{info.GridWidth} patches, 320x240 PNG in");
         await using var host = await LoopbackHost<ClipEncoderService, ClipVisionEncoder>.StartAsync(folder, ClipEncoderService.Loader);
-        var client = new Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
+        var client = new Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
         await host.MeasureAsync("encode", requests,
             i =>
             {
@@ -101,7 +100,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var features = direct.Encode([direct.Preprocess(images[i % images.Length].Memory)])[0];
                 TorchTensorBridge.ToProto(features);
             },
-            i => client.EncodeAsync(new ClipRequest { Image = images[i % images.Length] }).ResponseAsync);
+            i => client.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = images[i % images.Length] }).ResponseAsync);
     }
 
     private static async Task RunDiffusionAsync(string folder, int requests)
@@ -111,7 +110,7 @@ public sealed class ServicesBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine($"== DiffusionEncoder: SD 2.1 topology, \"small\" preset, {direct.Info.ImageSize} px, guided (2 U-Net rows), tap {DiffusionFeatureOptions.PaperTap}");
         await using var host = await LoopbackHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartAsync(folder, DiffusionEncoderService.Loader);
-        var client = new Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel);
+        var client = new Mustafar.Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(host.Channel);
         const string prompt = "what is the man holding?";
         await host.MeasureAsync("encode", requests,
             i =>
@@ -120,7 +119,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var request = new FeatureRequest { Image = images[i % images.Length].Memory, Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i };
                 foreach (var tap in direct.Extract([direct.Prepare(request)])[0].Features) TorchTensorBridge.ToProto(tap.Tokens);
             },
-            i => client.EncodeAsync(new DiffusionRequest { Image = images[i % images.Length], Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i }).ResponseAsync);
+            i => client.EncodeAsync(new Contracts.Diffusion.V1.EncodeRequest { Image = images[i % images.Length], Prompt = prompt, GuidanceScale = 4, Seed = (ulong)i }).ResponseAsync);
     }
 
     private static async Task RunGeneratorAsync(string folder, int requests)
@@ -133,7 +132,7 @@ public sealed class ServicesBenchmark : IBenchmark
         var features = specs.Select((s, k) => TensorCodec.Named(s.Name, TensorCodec.FromFloat32(
             Enumerable.Range(0, s.Tokens * s.Channels).Select(v => MathF.Sin(v * 0.37f + k)).ToArray(), [s.Tokens, s.Channels], DType.Float32))).ToArray();
         await using var host = await LoopbackHost<GeneratorService, GeneratorModel>.StartAsync(folder, GeneratorService.Loader);
-        var client = new Mustafar.Generation.V1.Generator.GeneratorClient(host.Channel);
+        var client = new Mustafar.Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         string Question(int i) => $"Question {i % 7}: what is in the picture?";
         await host.MeasureAsync("generate", requests,
             i =>
@@ -142,7 +141,7 @@ public sealed class ServicesBenchmark : IBenchmark
                 var tensors = features.ToDictionary(f => f.Name, f => TorchTensorBridge.ToTorch(f.Tensor, f.Name));
                 direct.Generate(new GenerationRequest
                 {
-                    Messages = [new ChatMessage(ChatRole.User, Question(i))],
+                    Messages = [new ConversationTurn(ChatRole.User, Question(i))],
                     Features = tensors,
                     Sampling = new SamplingRequest { MaxNewTokens = newTokens, Temperature = 0 },
                 });
@@ -151,7 +150,7 @@ public sealed class ServicesBenchmark : IBenchmark
             {
                 var request = new GenerateRequest { Sampling = new SamplingParams { MaxNewTokens = newTokens, Temperature = 0 } };
                 request.Features.Add(features);
-                request.Messages.Add(new Mustafar.Generation.V1.ChatMessage { Role = Role.User, Content = Question(i) });
+                request.Messages.Add(new Mustafar.Contracts.Generation.V1.ChatMessage { Role = Role.User, Content = Question(i) });
                 using var call = client.Generate(request);
                 await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
             });

@@ -1,5 +1,5 @@
 using Mustafar.Eval.Clients;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Eval.Tests.Running;
 

@@ -1,7 +1,6 @@
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using FeatureSpec = Mustafar.Generation.V1.FeatureSpec;
 
 namespace Mustafar.Gateway.Tests.Units;
 
@@ -13,9 +12,9 @@ public class DiffusionConditioningTests
         DefaultTaps = { "U-L1-R1-B0-Cross-Q" },
     };
 
-    private static FeatureSpec Trained(string prompt = "", int? timestep = null, float? scale = null)
+    private static Contracts.Generation.V1.FeatureSpec Trained(string prompt = "", int? timestep = null, float? scale = null)
     {
-        var spec = new FeatureSpec { Name = "diffusion", DiffusionTap = "U-L1-R1-B0-Cross-Q", Tokens = 256, Channels = 1280, DiffusionPromptMode = prompt };
+        var spec = new Contracts.Generation.V1.FeatureSpec { Name = "diffusion", DiffusionTap = "U-L1-R1-B0-Cross-Q", Tokens = 256, Channels = 1280, DiffusionPromptMode = prompt };
         if (timestep is { } t) spec.DiffusionTimestep = t;
         if (scale is { } s) spec.DiffusionGuidanceScale = s;
         return spec;

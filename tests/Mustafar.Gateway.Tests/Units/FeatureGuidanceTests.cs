@@ -1,6 +1,6 @@
 using Mustafar.Gateway.Pipeline;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Gateway.Tests.Units;
 

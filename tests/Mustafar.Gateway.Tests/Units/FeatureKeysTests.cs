@@ -1,8 +1,8 @@
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Tensors.FeatureCaching;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Gateway.Tests.Units;
 

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.IntegrationTests.Mesh;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.IntegrationTests.BadInput;
 
@@ -46,7 +46,7 @@ public sealed class BadInputFixture : IAsyncLifetime
     /// <summary>The generator's gRPC port for hand-made messages.</summary>
     public CallInvoker GeneratorInvoker { get; private set; } = null!;
 
-    public Generation.V1.ModelInfo GeneratorInfo { get; private set; } = null!;
+    public Contracts.Generation.V1.ModelInfo GeneratorInfo { get; private set; } = null!;
 
     /// <summary>A bomb PNG just over the services' pixel cap (which is below the gateway's), so the gateway passes
     /// it on and an encoder refuses it from the header.</summary>
@@ -67,8 +67,8 @@ public sealed class BadInputFixture : IAsyncLifetime
         var generator = Mesh.Channel(Mesh.GeneratorGrpc);
         Generator = new Generator.GeneratorClient(generator);
         GeneratorInvoker = generator.CreateCallInvoker();
-        GeneratorInfo = await Generator.GetModelInfoAsync(new Generation.V1.GetModelInfoRequest());
-        var side = (int)Math.Sqrt((await Clip.GetModelInfoAsync(new Clip.V1.GetModelInfoRequest())).MaxImagePixels) + 1;
+        GeneratorInfo = await Generator.GetModelInfoAsync(new Contracts.Generation.V1.GetModelInfoRequest());
+        var side = (int)Math.Sqrt((await Clip.GetModelInfoAsync(new Contracts.Clip.V1.GetModelInfoRequest())).MaxImagePixels) + 1;
         BombOverServiceCap = MalformedImages.Bomb(side, side);
         (_httpBaseline, _grpcBaseline) = (await AskHttpAsync(), await AskGrpcAsync());
         Assert.False(string.IsNullOrEmpty(_httpBaseline), "the good request got an empty answer before any bad input");

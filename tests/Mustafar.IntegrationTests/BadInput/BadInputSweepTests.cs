@@ -58,12 +58,12 @@ public sealed class BadInputSweepTests(BadInputFixture fixture, ITestOutputHelpe
     public async Task A_burst_of_very_wide_images_leaves_the_clip_encoder_at_its_memory_baseline()
     {
         var pid = fixture.Mesh.ClipEncoders[0].ProcessId ?? throw new InvalidOperationException("the CLIP encoder is not running");
-        (int Width, int Height, Clip.V1.ImageAspect Aspect)[] burst =
+        (int Width, int Height, Contracts.Clip.V1.ImageAspect Aspect)[] burst =
         [
-            (20_000, 20, Clip.V1.ImageAspect.Pad), (20_000, 20, Clip.V1.ImageAspect.Crop), (20, 20_000, Clip.V1.ImageAspect.Pad),
-            (20_000, 1, Clip.V1.ImageAspect.Pad), (30_000, 1, Clip.V1.ImageAspect.Pad), (1_000_000, 1, Clip.V1.ImageAspect.Crop),
+            (20_000, 20, Contracts.Clip.V1.ImageAspect.Pad), (20_000, 20, Contracts.Clip.V1.ImageAspect.Crop), (20, 20_000, Contracts.Clip.V1.ImageAspect.Pad),
+            (20_000, 1, Contracts.Clip.V1.ImageAspect.Pad), (30_000, 1, Contracts.Clip.V1.ImageAspect.Pad), (1_000_000, 1, Contracts.Clip.V1.ImageAspect.Crop),
         ];
-        foreach (var aspect in new[] { Clip.V1.ImageAspect.Pad, Clip.V1.ImageAspect.Crop })
+        foreach (var aspect in new[] { Contracts.Clip.V1.ImageAspect.Pad, Contracts.Clip.V1.ImageAspect.Crop })
             await EncodeAsync(SampleImages.StillLife, aspect);
         var baseline = ProcessResources.RssKiBOf(pid) / 1024.0;
         var peak = baseline;
@@ -89,8 +89,8 @@ public sealed class BadInputSweepTests(BadInputFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task A_16_bit_grey_picture_is_not_encoded_as_a_blank_white_one()
     {
-        var grey = await fixture.Clip.EncodeAsync(new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()) });
-        var white = await fixture.Clip.EncodeAsync(new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(WhitePng(64, 48)) });
+        var grey = await fixture.Clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()) });
+        var white = await fixture.Clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(WhitePng(64, 48)) });
         Assert.Equal(white.Features.Shape, grey.Features.Shape);
         Assert.NotEqual(white.Features.Data, grey.Features.Data);
     }
@@ -103,11 +103,11 @@ public sealed class BadInputSweepTests(BadInputFixture fixture, ITestOutputHelpe
         return png.ToArray();
     }
 
-    private async Task<StatusCode> EncodeAsync(byte[] image, Clip.V1.ImageAspect aspect)
+    private async Task<StatusCode> EncodeAsync(byte[] image, Contracts.Clip.V1.ImageAspect aspect)
     {
         try
         {
-            var request = new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(image), Options = new Clip.V1.EncodeOptions { Aspect = aspect } };
+            var request = new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(image), Options = new Contracts.Clip.V1.EncodeOptions { Aspect = aspect } };
             await fixture.Clip.EncodeAsync(request, deadline: DateTime.UtcNow.AddMinutes(1));
             return StatusCode.OK;
         }

@@ -1,13 +1,12 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
-using ClipAspect = Mustafar.Clip.V1.ImageAspect;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.IntegrationTests.BadInput;
 
@@ -109,14 +108,14 @@ public static class GrpcCases
         RawAsk("a field with a length past the end", () => GoodAskThen(0x12, 0x7F, 0x57), Outcome.Grpc(StatusCode.InvalidArgument)),
     ];
 
-    private static BadInputCase Clip(string name, Action<Clip.V1.EncodeRequest> change, Outcome expected) => new(name, f =>
+    private static BadInputCase Clip(string name, Action<Contracts.Clip.V1.EncodeRequest> change, Outcome expected) => new(name, f =>
     {
-        var request = new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Options = new EncodeOptions() };
+        var request = new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Options = new EncodeOptions() };
         change(request);
         return Probes.GrpcAsync(() => f.Clip.EncodeAsync(request, deadline: DeadlineFromNow).ResponseAsync);
     }, expected);
 
-    private static BadInputCase WideClip(int width, int height, ClipAspect aspect, Outcome expected) =>
+    private static BadInputCase WideClip(int width, int height, ImageAspect aspect, Outcome expected) =>
         Clip($"{width} x {height} PNG, {aspect}", r => (r.Image, r.Options.Aspect) = (ByteString.CopyFrom(MalformedImages.Strip(width, height)), aspect), expected);
 
     private static IEnumerable<BadInputCase> Clip() =>
@@ -128,26 +127,26 @@ public static class GrpcCases
         Clip("0 x 0 PNG", r => r.Image = ByteString.CopyFrom(MalformedImages.ZeroByZero), Outcome.Grpc(StatusCode.InvalidArgument, "image")),
         // Called directly, the encoder refuses a strip past 1000:1 itself; within it, pad and crop both cost the
         // output only (20000 x 1 padded was a 1.2 GB canvas, 30000 x 1 overflowed, 1000000 x 1 cropped overflowed).
-        WideClip(20_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(20_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(30_000, 1, ClipAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(30_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(1_000_000, 1, ClipAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
-        WideClip(20_000, 20, ClipAspect.Pad, Outcome.GrpcOk),
-        WideClip(20_000, 20, ClipAspect.Crop, Outcome.GrpcOk),
-        WideClip(20, 20_000, ClipAspect.Pad, Outcome.GrpcOk),
+        WideClip(20_000, 1, ImageAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ImageAspect.Pad, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(30_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(1_000_000, 1, ImageAspect.Crop, Outcome.Grpc(StatusCode.InvalidArgument, "image")),
+        WideClip(20_000, 20, ImageAspect.Pad, Outcome.GrpcOk),
+        WideClip(20_000, 20, ImageAspect.Crop, Outcome.GrpcOk),
+        WideClip(20, 20_000, ImageAspect.Pad, Outcome.GrpcOk),
         Clip("16-bit greyscale PNG (served)", r => r.Image = ByteString.CopyFrom(MalformedImages.SixteenBitGrey()), Outcome.GrpcOk),
         Clip("select_layer 99", r => r.Options.SelectLayer = 99, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),
         Clip("select_layer int.MinValue", r => r.Options.SelectLayer = int.MinValue, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_layer")),
         Clip("unknown select_feature value", r => r.Options.SelectFeature = (FeatureSelect)7, Outcome.Grpc(StatusCode.InvalidArgument, "options.select_feature")),
-        Clip("unknown aspect value", r => r.Options.Aspect = (Clip.V1.ImageAspect)9, Outcome.Grpc(StatusCode.InvalidArgument, "options.aspect")),
+        Clip("unknown aspect value", r => r.Options.Aspect = (Contracts.Clip.V1.ImageAspect)9, Outcome.Grpc(StatusCode.InvalidArgument, "options.aspect")),
         Clip("output_dtype INT64", r => r.Options.OutputDtype = DType.Int64, Outcome.Grpc(StatusCode.InvalidArgument, "options.output_dtype")),
         Clip("unknown output_dtype value", r => r.Options.OutputDtype = (DType)99, Outcome.Grpc(StatusCode.InvalidArgument, "options.output_dtype")),
     ];
 
-    private static BadInputCase Diffusion(string name, Action<Diffusion.V1.EncodeRequest> change, Outcome expected) => new(name, f =>
+    private static BadInputCase Diffusion(string name, Action<Contracts.Diffusion.V1.EncodeRequest> change, Outcome expected) => new(name, f =>
     {
-        var request = new Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Prompt = BadInputFixture.Question };
+        var request = new Contracts.Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Prompt = BadInputFixture.Question };
         change(request);
         return Probes.GrpcAsync(() => f.Diffusion.EncodeAsync(request, deadline: DeadlineFromNow).ResponseAsync);
     }, expected);
@@ -180,7 +179,7 @@ public static class GrpcCases
     /// <summary>A good diffusion request followed by <paramref name="tail"/>.</summary>
     private static BadInputCase RawDiffusion(string name, byte[] tail, string field) => new(name, f => Probes.GrpcAsync(async () =>
     {
-        var good = new Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Prompt = BadInputFixture.Question };
+        var good = new Contracts.Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife), Prompt = BadInputFixture.Question };
         await f.DiffusionInvoker.AsyncUnaryCall(RawDiffusionMethod, null, new CallOptions(deadline: DeadlineFromNow), [.. good.ToByteArray(), .. tail]);
     }), Outcome.Grpc(StatusCode.InvalidArgument, field));
 
@@ -193,7 +192,7 @@ public static class GrpcCases
     }), Outcome.Grpc(StatusCode.InvalidArgument, field));
 
     /// <summary>A valid generation: zero features of the expected shapes (float32), one user turn, two tokens.</summary>
-    private static GenerateRequest GoodGenerate(Generation.V1.ModelInfo info)
+    private static GenerateRequest GoodGenerate(Contracts.Generation.V1.ModelInfo info)
     {
         var request = new GenerateRequest
         {
@@ -235,9 +234,9 @@ public static class GrpcCases
             Generate("unspecified dtype", (_, t) => t.Dtype = DType.Unspecified, StatusCode.InvalidArgument, feature + ".dtype"),
             Generate("unknown feature name", (r, _) => r.Features[0].Name = "clipx", StatusCode.InvalidArgument, "features[\"clipx\"]"),
             Generate("the same feature twice", (r, _) => r.Features.Add(r.Features[0].Clone()), StatusCode.InvalidArgument, feature),
-            Generate("wrong fusion mode", (r, _) => r.FusionMode = r.FusionMode == Generation.V1.FusionMode.ClipOnly ? Generation.V1.FusionMode.ConcatTokens : Generation.V1.FusionMode.ClipOnly,
+            Generate("wrong fusion mode", (r, _) => r.FusionMode = r.FusionMode == Contracts.Generation.V1.FusionMode.ClipOnly ? Contracts.Generation.V1.FusionMode.ConcatTokens : Contracts.Generation.V1.FusionMode.ClipOnly,
                 StatusCode.InvalidArgument, "fusion_mode"),
-            Generate("unknown fusion mode value", (r, _) => r.FusionMode = (Generation.V1.FusionMode)99, StatusCode.InvalidArgument, "fusion_mode"),
+            Generate("unknown fusion mode value", (r, _) => r.FusionMode = (Contracts.Generation.V1.FusionMode)99, StatusCode.InvalidArgument, "fusion_mode"),
             Generate("unspecified role", (r, _) => r.Messages[0].Role = Role.Unspecified, StatusCode.InvalidArgument, "messages[0].role"),
             Generate("no messages", (r, _) => r.Messages.Clear(), StatusCode.InvalidArgument, "messages"),
             Generate("the last turn is the assistant's", (r, _) => r.Messages.Add(new ChatMessage { Role = Role.Assistant, Content = "A table." }), StatusCode.InvalidArgument, "messages"),

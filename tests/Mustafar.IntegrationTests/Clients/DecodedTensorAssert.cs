@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.IntegrationTests.Clients;
 

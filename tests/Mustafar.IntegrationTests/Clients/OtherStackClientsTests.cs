@@ -3,13 +3,13 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Testing;
-using Mustafar.Tensors.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Tensors.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.IntegrationTests.Clients;
 
@@ -106,7 +106,7 @@ public sealed class OtherStackClientsTests(MeshFixture fixture) : IClassFixture<
     private async Task AssertClipAsync(byte[] image, JsonNode clip)
     {
         var client = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.GatewayGrpc));
-        var info = await client.GetModelInfoAsync(new Clip.V1.GetModelInfoRequest());
+        var info = await client.GetModelInfoAsync(new Contracts.Clip.V1.GetModelInfoRequest());
         Assert.Equal(info.ModelId, clip["model_info"]!["model_id"]!.GetValue<string>());
         Assert.Equal(info.HiddenSize, clip["model_info"]!["hidden_size"]!.GetValue<int>());
 
@@ -114,7 +114,7 @@ public sealed class OtherStackClientsTests(MeshFixture fixture) : IClassFixture<
         Assert.Equal(ClipDTypes.Length, encodings.Count);
         for (var i = 0; i < ClipDTypes.Length; i++)
         {
-            var expected = await client.EncodeAsync(new Clip.V1.EncodeRequest
+            var expected = await client.EncodeAsync(new Contracts.Clip.V1.EncodeRequest
             {
                 Image = ByteString.CopyFrom(image),
                 Options = new EncodeOptions { OutputDtype = ClipDTypes[i] },
@@ -130,8 +130,8 @@ public sealed class OtherStackClientsTests(MeshFixture fixture) : IClassFixture<
     private async Task AssertDiffusionAsync(byte[] image, JsonNode diffusion)
     {
         var client = new DiffusionEncoder.DiffusionEncoderClient(Mesh.Channel(Mesh.DiffusionGrpc));
-        var info = await client.GetModelInfoAsync(new Diffusion.V1.GetModelInfoRequest());
-        var expected = await client.EncodeAsync(new Diffusion.V1.EncodeRequest
+        var info = await client.GetModelInfoAsync(new Contracts.Diffusion.V1.GetModelInfoRequest());
+        var expected = await client.EncodeAsync(new Contracts.Diffusion.V1.EncodeRequest
         {
             Image = ByteString.CopyFrom(image),
             Prompt = Question,

@@ -2,10 +2,10 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.IntegrationTests.Mesh;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 using Xunit.Abstractions;
 
 namespace Mustafar.IntegrationTests.Faults;

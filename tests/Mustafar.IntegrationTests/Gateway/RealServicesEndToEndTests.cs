@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Tensors;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 using Google.Protobuf;
 
 namespace Mustafar.IntegrationTests.Gateway;
@@ -21,7 +21,7 @@ public sealed class RealServicesEndToEndTests(MeshFixture fixture) : IClassFixtu
     private async Task<string> GenerateDirectlyAsync(byte[] image, string question, float guidanceScale, int maxTokens)
     {
         var generator = new Generator.GeneratorClient(Mesh.Channel(Mesh.GeneratorGrpc));
-        var info = await generator.GetModelInfoAsync(new Generation.V1.GetModelInfoRequest());
+        var info = await generator.GetModelInfoAsync(new Contracts.Generation.V1.GetModelInfoRequest());
         var request = new GenerateRequest
         {
             FusionMode = info.FusionMode,
@@ -33,7 +33,7 @@ public sealed class RealServicesEndToEndTests(MeshFixture fixture) : IClassFixtu
             if (spec.Source == FeatureSource.Clip)
             {
                 var clip = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.ClipGrpc[0]));
-                var encoded = await clip.EncodeAsync(new Clip.V1.EncodeRequest
+                var encoded = await clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest
                 {
                     Image = ByteString.CopyFrom(image),
                     Options = new EncodeOptions
@@ -50,7 +50,7 @@ public sealed class RealServicesEndToEndTests(MeshFixture fixture) : IClassFixtu
                 // s = 0 is the unconditional half and s = 1 the conditional one: the gateway fetches exactly that one
                 // half, so the features are identical bit for bit and the greedy answers must be too.
                 var diffusion = new DiffusionEncoder.DiffusionEncoderClient(Mesh.Channel(Mesh.DiffusionGrpc));
-                var encoded = await diffusion.EncodeAsync(new Diffusion.V1.EncodeRequest
+                var encoded = await diffusion.EncodeAsync(new Contracts.Diffusion.V1.EncodeRequest
                 {
                     Image = ByteString.CopyFrom(image),
                     Prompt = question,
@@ -174,12 +174,12 @@ public sealed class RealServicesEndToEndTests(MeshFixture fixture) : IClassFixtu
     {
         var viaGateway = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.GatewayGrpc));
         var direct = new ClipEncoder.ClipEncoderClient(Mesh.Channel(Mesh.ClipGrpc[0]));
-        var request = new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife) };
+        var request = new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(SampleImages.StillLife) };
 
         var routed = await viaGateway.EncodeAsync(request);
         var expected = await direct.EncodeAsync(request);
 
         Assert.Equal(expected.Features, routed.Features);
-        Assert.Equal((await direct.GetModelInfoAsync(new Clip.V1.GetModelInfoRequest())).ModelId, routed.ModelId);
+        Assert.Equal((await direct.GetModelInfoAsync(new Contracts.Clip.V1.GetModelInfoRequest())).ModelId, routed.ModelId);
     }
 }

@@ -31,7 +31,7 @@ public sealed class LocalMesh : IAsyncDisposable
     public IEnumerable<ServiceProcess> Processes => ClipEncoders.Append(DiffusionEncoder).Append(Generator).Concat(Gateways);
 
     /// <summary>Writes (once per test run and fusion mode) the demo checkpoints all meshes share.</summary>
-    public static async Task<DemoCheckpoints.Paths> DemoModelsAsync(FusionMode fusion)
+    public static async Task<DemoCheckpoints.Paths> DemoModelsAsync(FusionKind fusion)
     {
         await DemoModelsGate.WaitAsync();
         try

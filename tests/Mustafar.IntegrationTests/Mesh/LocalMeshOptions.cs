@@ -13,7 +13,7 @@ public sealed record LocalMeshOptions
     public Mustafar.CheckpointWriters.DemoCheckpoints.Paths? Models { get; init; }
 
     /// <summary>The demo generator's fusion mode (cross-attention uses both encoders).</summary>
-    public FusionMode Fusion { get; init; } = FusionMode.CrossAttention;
+    public FusionKind Fusion { get; init; } = FusionKind.CrossAttention;
 
     /// <summary>Extra environment for every model service (for example batching limits).</summary>
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();

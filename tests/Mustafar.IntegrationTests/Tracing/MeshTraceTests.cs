@@ -4,8 +4,8 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.IntegrationTests.Tracing.Otlp;
-using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Vqa.V1;
 using Xunit.Abstractions;
 
 namespace Mustafar.IntegrationTests.Tracing;

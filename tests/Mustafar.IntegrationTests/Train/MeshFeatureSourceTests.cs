@@ -34,7 +34,7 @@ public sealed class MeshFeatureSourceTests(ITestOutputHelper output) : IAsyncLif
     public async Task Training_through_the_mesh_gets_the_in_process_features_fills_the_gateways_cache_and_recomputes_nothing()
     {
         var mesh = _mesh!;
-        var models = await LocalMesh.DemoModelsAsync(FusionMode.CrossAttention);
+        var models = await LocalMesh.DemoModelsAsync(FusionKind.CrossAttention);
         var synth = await ToolProcess.RunAsync(HostBinaries.Cli,
             ["data", "synth", "--seed", "5", "--split", "train", "--count", Samples.ToString(CultureInfo.InvariantCulture), "--size", "112", "--out", _folder],
             TimeSpan.FromMinutes(2));

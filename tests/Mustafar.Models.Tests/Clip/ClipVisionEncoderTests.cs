@@ -85,7 +85,7 @@ public sealed class ClipVisionEncoderTests : IDisposable
 
         using var encoder = ClipVisionEncoder.Load(llava, options);
         Assert.Equal(ClipCheckpointLayout.LlavaOriginal, encoder.Info.Layout);
-        Assert.Equal(new ClipVisionDefaults(-3, ClipFeatureSelect.ClsPatch, ImageAspect.Pad), encoder.Info.Defaults);
+        Assert.Equal(new ClipVisionDefaults(-3, ClipFeatureSelect.ClsPatch, AspectFit.Pad), encoder.Info.Defaults);
         var expected = Features(Path.Combine(_root, "hub", "org", "tiny-clip"), selectLayer: -3, select: ClipFeatureSelect.ClsPatch);
         Assert.Equal(0, TensorAssert.MaxAbsDiff(expected, encoder.Encode(Pixels())));
     }
@@ -121,7 +121,7 @@ public sealed class ClipVisionEncoderTests : IDisposable
             ["vision_feature_select_strategy"] = "full",
         });
         using var encoder = ClipVisionEncoder.Load(folder);
-        Assert.Equal(new ClipVisionDefaults(-1, ClipFeatureSelect.ClsPatch, ImageAspect.Pad), encoder.Info.Defaults);
+        Assert.Equal(new ClipVisionDefaults(-1, ClipFeatureSelect.ClsPatch, AspectFit.Pad), encoder.Info.Defaults);
         Assert.Equal(new ClipFeatureRequest(3, ClipFeatureSelect.ClsPatch, 50), encoder.Resolve());
     }
 
@@ -223,14 +223,14 @@ public sealed class ClipVisionEncoderTests : IDisposable
         using var encoder = ClipVisionEncoder.Load(ClipLayoutFolders.VisionModel(Folder("clip")));
         var info = encoder.Info;
         Assert.Equal((32, 3, 28, 4, 7, 7), (info.HiddenSize, info.NumLayers, info.ImageSize, info.PatchSize, info.GridHeight, info.GridWidth));
-        Assert.Equal(ImageAspect.Pad, info.Defaults.Aspect);
+        Assert.Equal(AspectFit.Pad, info.Defaults.Aspect);
         Assert.Equal(("cpu", ScalarType.Float32), (info.Device, info.ComputeDType));
         Assert.Equal(49, info.TokenCount(ClipFeatureSelect.Patch));
 
         var wide = RgbImages.Encode(RgbImages.Pattern(60, 30, seed: 1), new PngEncoder());
         var tall = RgbImages.Encode(RgbImages.Pattern(20, 45, seed: 2), new PngEncoder());
-        var images = new[] { encoder.Preprocess(wide), encoder.Preprocess(tall, ImageAspect.Crop) };
-        Assert.Equal((60, 30, ImageAspect.Pad), (images[0].SourceWidth, images[0].SourceHeight, images[0].Aspect));
+        var images = new[] { encoder.Preprocess(wide), encoder.Preprocess(tall, AspectFit.Crop) };
+        Assert.Equal((60, 30, AspectFit.Pad), (images[0].SourceWidth, images[0].SourceHeight, images[0].Aspect));
 
         var batch = encoder.Encode(images);
         Assert.Equal([2, 49, 32], batch.shape);

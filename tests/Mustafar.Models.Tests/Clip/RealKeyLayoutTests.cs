@@ -92,7 +92,7 @@ public sealed class RealKeyLayoutTests : IDisposable
         var source = ClipVisionSource.Resolve(ConfigFolder("llava-1.5-7b-hf"));
         Assert.Equal(ClipCheckpointLayout.LlavaHf, source.Layout);
         Assert.Equal((1024, 24, 336, 14), (source.Config.HiddenSize, source.Config.NumLayers, source.Config.ImageSize, source.Config.PatchSize));
-        Assert.Equal(new ClipVisionDefaults(-2, ClipFeatureSelect.Patch, ImageAspect.Pad), source.Defaults);
+        Assert.Equal(new ClipVisionDefaults(-2, ClipFeatureSelect.Patch, AspectFit.Pad), source.Defaults);
 
         var plan = PlanOnMeta(source, keys.Keys);
         AssertComplete(plan, keys.Keys.Keys.Count(k => k.StartsWith("vision_tower.", StringComparison.Ordinal)));
@@ -117,7 +117,7 @@ public sealed class RealKeyLayoutTests : IDisposable
         Assert.Equal(ClipCheckpointLayout.LlavaOriginal, source.Layout);
         Assert.Equal(ClipCheckpointLayout.ClipModel, source.WeightsLayout);
         Assert.Equal(Path.GetFullPath(Path.Combine(_root, "hub", towerName)), source.WeightsPath);
-        Assert.Equal(new ClipVisionDefaults(-2, ClipFeatureSelect.Patch, ImageAspect.Pad), source.Defaults);
+        Assert.Equal(new ClipVisionDefaults(-2, ClipFeatureSelect.Patch, AspectFit.Pad), source.Defaults);
         var clipKeys = Read("clip-vit-large-patch14-336.CLIPModel");
         AssertComplete(PlanOnMeta(source, clipKeys.Keys), clipKeys.Keys.Keys.Count(k => k.StartsWith("vision_model.", StringComparison.Ordinal)));
 

@@ -15,10 +15,10 @@ public sealed class DemoCheckpointsTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Theory]
-    [InlineData(FusionMode.CrossAttention)]
-    [InlineData(FusionMode.ConcatTokens)]
-    [InlineData(FusionMode.ClipOnly)]
-    public void The_three_services_models_agree_on_every_feature_shape(FusionMode fusion)
+    [InlineData(FusionKind.CrossAttention)]
+    [InlineData(FusionKind.ConcatTokens)]
+    [InlineData(FusionKind.ClipOnly)]
+    public void The_three_services_models_agree_on_every_feature_shape(FusionKind fusion)
     {
         var written = DemoCheckpoints.Ensure(_folder, seed: 5, fusion);
 
@@ -29,7 +29,7 @@ public sealed class DemoCheckpointsTests : IDisposable
         Assert.Equal(fusion, generator.Info.FusionMode);
         foreach (var spec in generator.Info.ExpectedFeatures)
         {
-            if (spec.Source == FeatureSource.Clip)
+            if (spec.Source == VisualFeatureSource.Clip)
             {
                 Assert.Equal(clip.Info.HiddenSize, spec.Channels);
                 Assert.Equal(clip.Info.GridHeight * clip.Info.GridWidth, spec.Tokens);
@@ -40,22 +40,22 @@ public sealed class DemoCheckpointsTests : IDisposable
                 Assert.Equal((tap.GridHeight * tap.GridWidth, tap.Channels), (spec.Tokens, spec.Channels));
             }
         }
-        Assert.Equal(fusion == FusionMode.ClipOnly ? 1 : 2, generator.Info.ExpectedFeatures.Count);
+        Assert.Equal(fusion == FusionKind.ClipOnly ? 1 : 2, generator.Info.ExpectedFeatures.Count);
     }
 
     [Fact]
     public void A_second_call_reuses_the_checkpoints_and_a_different_mode_rewrites_them()
     {
-        var first = DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ClipOnly);
+        var first = DemoCheckpoints.Ensure(_folder, seed: 5, FusionKind.ClipOnly);
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(_folder, DemoCheckpoints.StampFile));
 
         Assert.False(first.Reused);
-        Assert.True(DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ClipOnly).Reused);
+        Assert.True(DemoCheckpoints.Ensure(_folder, seed: 5, FusionKind.ClipOnly).Reused);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(_folder, DemoCheckpoints.StampFile)));
 
-        var rewritten = DemoCheckpoints.Ensure(_folder, seed: 5, FusionMode.ConcatTokens);
+        var rewritten = DemoCheckpoints.Ensure(_folder, seed: 5, FusionKind.ConcatTokens);
         Assert.False(rewritten.Reused);
         using var generator = GeneratorModel.Load(rewritten.Paths.Generator);
-        Assert.Equal(FusionMode.ConcatTokens, generator.Info.FusionMode);
+        Assert.Equal(FusionKind.ConcatTokens, generator.Info.FusionMode);
     }
 }

@@ -57,15 +57,15 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         using var extractor = Load(reference, log, new ReferenceNoise(reference.Inputs["noise"]));
         Assert.Contains(log, line => line.StartsWith("vae:", StringComparison.Ordinal) && line.Contains("decoder.", StringComparison.Ordinal));
         string[] taps = [PaperTap, .. new[] { "U-L1-R1-B0-Out", "U-L2-R2-Res-Out", "D-L2-R0-B0-Cross-Q" }.Where(reference.Outputs.ContainsKey)];
-        FeatureRequest Request(FeatureVariant variant, float scale = 0) => new()
+        FeatureRequest Request(ConditioningVariant variant, float scale = 0) => new()
         {
             Image = reference.ImageBytes, Prompt = reference.Prompt, Timestep = reference.Timestep,
             GuidanceScale = scale, Taps = taps, Variant = variant,
         };
         var scales = reference.Outputs.Keys.Where(k => k.StartsWith("guided_s", StringComparison.Ordinal))
             .Select(k => int.Parse(k["guided_s".Length..])).Order().ToList();
-        var requests = new List<FeatureRequest> { Request(FeatureVariant.Conditional), Request(FeatureVariant.Unconditional) };
-        requests.AddRange(scales.Select(s => Request(FeatureVariant.Guided, s)));
+        var requests = new List<FeatureRequest> { Request(ConditioningVariant.Conditional), Request(ConditioningVariant.Unconditional) };
+        requests.AddRange(scales.Select(s => Request(ConditioningVariant.Guided, s)));
         var prepared = requests.Select(extractor.Prepare).ToList();
 
         // Preprocessing: decode + PIL bicubic resize + [-1, 1], and the SD 2 tokenization of the prompt.
@@ -93,7 +93,7 @@ public sealed class DiffusionFeaturesTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(expectedShape[1], (long)paper.GridHeight * paper.GridWidth);
         Assert.Equal(expectedShape[2], paper.Channels);
         // One U-Net row for the single variants and for s = 0, two for real guidance.
-        Assert.Equal(requests.Select(r => r.Variant == FeatureVariant.Guided && r.GuidanceScale != 0 ? 2 : 1),
-            results.Select(r => r.Settings.UnetRows));
+        Assert.Equal(requests.Select(r => r.Variant == ConditioningVariant.Guided && r.GuidanceScale != 0 ? 2 : 1),
+            results.Select(r => r.Settings.UNetRows));
     }
 }

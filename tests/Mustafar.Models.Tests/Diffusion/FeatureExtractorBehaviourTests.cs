@@ -47,7 +47,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         var paper = info.Taps.Single(t => t.Name == DiffusionFeatureOptions.PaperTap);
         // 64 px -> 8x8 latent; up block 1 works at the third level: 2x2, with the 32 channels of that level.
         Assert.Equal((2, 2, 32), (paper.GridHeight, paper.GridWidth, paper.Channels));
-        Assert.Equal(Extractor.Unet.Catalog.Taps.Select(t => t.Name), info.Taps.Select(t => t.Name));
+        Assert.Equal(Extractor.UNet.Catalog.Taps.Select(t => t.Name), info.Taps.Select(t => t.Name));
     }
 
     [Fact]
@@ -82,10 +82,10 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         using var scope = NewDisposeScope();
         var zero = Extractor.Prepare(Request(scale: 0));
         var empty = Extractor.Prepare(Request(prompt: "  ", scale: 4));
-        var unconditional = Extractor.Prepare(Request() with { Variant = FeatureVariant.Unconditional });
+        var unconditional = Extractor.Prepare(Request() with { Variant = ConditioningVariant.Unconditional });
         foreach (var prepared in new[] { zero, empty, unconditional })
         {
-            Assert.Equal(1, prepared.Settings.UnetRows);
+            Assert.Equal(1, prepared.Settings.UNetRows);
             Assert.False(prepared.RunsConditional);
             Assert.Equal(Sha256(""), prepared.Settings.PromptSha256);
             Assert.Equal(2, prepared.Settings.PromptTokens);
@@ -103,9 +103,9 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     {
         using var scope = NewDisposeScope();
         var guided = Extractor.Prepare(Request(scale: 1) with { Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
-        var conditional = Extractor.Prepare(Request() with { Variant = FeatureVariant.Conditional, Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
-        Assert.Equal(2, guided.Settings.UnetRows);
-        Assert.Equal(1, conditional.Settings.UnetRows);
+        var conditional = Extractor.Prepare(Request() with { Variant = ConditioningVariant.Conditional, Taps = ["U-L2-R2-Res-Out", "Mid-Out"], Timestep = 100 });
+        Assert.Equal(2, guided.Settings.UNetRows);
+        Assert.Equal(1, conditional.Settings.UNetRows);
         var results = Extractor.Extract([guided, conditional]);
         for (var i = 0; i < 2; i++)
             Assert.True(FixtureTensors.MaxAbsDiff(results[1].Features[i].Tokens, results[0].Features[i].Tokens) < BatchCompositionTolerance);
@@ -122,7 +122,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
     public void A_sampled_latent_is_seeded_and_differs_from_the_mean()
     {
         using var scope = NewDisposeScope();
-        var sample = Request() with { LatentMode = LatentMode.Sample };
+        var sample = Request() with { LatentMode = LatentSampling.Sample };
         var a = Run(sample);
         var b = Run(sample);
         Assert.Equal(0.0, FixtureTensors.MaxAbsDiff(a, b));
@@ -163,7 +163,7 @@ public sealed class FeatureExtractorBehaviourTests(TinyPipelineFixture tiny, ITe
         var truncated = Extractor.Prepare(Request(prompt: string.Join(' ', Enumerable.Repeat("cat", 100))) with { TruncatePrompt = true });
         Assert.True(truncated.Settings.PromptTruncated);
         Assert.Equal(77, truncated.Settings.PromptTokens);
-        var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(prompt: "") with { Variant = FeatureVariant.Conditional }));
+        var error = Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(prompt: "") with { Variant = ConditioningVariant.Conditional }));
         Assert.Equal("prompt", error.Field);
     }
 
@@ -203,7 +203,7 @@ public sealed class FeatureExtractorDTypeTests(TinyPipelineFixture tiny, ITestOu
     {
         using var scope = NewDisposeScope();
         using var half = StableDiffusionFeatureExtractor.Load(tiny.Folder, new DiffusionFeatureOptions { DType = dtype });
-        Assert.Equal(dtype, half.Unet.parameters().First().dtype);
+        Assert.Equal(dtype, half.UNet.parameters().First().dtype);
         // force_upcast keeps the VAE in float32 for float16, as diffusers does.
         Assert.Equal(dtype == ScalarType.Float16 ? ScalarType.Float32 : dtype, half.Vae.parameters().First().dtype);
         var request = new FeatureRequest { Image = tiny.Png, Prompt = "a photo of a cat", GuidanceScale = 1, Seed = 3 };
@@ -237,7 +237,7 @@ public sealed class FeatureExtractorDTypeTests(TinyPipelineFixture tiny, ITestOu
                     weights.ToDictionary(kv => kv.Key, kv => kv.Value.to(float16)));
             }
             using var variant = StableDiffusionFeatureExtractor.Load(folder, new DiffusionFeatureOptions { WeightVariant = "fp16" });
-            Assert.Equal(ScalarType.Float32, variant.Unet.parameters().First().dtype);
+            Assert.Equal(ScalarType.Float32, variant.UNet.parameters().First().dtype);
             Assert.Throws<FileNotFoundException>(() => StableDiffusionFeatureExtractor.Load(folder));
         }
         finally

@@ -12,24 +12,24 @@ public sealed class LatentReuseTests(TinyPipelineFixture tiny, ITestOutputHelper
 {
     private StableDiffusionFeatureExtractor Extractor => tiny.Extractor;
 
-    private FeatureRequest Request(FeatureVariant variant, LatentMode mode = LatentMode.Mean) => new()
+    private FeatureRequest Request(ConditioningVariant variant, LatentSampling mode = LatentSampling.Mean) => new()
     {
         Image = tiny.Png, Prompt = "what is shown in this image?", Seed = 11, Variant = variant, LatentMode = mode,
         Taps = [DiffusionFeatureOptions.PaperTap, "Mid-Out"],
     };
 
     [Theory]
-    [InlineData(LatentMode.Mean)]
-    [InlineData(LatentMode.Sample)]
-    public void A_request_that_brings_the_returned_latent_gets_the_features_of_the_image_without_the_vae(LatentMode mode)
+    [InlineData(LatentSampling.Mean)]
+    [InlineData(LatentSampling.Sample)]
+    public void A_request_that_brings_the_returned_latent_gets_the_features_of_the_image_without_the_vae(LatentSampling mode)
     {
         using var scope = NewDisposeScope();
-        var fromImage = Extractor.Extract([Extractor.Prepare(Request(FeatureVariant.Conditional, mode) with { ReturnLatent = true })])[0];
+        var fromImage = Extractor.Extract([Extractor.Prepare(Request(ConditioningVariant.Conditional, mode) with { ReturnLatent = true })])[0];
         Assert.True(fromImage.Settings.VaeRan);
         var latent = fromImage.Latent!;
         Assert.Equal(new long[] { Extractor.Info.LatentChannels, Extractor.Info.LatentSize, Extractor.Info.LatentSize }, latent.shape);
 
-        var prepared = Extractor.Prepare(Request(FeatureVariant.Conditional, mode) with
+        var prepared = Extractor.Prepare(Request(ConditioningVariant.Conditional, mode) with
         {
             Image = ReadOnlyMemory<byte>.Empty, Latent = latent.to(float32).data<float>().ToArray(),
         });
@@ -50,10 +50,10 @@ public sealed class LatentReuseTests(TinyPipelineFixture tiny, ITestOutputHelper
     public void Halves_returns_the_conditional_and_unconditional_features_of_one_two_row_pass()
     {
         using var scope = NewDisposeScope();
-        var halves = Extractor.Prepare(Request(FeatureVariant.Halves));
-        Assert.Equal(2, halves.UnetRows);
+        var halves = Extractor.Prepare(Request(ConditioningVariant.Halves));
+        Assert.Equal(2, halves.UNetRows);
         var both = Extractor.Extract([halves])[0];
-        var guided = Extractor.Extract([Extractor.Prepare(Request(FeatureVariant.Guided) with { GuidanceScale = 4 })])[0];
+        var guided = Extractor.Extract([Extractor.Prepare(Request(ConditioningVariant.Guided) with { GuidanceScale = 4 })])[0];
         // A guided request runs the very same two rows; its features are f_u + 4 (f_c - f_u) of these halves.
         for (var i = 0; i < 2; i++)
         {
@@ -63,7 +63,7 @@ public sealed class LatentReuseTests(TinyPipelineFixture tiny, ITestOutputHelper
             var combined = FeatureGuidance.Combine(fc, fu, 4);
             Assert.True(FixtureTensors.MaxAbsDiff(guided.Features[i].Tokens, combined) < 1e-5);
         }
-        Assert.Equal(FeatureVariant.Halves, both.Settings.Variant);
+        Assert.Equal(ConditioningVariant.Halves, both.Settings.Variant);
         Assert.Equal(0f, both.Settings.GuidanceScale);
     }
 
@@ -71,12 +71,12 @@ public sealed class LatentReuseTests(TinyPipelineFixture tiny, ITestOutputHelper
     public void Bad_latents_and_an_empty_halves_prompt_are_refused_naming_the_field()
     {
         var size = (int)(Extractor.Info.LatentChannels * Extractor.Info.LatentSize * Extractor.Info.LatentSize);
-        var request = Request(FeatureVariant.Conditional) with { Image = ReadOnlyMemory<byte>.Empty };
+        var request = Request(ConditioningVariant.Conditional) with { Image = ReadOnlyMemory<byte>.Empty };
         Assert.Equal("latent", Assert.Throws<InvalidInputException>(() => Extractor.Prepare(request with { Latent = new float[size - 1] })).Field);
         var nan = new float[size];
         nan[3] = float.NaN;
         Assert.Equal("latent", Assert.Throws<InvalidInputException>(() => Extractor.Prepare(request with { Latent = nan })).Field);
         Assert.Equal("latent", Assert.Throws<InvalidInputException>(() => Extractor.Prepare(request with { Image = tiny.Png, Latent = new float[size] })).Field);
-        Assert.Equal("prompt", Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(FeatureVariant.Halves) with { Prompt = "" })).Field);
+        Assert.Equal("prompt", Assert.Throws<InvalidInputException>(() => Extractor.Prepare(Request(ConditioningVariant.Halves) with { Prompt = "" })).Field);
     }
 }

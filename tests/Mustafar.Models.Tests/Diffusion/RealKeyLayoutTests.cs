@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Diffusion.TextEncoder;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Testing;
 using TorchSharp;
@@ -37,7 +37,7 @@ public sealed class RealKeyLayoutTests
     public void Sd21_base_unet_keys_map_with_the_same_shapes()
     {
         var (config, keys, _) = Real("sd21base.unet");
-        using var unet = UnetLoader.Build(config, META, float32);
+        using var unet = UNetLoader.Build(config, META, float32);
         var plan = Plan(unet, keys, KeyMapping.Exact);
         Assert.Equal(keys.Count, plan.Pairs.Count);
         // The paper's best tap at 512 px (64x64 latent): 16x16 x 1280.

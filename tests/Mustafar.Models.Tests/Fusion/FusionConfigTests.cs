@@ -29,7 +29,7 @@ public sealed class FusionConfigTests
     public void Without_the_extension_a_llava_checkpoint_is_clip_only_with_llava_15_features()
     {
         var config = Parse(LlavaHf());
-        Assert.Equal(FusionMode.ClipOnly, config.Fusion!.Mode);
+        Assert.Equal(FusionKind.ClipOnly, config.Fusion!.Mode);
         var clip = Assert.Single(config.Fusion.ExpectedFeatures);
         Assert.Equal((576, 32, 24, -2, false), (clip.Tokens, clip.Channels, clip.GridHeight, clip.ClipSelectLayer, clip.ClipKeepCls));
         Assert.Equal(32000, config.ImageTokenId);
@@ -58,7 +58,7 @@ public sealed class FusionConfigTests
             ["cross_attention"] = new JsonObject { ["num_attention_heads"] = 8 },
             ["weights"] = new JsonObject { ["cross_attention"] = "model.mm_cross." },
         })).Fusion!;
-        Assert.Equal(FusionMode.CrossAttention, fusion.Mode);
+        Assert.Equal(FusionKind.CrossAttention, fusion.Mode);
         Assert.Equal((256, 1280, "U-L1-R1-B0-Cross-Q"), (fusion.Diffusion!.Tokens, fusion.Diffusion.Channels, fusion.Diffusion.DiffusionTap));
         Assert.Equal((8, "model.mm_cross."), (fusion.CrossAttentionHeads, fusion.CrossAttentionPrefix));
         Assert.Equal(576, fusion.ImageTokens);

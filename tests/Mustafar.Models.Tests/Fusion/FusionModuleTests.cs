@@ -10,7 +10,7 @@ namespace Mustafar.Models.Tests.Fusion;
 /// the cross-attention block against an explicit computation, and request feature validation.</summary>
 public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixture<TinyCheckpoints>
 {
-    private (LlavaForConditionalGeneration Model, FusionConfig Fusion) Load(FusionMode mode)
+    private (LlavaForConditionalGeneration Model, FusionConfig Fusion) Load(FusionKind mode)
     {
         var (model, _) = GeneratorWeights.Load(checkpoints.Preset("tiny-" + mode.ConfigName()), CPU, ScalarType.Float32);
         return (model, model.Config.Fusion!);
@@ -32,7 +32,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (model, fusion) = Load(FusionMode.ConcatTokens);
+        var (model, fusion) = Load(FusionKind.ConcatTokens);
         var (clip, diffusion) = Features(fusion, images: 1);
         var output = model.ProjectImages(clip, diffusion)[0];
         Assert.Equal([fusion.Clip.Tokens + fusion.Diffusion!.Tokens, fusion.TextHiddenSize], output.shape);
@@ -48,7 +48,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (model, fusion) = Load(FusionMode.ConcatChannels);
+        var (model, fusion) = Load(FusionKind.ConcatChannels);
         var (clip, diffusion) = Features(fusion, images: 1);
         var output = model.ProjectImages(clip, diffusion)[0];
         Assert.Equal([fusion.Clip.Tokens, fusion.TextHiddenSize], output.shape);
@@ -70,7 +70,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
     public void The_resize_keeps_a_constant_field_and_is_the_identity_on_equal_grids()
     {
         using var scope = NewDisposeScope();
-        var (_, fusion) = Load(FusionMode.ConcatChannels);
+        var (_, fusion) = Load(FusionKind.ConcatChannels);
         var spec = fusion.Diffusion!;
         var constant = full([2, spec.Tokens, spec.Channels], 0.75f);
         var resized = VisualFusion.ResizeToClipGrid(fusion, constant);
@@ -109,7 +109,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (model, fusion) = Load(FusionMode.CrossAttention);
+        var (model, fusion) = Load(FusionKind.CrossAttention);
         var (clip, diffusion) = Features(fusion);
         var output = model.ProjectImages(clip, diffusion);
         Assert.Equal([2, fusion.Clip.Tokens, fusion.TextHiddenSize], output.shape);
@@ -152,9 +152,9 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
         using (var model = GeneratorModel.Load(checkpoints.Preset("tiny-cross-attention")))
         {
             var features = model.Info.ExpectedFeatures.ToDictionary(s => s.Name, s => zeros(s.Tokens, s.Channels));
-            var error = Assert.Throws<InvalidInputException>(() => model.Prepare(Request(features) with { FusionMode = FusionMode.ConcatTokens }));
+            var error = Assert.Throws<InvalidInputException>(() => model.Prepare(Request(features) with { FusionMode = FusionKind.ConcatTokens }));
             Assert.Equal("fusion_mode", error.Field);
-            Assert.Equal(model.Info.ImageTokens, model.Prepare(Request(features) with { FusionMode = FusionMode.CrossAttention }).ImageTokens);
+            Assert.Equal(model.Info.ImageTokens, model.Prepare(Request(features) with { FusionMode = FusionKind.CrossAttention }).ImageTokens);
         }
         using var text = GeneratorModel.Load(checkpoints.Preset("tiny-vicuna"));
         Assert.Equal("features", Assert.Throws<InvalidInputException>(() => text.Prepare(Request(new Dictionary<string, Tensor> { ["clip"] = zeros(1, 1) }))).Field);
@@ -162,7 +162,7 @@ public sealed class FusionModuleTests(TinyCheckpoints checkpoints) : IClassFixtu
 
     private static GenerationRequest Request(IReadOnlyDictionary<string, Tensor> features) => new()
     {
-        Messages = [new ChatMessage(ChatRole.User, "What is shown?")],
+        Messages = [new ConversationTurn(ChatRole.User, "What is shown?")],
         Features = features,
     };
 }

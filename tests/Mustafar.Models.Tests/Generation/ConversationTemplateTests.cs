@@ -20,8 +20,8 @@ public sealed class ConversationTemplateTests
         _ => throw new InvalidOperationException(p.ToString()),
     }));
 
-    private static ChatMessage User(string text) => new(ChatRole.User, text);
-    private static ChatMessage Assistant(string text) => new(ChatRole.Assistant, text);
+    private static ConversationTurn User(string text) => new(ChatRole.User, text);
+    private static ConversationTurn Assistant(string text) => new(ChatRole.Assistant, text);
 
     [Fact]
     public void A_question_with_an_image_gets_the_placeholder_before_it_as_llava_does()
@@ -34,7 +34,7 @@ public sealed class ConversationTemplateTests
     [Fact]
     public void Multi_turn_conversations_use_eos_separators_and_a_custom_system_line()
     {
-        var parts = Vicuna.Build([new ChatMessage(ChatRole.System, "Be brief."), User("Hi <image> there"), Assistant("Hello."), User("And now?")], hasImage: true, Eos);
+        var parts = Vicuna.Build([new ConversationTurn(ChatRole.System, "Be brief."), User("Hi <image> there"), Assistant("Hello."), User("And now?")], hasImage: true, Eos);
         Assert.Equal("Be brief. USER: Hi <image> there ASSISTANT: Hello.</s>USER: And now? ASSISTANT:", Render(parts));
         Assert.Contains(parts, p => p is LlamaPromptPart.Special { Id: Eos });
     }
@@ -47,14 +47,14 @@ public sealed class ConversationTemplateTests
         Assert.Contains("what does </s> mean?", Render(parts), StringComparison.Ordinal);
     }
 
-    public static TheoryData<ChatMessage[], bool, string> BadConversations => new()
+    public static TheoryData<ConversationTurn[], bool, string> BadConversations => new()
     {
         { [], false, "messages" },
-        { [new ChatMessage(ChatRole.System, "x")], false, "messages" },
+        { [new ConversationTurn(ChatRole.System, "x")], false, "messages" },
         { [Assistant("hi")], false, "messages[0].role" },
         { [User("a"), User("b")], false, "messages[1].role" },
         { [User("a"), Assistant("b")], false, "messages" },
-        { [User("a"), new ChatMessage(ChatRole.System, "s"), User("c")], false, "messages[1].role" },
+        { [User("a"), new ConversationTurn(ChatRole.System, "s"), User("c")], false, "messages[1].role" },
         { [User("  ")], false, "messages[0].content" },
         { [User("<image> and <image>")], true, "messages" },
         { [User("<image> what?")], false, "messages" },
@@ -63,7 +63,7 @@ public sealed class ConversationTemplateTests
 
     [Theory]
     [MemberData(nameof(BadConversations))]
-    public void Bad_conversations_name_the_field(ChatMessage[] messages, bool hasImage, string field)
+    public void Bad_conversations_name_the_field(ConversationTurn[] messages, bool hasImage, string field)
     {
         var error = Assert.Throws<InvalidInputException>(() => Vicuna.Build(messages, hasImage, Eos));
         Assert.Equal(field, error.Field);

@@ -23,18 +23,18 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
     private static GenerationRequest Request(string question, IReadOnlyDictionary<string, Tensor>? features = null, SamplingRequest? sampling = null,
         CancellationToken cancellation = default) => new()
     {
-        Messages = [new ChatMessage(ChatRole.User, question)],
+        Messages = [new ConversationTurn(ChatRole.User, question)],
         Features = features ?? new Dictionary<string, Tensor>(),
         Sampling = sampling ?? new SamplingRequest { MaxNewTokens = 12 },
         Cancellation = cancellation,
     };
 
     /// <summary>Drives an engine to the end: newcomers join at the given steps.</summary>
-    private static Dictionary<GenerationRequest, (string Text, GenerationResult Result)> Run(GeneratorModel model, IReadOnlyList<(int JoinAtStep, GenerationRequest Request)> schedule)
+    private static Dictionary<GenerationRequest, (string Text, GenerationOutcome Result)> Run(GeneratorModel model, IReadOnlyList<(int JoinAtStep, GenerationRequest Request)> schedule)
     {
         using var engine = new GenerationEngine(model);
         var texts = schedule.ToDictionary(s => s.Request, _ => "");
-        var results = new Dictionary<GenerationRequest, (string, GenerationResult)>();
+        var results = new Dictionary<GenerationRequest, (string, GenerationOutcome)>();
         for (var step = 0; results.Count < schedule.Count; step++)
         {
             var events = new List<GenerationEvent>();
@@ -74,7 +74,7 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
             Assert.Equal(alone[r].Result.Reason, together[r].Result.Reason);
         }
         Assert.Equal(5, together[requests[1]].Result.CompletionTokens);
-        Assert.Equal(FinishReason.Length, together[requests[1]].Result.Reason);
+        Assert.Equal(StopReason.Length, together[requests[1]].Result.Reason);
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         var (stopped, result) = model.Generate(Request("Tell me a story", sampling: new SamplingRequest { MaxNewTokens = 30, Stop = ["\u0001never", stop] }), deltas.Add);
         Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stopped);
         Assert.Equal(stopped, string.Concat(deltas));
-        Assert.Equal(FinishReason.StopString, result.Reason);
+        Assert.Equal(StopReason.StopString, result.Reason);
         Assert.Equal(stop, result.StopString);
     }
 
@@ -184,7 +184,7 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
             File.WriteAllText(Path.Combine(copy, GenerationDefaults.FileName), $"{{\"eos_token_id\": [2, {third}]}}");
             using var model = GeneratorModel.Load(copy);
             var (text, result) = model.Generate(Request("Hello"));
-            Assert.Equal(FinishReason.Eos, result.Reason);
+            Assert.Equal(StopReason.Eos, result.Reason);
             Assert.Equal(3, result.CompletionTokens);
             Assert.Equal(expected, text);
         }
@@ -212,17 +212,17 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         cancel.Cancel();
         var events = engine.Step();
         var final = Assert.Single(events, e => e.Sequence.Request == doomed);
-        Assert.Equal(FinishReason.Cancelled, final.Result!.Reason);
+        Assert.Equal(StopReason.Cancelled, final.Result!.Reason);
         Assert.Equal(2, final.CompletionTokens);
         Assert.Equal(1, engine.ActiveCount);
         Assert.Equal(survivor, engine.Running.Single().Request);
 
         var already = engine.Admit([model.Prepare(doomed)]);
-        Assert.Equal(FinishReason.Cancelled, Assert.Single(already).Result!.Reason);
+        Assert.Equal(StopReason.Cancelled, Assert.Single(already).Result!.Reason);
         Assert.Equal(1, engine.ActiveCount);
 
         var running = engine.Running.Single();
-        Assert.Equal(FinishReason.Cancelled, engine.Cancel(running)!.Result!.Reason);
+        Assert.Equal(StopReason.Cancelled, engine.Cancel(running)!.Result!.Reason);
         Assert.Equal(0, engine.ActiveCount);
         Assert.Null(engine.Cancel(running));
         Assert.Empty(engine.Step());
@@ -236,7 +236,7 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         var prepared = model.Prepare(Request("Hi"));
         var room = 80 - prepared.PromptTokens;
         var (_, result) = model.Generate(Request("Hi", sampling: new SamplingRequest { MaxNewTokens = 80 }));
-        Assert.Equal(FinishReason.ContextFull, result.Reason);
+        Assert.Equal(StopReason.ContextFull, result.Reason);
         Assert.Equal(room, result.CompletionTokens);
 
         var error = Assert.Throws<InputTooLargeException>(() => model.Prepare(Request(string.Join(" ", Enumerable.Repeat("What is shown in this image?", 10)))));
@@ -260,7 +260,7 @@ public sealed class GenerationEngineTests(TinyCheckpoints checkpoints) : IClassF
         using var model = Load();
         var (_, result) = model.Generate(Request("What is shown?", Features(model, 5), new SamplingRequest { MaxNewTokens = 4 }));
         var prepared = model.Prepare(Request("What is shown?", Features(model, 5)));
-        Assert.Equal(FinishReason.Length, result.Reason);
+        Assert.Equal(StopReason.Length, result.Reason);
         Assert.Equal(4, result.CompletionTokens);
         Assert.Equal(model.Info.ImageTokens, result.ImageTokens);
         Assert.Equal(prepared.PromptIds.Count - 1 + model.Info.ImageTokens, result.PromptTokens);

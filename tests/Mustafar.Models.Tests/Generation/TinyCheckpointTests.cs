@@ -29,8 +29,8 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
         Assert.Equal(options.Mode, model.Info.FusionMode);
         var clipTokens = (options.VisionImageSize / options.VisionPatchSize) * (options.VisionImageSize / options.VisionPatchSize);
         var clip = model.Info.ExpectedFeatures[0];
-        Assert.Equal((FeatureSpec.ClipName, clipTokens, options.VisionHiddenSize, -2, false), (clip.Name, clip.Tokens, clip.Channels, clip.ClipSelectLayer, clip.ClipKeepCls));
-        if (options.Mode == FusionMode.ClipOnly)
+        Assert.Equal((VisualFeatureSpec.ClipName, clipTokens, options.VisionHiddenSize, -2, false), (clip.Name, clip.Tokens, clip.Channels, clip.ClipSelectLayer, clip.ClipKeepCls));
+        if (options.Mode == FusionKind.ClipOnly)
         {
             Assert.Single(model.Info.ExpectedFeatures);
             Assert.Equal(clipTokens, model.Info.ImageTokens);
@@ -38,9 +38,9 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
         else
         {
             var diffusion = model.Info.ExpectedFeatures[1];
-            Assert.Equal((FeatureSpec.DiffusionName, options.DiffusionTap, options.DiffusionChannels, options.DiffusionGridHeight * options.DiffusionGridWidth),
+            Assert.Equal((VisualFeatureSpec.DiffusionName, options.DiffusionTap, options.DiffusionChannels, options.DiffusionGridHeight * options.DiffusionGridWidth),
                 (diffusion.Name, diffusion.DiffusionTap, diffusion.Channels, diffusion.Tokens));
-            Assert.Equal(options.Mode == FusionMode.ConcatTokens ? clipTokens + diffusion.Tokens : clipTokens, model.Info.ImageTokens);
+            Assert.Equal(options.Mode == FusionKind.ConcatTokens ? clipTokens + diffusion.Tokens : clipTokens, model.Info.ImageTokens);
         }
         // llava-hf files carry the vision tower, which belongs to the CLIP service.
         Assert.True(model.LoadReport.Ignored.GetValueOrDefault("vision_tower.") > 0);
@@ -50,7 +50,7 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
     [Fact]
     public void The_original_layout_renames_the_projector_and_uses_llava_chunks()
     {
-        var folder = checkpoints.Get("original-concat-tokens", new TinyLlavaOptions { Layout = CheckpointLayout.LlavaOriginal, Mode = FusionMode.ConcatTokens });
+        var folder = checkpoints.Get("original-concat-tokens", new TinyLlavaOptions { Layout = CheckpointLayout.LlavaOriginal, Mode = FusionKind.ConcatTokens });
         using (var checkpoint = SafetensorsCheckpoint.Open(folder))
         {
             Assert.Contains("model.mm_projector.0.weight", checkpoint.Tensors.Keys);
@@ -62,14 +62,14 @@ public sealed class TinyCheckpointTests(TinyCheckpoints checkpoints) : IClassFix
         Assert.Equal(CheckpointLayout.LlavaOriginal, model.Info.Layout);
         Assert.Equal(GeneratorCheckpointConfig.LlavaImageTokenIndex, model.Config.ImageTokenId);
         Assert.Equal(ImagePromptTokenization.LlavaChunks, model.ImageTokenization);
-        Assert.Equal(FusionMode.ConcatTokens, model.Info.FusionMode);
+        Assert.Equal(FusionKind.ConcatTokens, model.Info.FusionMode);
     }
 
     [Fact]
     public void Sharded_half_precision_files_load_to_the_same_weights_in_any_compute_dtype()
     {
-        var single = checkpoints.Get("single-fp32", new TinyLlavaOptions { Mode = FusionMode.CrossAttention, Seed = 3 });
-        var sharded = checkpoints.Get("sharded-fp16", new TinyLlavaOptions { Mode = FusionMode.CrossAttention, Seed = 3, Shards = 3, SaveDType = ScalarType.Float16 });
+        var single = checkpoints.Get("single-fp32", new TinyLlavaOptions { Mode = FusionKind.CrossAttention, Seed = 3 });
+        var sharded = checkpoints.Get("sharded-fp16", new TinyLlavaOptions { Mode = FusionKind.CrossAttention, Seed = 3, Shards = 3, SaveDType = ScalarType.Float16 });
         Assert.True(File.Exists(Path.Combine(sharded, "model.safetensors.index.json")));
         Assert.Equal(3, Directory.GetFiles(sharded, "model-*-of-00003.safetensors").Length);
 

@@ -35,16 +35,16 @@ public sealed class BoundedResizeTests
     }
 
     [Theory]
-    [InlineData(2000, 3, ImageAspect.Pad)]
-    [InlineData(3, 1500, ImageAspect.Pad)]
-    [InlineData(600, 3, ImageAspect.Crop)]
-    [InlineData(5, 700, ImageAspect.Crop)]
-    [InlineData(20, 10, ImageAspect.Crop)] // upscaled to 448x224
-    public void Clip_preprocessing_equals_pad_resize_and_crop_done_in_full(int width, int height, ImageAspect aspect)
+    [InlineData(2000, 3, AspectFit.Pad)]
+    [InlineData(3, 1500, AspectFit.Pad)]
+    [InlineData(600, 3, AspectFit.Crop)]
+    [InlineData(5, 700, AspectFit.Crop)]
+    [InlineData(20, 10, AspectFit.Crop)] // upscaled to 448x224
+    public void Clip_preprocessing_equals_pad_resize_and_crop_done_in_full(int width, int height, AspectFit aspect)
     {
         var preprocessor = new ClipImagePreprocessor(ClipImageProcessorConfig.ForImageSize(224));
         var image = RgbImages.Pattern(width, height, seed: 3);
-        var square = aspect == ImageAspect.Pad ? ImageGeometry.ExpandToSquare(image, preprocessor.Config.PadColor) : image;
+        var square = aspect == AspectFit.Pad ? ImageGeometry.ExpandToSquare(image, preprocessor.Config.PadColor) : image;
         var (w, h) = preprocessor.ResizeTarget(square.Width, square.Height);
         var expected = ImageGeometry.CenterCrop(PilResampler.Resize(square, w, h, ResampleFilter.Bicubic), 224, 224);
         Assert.Equal(expected.Pixels, preprocessor.ResizeAndCrop(image, aspect).Pixels);
@@ -57,20 +57,20 @@ public sealed class BoundedResizeTests
         var image = RgbImages.Pattern(50, 31, seed: 4);
         var (w, h) = preprocessor.ResizeTarget(50, 31);
         var expected = ImageGeometry.CenterCrop(PilResampler.Resize(image, w, h, ResampleFilter.Bicubic), 30, 20);
-        Assert.Equal(expected.Pixels, preprocessor.ResizeAndCrop(image, ImageAspect.Crop).Pixels);
+        Assert.Equal(expected.Pixels, preprocessor.ResizeAndCrop(image, AspectFit.Crop).Pixels);
     }
 
     /// <summary>The shapes of issue #13: drawn, the 20000x1 square is 1.2 GB and the 30000x1 one overflows an int;
     /// cropped, 1000000x1 resizes to 336 million columns. None is drawn or resized in full any more.</summary>
     [Theory]
-    [InlineData(20_000, 1, ImageAspect.Pad)]
-    [InlineData(30_000, 1, ImageAspect.Pad)]
-    [InlineData(1, 30_000, ImageAspect.Pad)]
-    [InlineData(30_000, 1, ImageAspect.Crop)]
-    [InlineData(1_000_000, 1, ImageAspect.Crop)]
-    [InlineData(1_000_000, 1, ImageAspect.Pad)]
-    [InlineData(20_000, 20, ImageAspect.Pad)]
-    public void Very_wide_and_tall_images_cost_the_output_not_the_canvas(int width, int height, ImageAspect aspect)
+    [InlineData(20_000, 1, AspectFit.Pad)]
+    [InlineData(30_000, 1, AspectFit.Pad)]
+    [InlineData(1, 30_000, AspectFit.Pad)]
+    [InlineData(30_000, 1, AspectFit.Crop)]
+    [InlineData(1_000_000, 1, AspectFit.Crop)]
+    [InlineData(1_000_000, 1, AspectFit.Pad)]
+    [InlineData(20_000, 20, AspectFit.Pad)]
+    public void Very_wide_and_tall_images_cost_the_output_not_the_canvas(int width, int height, AspectFit aspect)
     {
         var preprocessor = new ClipImagePreprocessor(ClipImageProcessorConfig.ForImageSize(336));
         var image = RgbImage.Filled(width, height, new Rgb(250, 10, 10));
@@ -83,7 +83,7 @@ public sealed class BoundedResizeTests
         Assert.True(allocated < 48 << 20, $"{width}x{height} {aspect}: {allocated / 1e6:F1} MB allocated");
         // The picture is there: cropped, the strip fills the output; padded, it is far thinner than a pixel and
         // the pad colour surrounds it.
-        if (aspect == ImageAspect.Crop) Assert.Equal(new Rgb(250, 10, 10), result[168, 168]);
+        if (aspect == AspectFit.Crop) Assert.Equal(new Rgb(250, 10, 10), result[168, 168]);
         else Assert.Equal(preprocessor.Config.PadColor, result[0, 0]);
     }
 

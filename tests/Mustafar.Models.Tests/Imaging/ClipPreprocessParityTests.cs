@@ -52,9 +52,9 @@ public sealed class ClipPreprocessParityTests(ITestOutputHelper output)
     }
 
     [SkippableTheory]
-    [InlineData(ImageAspect.Crop, "resized_cropped_uint8_hwc")]
-    [InlineData(ImageAspect.Pad, "llava_pad_square_resized_uint8_hwc")]
-    public void The_resize_is_bit_exact_with_pillow(ImageAspect aspect, string reference)
+    [InlineData(AspectFit.Crop, "resized_cropped_uint8_hwc")]
+    [InlineData(AspectFit.Pad, "llava_pad_square_resized_uint8_hwc")]
+    public void The_resize_is_bit_exact_with_pillow(AspectFit aspect, string reference)
     {
         var c = Load();
         var expected = FixtureTensors.Uint8(c.Outputs, reference);
@@ -70,9 +70,9 @@ public sealed class ClipPreprocessParityTests(ITestOutputHelper output)
     }
 
     [SkippableTheory]
-    [InlineData(ImageAspect.Crop, "pixel_values")]
-    [InlineData(ImageAspect.Pad, "pixel_values_llava_pad")]
-    public void Pixel_values_match_the_image_processor(ImageAspect aspect, string reference)
+    [InlineData(AspectFit.Crop, "pixel_values")]
+    [InlineData(AspectFit.Pad, "pixel_values_llava_pad")]
+    public void Pixel_values_match_the_image_processor(AspectFit aspect, string reference)
     {
         var c = Load();
         var expected = FixtureTensors.Float32(c.Outputs, reference);
@@ -88,7 +88,7 @@ public sealed class ClipPreprocessParityTests(ITestOutputHelper output)
     {
         var c = Load();
         var imageName = c.Json.GetProperty("files").EnumerateObject().Select(p => p.Name).Single(n => n.EndsWith(".png", StringComparison.OrdinalIgnoreCase));
-        var fromBytes = c.Preprocessor.Preprocess(File.ReadAllBytes(Path.Combine(c.Folder, imageName)), ImageAspect.Pad);
+        var fromBytes = c.Preprocessor.Preprocess(File.ReadAllBytes(Path.Combine(c.Folder, imageName)), AspectFit.Pad);
         Assert.Equal(c.Image.Width, fromBytes.SourceWidth);
         Assert.Equal(c.Image.Height, fromBytes.SourceHeight);
         var expected = FixtureTensors.Float32(c.Outputs, "pixel_values_llava_pad");

@@ -1,6 +1,6 @@
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Generation;
 using Mustafar.Models.KernelChecks;
@@ -21,7 +21,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (unet, _) = UnetLoader.Load(ReferenceFixtures.Require("unet"), CPU, float32);
+        var (unet, _) = UNetLoader.Load(ReferenceFixtures.Require("unet"), CPU, float32);
         var (vae, _) = VaeEncoderLoader.Load(ReferenceFixtures.Require("vae"), CPU, float32);
         var (llava, _) = GeneratorWeights.Load(ReferenceFixtures.Require("llava"), CPU, ScalarType.Float32);
         using var clip = ClipVisionEncoder.Load(ReferenceFixtures.Require("clip_vision"));
@@ -29,7 +29,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
         using (vae)
         using (llava)
         {
-            var report = KernelSelfCheck.Run([unet, vae, llava, .. clip.Modules], CPU, ScalarType.Float32);
+            var report = KernelSelfChecker.Run([unet, vae, llava, .. clip.Modules], CPU, ScalarType.Float32);
             foreach (var result in report.Results) output.WriteLine(result.ToString());
             output.WriteLine(report.Summary);
 
@@ -49,7 +49,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
         var enabled = false;
         var report = Check(Probe(actualError: 0.8, new KernelRoute("channels-last", () => Exact(), () => enabled = true)));
         var result = Assert.Single(report.Results);
-        Assert.Equal(KernelCheckOutcome.WorkaroundEnabled, result.Outcome);
+        Assert.Equal(KernelCheckVerdict.WorkaroundEnabled, result.Outcome);
         Assert.True(enabled);
         Assert.True(report.Passed);
         Assert.Contains("WRONG", result.Detail, StringComparison.Ordinal);
@@ -62,7 +62,7 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
     {
         var report = Check(Probe(actualError: 0.8, new KernelRoute("channels-last", () => Exact().Add(0.5), () => { })));
         var result = Assert.Single(report.Results);
-        Assert.Equal(KernelCheckOutcome.Failed, result.Outcome);
+        Assert.Equal(KernelCheckVerdict.Failed, result.Outcome);
         Assert.False(report.Passed);
         var text = result.ToString();
         foreach (var part in new[] { "conv2d", "in=24 out=16", "cpu", "float32", "8.00E-001", "channels-last: 5.00E-001" })
@@ -73,13 +73,13 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
     public void NaN_from_the_kernel_fails_and_a_right_route_is_not_needed_for_a_pass()
     {
         var nan = Check(new KernelProbe("linear", "in=8 out=8/8", () => Exact().Div(0.0).Mul(0.0), Exact, []));
-        Assert.Equal(KernelCheckOutcome.Failed, Assert.Single(nan.Results).Outcome);
+        Assert.Equal(KernelCheckVerdict.Failed, Assert.Single(nan.Results).Outcome);
         Assert.Contains("NaN", nan.Results[0].Detail, StringComparison.Ordinal);
 
         var passed = Check(Probe(actualError: 1e-7, new KernelRoute("direct", () => Exact().Add(1.0), () => throw new InvalidOperationException("not taken")))
             with { ReportAlternatives = true });
         var result = Assert.Single(passed.Results);
-        Assert.Equal(KernelCheckOutcome.Passed, result.Outcome);
+        Assert.Equal(KernelCheckVerdict.Passed, result.Outcome);
         Assert.Contains("the direct route is wrong here", result.Detail, StringComparison.Ordinal);
     }
 
@@ -98,6 +98,6 @@ public sealed class KernelSelfCheckTests(ITestOutputHelper output)
     private static KernelCheckReport Check(KernelProbe probe)
     {
         using var scope = NewDisposeScope();
-        return KernelSelfCheck.Run([probe], CPU, ScalarType.Float32, System.Diagnostics.Stopwatch.GetTimestamp());
+        return KernelSelfChecker.Run([probe], CPU, ScalarType.Float32, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 }

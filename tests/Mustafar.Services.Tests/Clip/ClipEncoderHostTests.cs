@@ -1,14 +1,12 @@
 using System.Net;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Hosts.ClipEncoder;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Torch;
 using TorchSharp;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using ClipHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.ClipEncoder.ClipEncoderService, Mustafar.Models.Clip.ClipVisionEncoder>;
-using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using Grpc.Health.V1;
 
 namespace Mustafar.Services.Tests.Clip;
 
@@ -21,9 +19,9 @@ public sealed class ClipEncoderHostTests
     public async Task Sixteen_concurrent_clients_get_their_own_features_from_shared_batches()
     {
         // A long delay lets batches fill on a slow machine; a full batch of eight runs at once.
-        await using var host = await ClipHost.StartServingAsync(folder, ClipEncoderService.Loader,
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(folder, ClipEncoderService.Loader,
             ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 2000));
-        var client = new ClipClient(host.Channel);
+        var client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
         var images = Enumerable.Range(0, 16).Select(i => TestImages.GradientPng(20 + 3 * i, 50 - 2 * i, seed: 100 + i)).ToArray();
         // Mixed options in one queue: each request gets its own layer and tokens out of the shared pass.
         var options = Enumerable.Range(0, 16).Select(i => new EncodeOptions
@@ -36,7 +34,7 @@ public sealed class ClipEncoderHostTests
         {
             start.Wait(Eventually.Patience);
             return await client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(images[i]), Options = options[i] },
-                deadline: ClipHost.Deadline);
+                deadline: ServiceHost<ClipEncoderService, ClipVisionEncoder>.Deadline);
         })).ToArray();
         start.Set();
         var responses = await Task.WhenAll(calls);
@@ -62,23 +60,23 @@ public sealed class ClipEncoderHostTests
     public async Task Health_is_not_serving_until_the_model_has_loaded_then_serving()
     {
         using var gate = new ManualResetEventSlim(false);
-        await using var host = await ClipHost.StartAsync(folder, ClipHost.Gated(ClipEncoderService.Loader, gate), ClipHostFixture.Settings());
-        var client = new ClipClient(host.Channel);
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartAsync(folder, ServiceHost<ClipEncoderService, ClipVisionEncoder>.Gated(ClipEncoderService.Loader, gate), ClipHostFixture.Settings());
+        var client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
 
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync("mustafar.clip.v1.ClipEncoder"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync("mustafar.clip.v1.ClipEncoder"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/healthz"));
         var early = await Assert.ThrowsAsync<RpcException>(() => client.EncodeAsync(
-            new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.GradientPng(20, 20, seed: 1)) }, deadline: ClipHost.Deadline).ResponseAsync);
+            new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.GradientPng(20, 20, seed: 1)) }, deadline: ServiceHost<ClipEncoderService, ClipVisionEncoder>.Deadline).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, early.StatusCode);
 
         gate.Set();
         await host.WaitUntilServingAsync();
-        Assert.Equal(ServingStatusCode.Serving, await host.HealthAsync("mustafar.clip.v1.ClipEncoder"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await host.HealthAsync("mustafar.clip.v1.ClipEncoder"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/readyz"));
         var response = await client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(TestImages.GradientPng(20, 20, seed: 1)) },
-            deadline: ClipHost.Deadline);
+            deadline: ServiceHost<ClipEncoderService, ClipVisionEncoder>.Deadline);
         Assert.Equal(2, response.Features.Shape.Count);
     }
 }

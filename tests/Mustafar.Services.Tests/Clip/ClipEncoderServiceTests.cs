@@ -1,27 +1,27 @@
 using Grpc.Core;
-using Mustafar.Clip.V1;
+using Mustafar.Contracts.Clip.V1;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using Mustafar.Services.Tests.KernelSafety;
-using ImageAspect = Mustafar.Models.Imaging.ImageAspect;
-using ProtoAspect = Mustafar.Clip.V1.ImageAspect;
+using Mustafar.Models.Imaging;
+using Mustafar.ClipEncoder;
 
 namespace Mustafar.Services.Tests.Clip;
 
-/// <summary>ClipEncoder over real gRPC: the numbers, the echoed settings, the model description and bad input.</summary>
+/// <summary>ClipEncoderService over real gRPC: the numbers, the echoed settings, the model description and bad input.</summary>
 public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixture<ClipHostFixture>
 {
     private static readonly byte[] Wide = TestImages.GradientPng(60, 30, seed: 1);
 
     private Task<EncodeResponse> EncodeAsync(byte[] image, EncodeOptions? options = null) =>
         clip.Client.EncodeAsync(new EncodeRequest { Image = Google.Protobuf.ByteString.CopyFrom(image), Options = options },
-            deadline: ServiceHost<Mustafar.Hosts.ClipEncoder.ClipEncoderService, ClipVisionEncoder>.Deadline).ResponseAsync;
+            deadline: ServiceHost<ClipEncoderService, ClipVisionEncoder>.Deadline).ResponseAsync;
 
     /// <summary>What the model itself gives for one image, encoded as the service should send it.</summary>
-    private Tensor Direct(byte[] image, int? layer, ClipFeatureSelect? select, ImageAspect? aspect, DType dtype)
+    private Tensor Direct(byte[] image, int? layer, ClipFeatureSelect? select, AspectFit? aspect, DType dtype)
     {
         using var scope = torch.NewDisposeScope();
         var preprocessed = clip.Direct.Preprocess(image, aspect);
@@ -29,18 +29,18 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         return TorchTensorBridge.ToProto(features, dtype);
     }
 
-    public static TheoryData<int?, FeatureSelect, ProtoAspect, DType> Options => new()
+    public static TheoryData<int?, FeatureSelect, ImageAspect, DType> Options => new()
     {
-        { null, FeatureSelect.Unspecified, ProtoAspect.Unspecified, DType.Unspecified },
-        { -2, FeatureSelect.Patch, ProtoAspect.Pad, DType.Float32 },
-        { 0, FeatureSelect.ClsPatch, ProtoAspect.Crop, DType.Float16 },
-        { -1, FeatureSelect.Unspecified, ProtoAspect.Crop, DType.Bfloat16 },
-        { 1, FeatureSelect.ClsPatch, ProtoAspect.Unspecified, DType.Float32 },
+        { null, FeatureSelect.Unspecified, ImageAspect.Unspecified, DType.Unspecified },
+        { -2, FeatureSelect.Patch, ImageAspect.Pad, DType.Float32 },
+        { 0, FeatureSelect.ClsPatch, ImageAspect.Crop, DType.Float16 },
+        { -1, FeatureSelect.Unspecified, ImageAspect.Crop, DType.Bfloat16 },
+        { 1, FeatureSelect.ClsPatch, ImageAspect.Unspecified, DType.Float32 },
     };
 
     [Theory]
     [MemberData(nameof(Options))]
-    public async Task Features_through_the_wire_are_the_models_own_numbers_for_every_option(int? layer, FeatureSelect select, ProtoAspect aspect, DType dtype)
+    public async Task Features_through_the_wire_are_the_models_own_numbers_for_every_option(int? layer, FeatureSelect select, ImageAspect aspect, DType dtype)
     {
         var options = new EncodeOptions { SelectFeature = select, Aspect = aspect, OutputDtype = dtype };
         if (layer is { } value) options.SelectLayer = value;
@@ -50,7 +50,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         var info = clip.Direct.Info;
         var expectedSelect = select == FeatureSelect.ClsPatch ? ClipFeatureSelect.ClsPatch
             : select == FeatureSelect.Patch ? ClipFeatureSelect.Patch : info.Defaults.SelectFeature;
-        var expectedAspect = aspect == ProtoAspect.Crop ? ImageAspect.Crop : aspect == ProtoAspect.Pad ? ImageAspect.Pad : info.Defaults.Aspect;
+        var expectedAspect = aspect == ImageAspect.Crop ? AspectFit.Crop : aspect == ImageAspect.Pad ? AspectFit.Pad : info.Defaults.Aspect;
         var expected = Direct(Wide, layer, expectedSelect, expectedAspect, dtype == DType.Unspecified ? DType.Float32 : dtype);
         // The same bytes: one image runs as a batch of one, through the same kernels as the direct call.
         Assert.Equal(expected.Dtype, response.Features.Dtype);
@@ -63,7 +63,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         Assert.Equal(("tiny-clip", info.GridHeight, info.GridWidth), (response.ModelId, response.GridHeight, response.GridWidth));
         var preprocessing = response.Preprocessing;
         Assert.Equal((60, 30), (preprocessing.SourceWidth, preprocessing.SourceHeight));
-        Assert.Equal(expectedAspect == ImageAspect.Crop ? ProtoAspect.Crop : ProtoAspect.Pad, preprocessing.Aspect);
+        Assert.Equal(expectedAspect == AspectFit.Crop ? ImageAspect.Crop : ImageAspect.Pad, preprocessing.Aspect);
         Assert.Equal((info.ImageSize, info.ImageSize, "bicubic"), (preprocessing.CropSize, preprocessing.ShortestEdge, preprocessing.Resample));
         Assert.Equal(info.Preprocessing.ImageMean.Select(m => (float)m), preprocessing.ImageMean);
         Assert.Equal(info.Preprocessing.ImageStd.Select(s => (float)s), preprocessing.ImageStd);
@@ -90,10 +90,10 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         Assert.Equal((direct.HiddenSize, direct.NumLayers, direct.ImageSize, direct.PatchSize, direct.GridHeight, direct.GridWidth),
             (info.HiddenSize, info.NumLayers, info.ImageSize, info.PatchSize, info.GridHeight, info.GridWidth));
         // A bare CLIP checkpoint takes LLaVA-1.5's settings: penultimate layer, patch tokens, pad to square.
-        Assert.Equal((-2, FeatureSelect.Patch, ProtoAspect.Pad), (info.DefaultSelectLayer, info.DefaultSelectFeature, info.DefaultAspect));
+        Assert.Equal((-2, FeatureSelect.Patch, ImageAspect.Pad), (info.DefaultSelectLayer, info.DefaultSelectFeature, info.DefaultAspect));
         Assert.Equal((DType.Float32, "cpu", 8, (long)ClipHostFixture.MaxImagePixels),
             (info.ComputeDtype, info.Device, info.MaxBatchSize, info.MaxImagePixels));
-        Assert.Equal((0, 0, ProtoAspect.Pad), (info.Preprocessing.SourceWidth, info.Preprocessing.SourceHeight, info.Preprocessing.Aspect));
+        Assert.Equal((0, 0, ImageAspect.Pad), (info.Preprocessing.SourceWidth, info.Preprocessing.SourceHeight, info.Preprocessing.Aspect));
         Assert.Equal((direct.ImageSize, direct.ImageSize, 3), (info.Preprocessing.CropSize, info.Preprocessing.ShortestEdge, info.Preprocessing.ImageMean.Count));
     }
 
@@ -107,7 +107,7 @@ public sealed class ClipEncoderServiceTests(ClipHostFixture clip) : IClassFixtur
         { "layer past the end", () => Request(Wide, new EncodeOptions { SelectLayer = 4 }), StatusCode.InvalidArgument, "options.select_layer", false },
         { "layer before the start", () => Request(Wide, new EncodeOptions { SelectLayer = -5 }), StatusCode.InvalidArgument, "options.select_layer", false },
         { "unknown token selection", () => Request(Wide, new EncodeOptions { SelectFeature = (FeatureSelect)7 }), StatusCode.InvalidArgument, "options.select_feature", false },
-        { "unknown aspect", () => Request(Wide, new EncodeOptions { Aspect = (ProtoAspect)9 }), StatusCode.InvalidArgument, "options.aspect", false },
+        { "unknown aspect", () => Request(Wide, new EncodeOptions { Aspect = (ImageAspect)9 }), StatusCode.InvalidArgument, "options.aspect", false },
         { "integer output", () => Request(Wide, new EncodeOptions { OutputDtype = DType.Int64 }), StatusCode.InvalidArgument, "options.output_dtype", false },
         { "unknown dtype", () => Request(Wide, new EncodeOptions { OutputDtype = (DType)42 }), StatusCode.InvalidArgument, "options.output_dtype", false },
     };

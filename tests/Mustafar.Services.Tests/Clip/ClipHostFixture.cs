@@ -1,7 +1,7 @@
-using Mustafar.Hosts.ClipEncoder;
+using Mustafar.ClipEncoder;
 using Mustafar.Models.Clip;
 using Mustafar.Services.Tests.Host;
-using ClipClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
+using Mustafar.Contracts.Clip.V1;
 
 namespace Mustafar.Services.Tests.Clip;
 
@@ -15,7 +15,7 @@ public sealed class ClipHostFixture : IAsyncLifetime
 
     public string Folder { get; } = HostCheckpoints.Clip;
     public ServiceHost<ClipEncoderService, ClipVisionEncoder> Host { get; private set; } = null!;
-    public ClipClient Client { get; private set; } = null!;
+    public Contracts.Clip.V1.ClipEncoder.ClipEncoderClient Client { get; private set; } = null!;
     public ClipVisionEncoder Direct { get; private set; } = null!;
 
     public static Dictionary<string, string> Settings(int maxBatchSize = 8, int maxBatchDelayMs = 2) => new()
@@ -33,7 +33,7 @@ public sealed class ClipHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(Folder, ClipEncoderService.Loader, Settings());
-        Client = new ClipClient(Host.Channel);
+        Client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(Host.Channel);
         Direct = ClipVisionEncoder.Load(Folder, new ClipVisionEncoderOptions { ModelId = "tiny-clip" });
     }
 

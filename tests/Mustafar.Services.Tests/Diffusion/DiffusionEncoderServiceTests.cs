@@ -2,17 +2,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Host;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
 using Mustafar.Services.Tests.KernelSafety;
-using FeatureVariant = Mustafar.Models.Diffusion.FeatureVariant;
-using LatentMode = Mustafar.Models.Diffusion.LatentMode;
-using ProtoLatentMode = Mustafar.Diffusion.V1.LatentMode;
-using ProtoVariant = Mustafar.Diffusion.V1.FeatureVariant;
 
 namespace Mustafar.Services.Tests.Diffusion;
 
@@ -23,8 +19,8 @@ public sealed record DiffusionCase(
     ulong? Seed = null,
     float? Scale = null,
     string[]? Taps = null,
-    ProtoVariant Variant = ProtoVariant.Unspecified,
-    ProtoLatentMode Latent = ProtoLatentMode.Unspecified,
+    FeatureVariant Variant = FeatureVariant.Unspecified,
+    LatentMode Latent = LatentMode.Unspecified,
     DType DType = DType.Unspecified,
     bool Truncate = false)
 {
@@ -47,11 +43,11 @@ public sealed record DiffusionCase(
         Image = image, Prompt = Prompt, Timestep = Timestep, Seed = Seed, GuidanceScale = Scale, Taps = Taps ?? [],
         Variant = Variant switch
         {
-            ProtoVariant.Conditional => FeatureVariant.Conditional,
-            ProtoVariant.Unconditional => FeatureVariant.Unconditional,
-            _ => FeatureVariant.Guided,
+            FeatureVariant.Conditional => ConditioningVariant.Conditional,
+            FeatureVariant.Unconditional => ConditioningVariant.Unconditional,
+            _ => ConditioningVariant.Guided,
         },
-        LatentMode = Latent == ProtoLatentMode.Sample ? LatentMode.Sample : LatentMode.Mean,
+        LatentMode = Latent == LatentMode.Sample ? LatentSampling.Sample : LatentSampling.Mean,
         TruncatePrompt = Truncate,
     };
 
@@ -71,8 +67,8 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
     {
         new DiffusionCase(),
         new DiffusionCase(Question, Timestep: 300, Seed: 9, Scale: 4, Taps: [DiffusionFeatureOptions.PaperTap, "Mid-Out"], DType: DType.Float16),
-        new DiffusionCase(Question, Timestep: 0, Seed: 3, Taps: ["U-L2-R2-Res-Out"], Variant: ProtoVariant.Conditional),
-        new DiffusionCase(Question, Timestep: 999, Seed: 5, Scale: 2, Variant: ProtoVariant.Unconditional, Latent: ProtoLatentMode.Sample, DType: DType.Bfloat16),
+        new DiffusionCase(Question, Timestep: 0, Seed: 3, Taps: ["U-L2-R2-Res-Out"], Variant: FeatureVariant.Conditional),
+        new DiffusionCase(Question, Timestep: 999, Seed: 5, Scale: 2, Variant: FeatureVariant.Unconditional, Latent: LatentMode.Sample, DType: DType.Bfloat16),
         new DiffusionCase(LongPrompt, Scale: 1.5f, Taps: ["D-L2-R0-B0-Out", "Time-Emb"], DType: DType.Float32, Truncate: true),
     };
 
@@ -103,11 +99,11 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
         Assert.Equal((DiffusionHostFixture.ModelId, settings.Timestep, settings.Seed, settings.GuidanceScale, settings.ImageSize),
             (echoed.ModelId, echoed.Timestep, echoed.Seed, echoed.GuidanceScale, echoed.ImageSize));
         Assert.Equal(settings.Taps, echoed.Taps);
-        Assert.Equal((settings.PromptSha256, settings.PromptTokens, settings.PromptTruncated, settings.UnetRows),
+        Assert.Equal((settings.PromptSha256, settings.PromptTokens, settings.PromptTruncated, settings.UNetRows),
             (echoed.PromptSha256, echoed.PromptTokens, echoed.PromptTruncated, echoed.UnetRows));
-        Assert.NotEqual(ProtoVariant.Unspecified, echoed.Variant);
-        Assert.Equal(request.Variant == ProtoVariant.Unspecified ? ProtoVariant.Guided : request.Variant, echoed.Variant);
-        Assert.Equal(request.Latent == ProtoLatentMode.Sample ? ProtoLatentMode.Sample : ProtoLatentMode.Mean, echoed.LatentMode);
+        Assert.NotEqual(FeatureVariant.Unspecified, echoed.Variant);
+        Assert.Equal(request.Variant == FeatureVariant.Unspecified ? FeatureVariant.Guided : request.Variant, echoed.Variant);
+        Assert.Equal(request.Latent == LatentMode.Sample ? LatentMode.Sample : LatentMode.Mean, echoed.LatentMode);
     }
 
     [Fact]
@@ -117,7 +113,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
         var defaults = (await sd.Client.EncodeAsync(new DiffusionCase().ToProto(Image))).Settings;
         Assert.Equal((info.DefaultTimestep, info.DefaultSeed, info.DefaultGuidanceScale), (defaults.Timestep, defaults.Seed, defaults.GuidanceScale));
         Assert.Equal(info.DefaultTaps, defaults.Taps);
-        Assert.Equal((ProtoVariant.Guided, ProtoLatentMode.Mean, Sha256(""), 1), (defaults.Variant, defaults.LatentMode, defaults.PromptSha256, defaults.UnetRows));
+        Assert.Equal((FeatureVariant.Guided, LatentMode.Mean, Sha256(""), 1), (defaults.Variant, defaults.LatentMode, defaults.PromptSha256, defaults.UnetRows));
 
         var guided = (await sd.Client.EncodeAsync(new DiffusionCase(Question, Scale: 3).ToProto(Image))).Settings;
         Assert.Equal((Sha256(Question), 2, false), (guided.PromptSha256, guided.UnetRows, guided.PromptTruncated));
@@ -125,7 +121,7 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
         var truncated = (await sd.Client.EncodeAsync(new DiffusionCase(LongPrompt, Scale: 3, Truncate: true).ToProto(Image))).Settings;
         Assert.Equal((Sha256(LongPrompt), true, info.MaxPromptTokens), (truncated.PromptSha256, truncated.PromptTruncated, truncated.PromptTokens));
         // Nothing depends on the prompt: the hash of "", shared by every question about the image.
-        var unconditional = (await sd.Client.EncodeAsync(new DiffusionCase(Question, Scale: 3, Variant: ProtoVariant.Unconditional).ToProto(Image))).Settings;
+        var unconditional = (await sd.Client.EncodeAsync(new DiffusionCase(Question, Scale: 3, Variant: FeatureVariant.Unconditional).ToProto(Image))).Settings;
         Assert.Equal((Sha256(""), 0f, 1), (unconditional.PromptSha256, unconditional.GuidanceScale, unconditional.UnetRows));
     }
 
@@ -158,9 +154,9 @@ public sealed class DiffusionEncoderServiceTests(DiffusionHostFixture sd) : ICla
         { "NaN scale", () => new DiffusionCase(Question, Scale: float.NaN).ToProto(Image), "guidance_scale", false },
         { "prompt over 77 tokens", () => new DiffusionCase(LongPrompt, Scale: 1).ToProto(Image), "prompt", false },
         { "prompt over the character cap", () => new DiffusionCase(new string('a', DiffusionHostFixture.MaxPromptChars + 1), Truncate: true).ToProto(Image), "prompt", true },
-        { "conditional without a prompt", () => new DiffusionCase(Variant: ProtoVariant.Conditional).ToProto(Image), "prompt", false },
-        { "unknown variant", () => new DiffusionCase(Variant: (ProtoVariant)9).ToProto(Image), "variant", false },
-        { "unknown latent mode", () => new DiffusionCase(Latent: (ProtoLatentMode)9).ToProto(Image), "latent_mode", false },
+        { "conditional without a prompt", () => new DiffusionCase(Variant: FeatureVariant.Conditional).ToProto(Image), "prompt", false },
+        { "unknown variant", () => new DiffusionCase(Variant: (FeatureVariant)9).ToProto(Image), "variant", false },
+        { "unknown latent mode", () => new DiffusionCase(Latent: (LatentMode)9).ToProto(Image), "latent_mode", false },
         { "integer output", () => new DiffusionCase(DType: DType.Int32).ToProto(Image), "output_dtype", false },
     };
 

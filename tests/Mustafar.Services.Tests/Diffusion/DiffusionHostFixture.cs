@@ -1,7 +1,7 @@
-using Mustafar.Hosts.DiffusionEncoder;
+using Mustafar.DiffusionEncoder;
 using Mustafar.Models.Diffusion;
 using Mustafar.Services.Tests.Host;
-using DiffusionClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using Mustafar.Contracts.Diffusion.V1;
 
 namespace Mustafar.Services.Tests.Diffusion;
 
@@ -16,7 +16,7 @@ public sealed class DiffusionHostFixture : IAsyncLifetime
     public const string ModelId = "tiny-sd";
 
     public ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor> Host { get; private set; } = null!;
-    public DiffusionClient Client { get; private set; } = null!;
+    public Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient Client { get; private set; } = null!;
     public StableDiffusionFeatureExtractor Direct { get; private set; } = null!;
 
     public static Dictionary<string, string> Settings(int maxBatchSize = MaxBatchRows, int maxBatchDelayMs = 2) => new()
@@ -39,7 +39,7 @@ public sealed class DiffusionHostFixture : IAsyncLifetime
     {
         Host = await ServiceHost<DiffusionEncoderService, StableDiffusionFeatureExtractor>.StartServingAsync(
             HostCheckpoints.Diffusion, DiffusionEncoderService.Loader, Settings());
-        Client = new DiffusionClient(Host.Channel);
+        Client = new Contracts.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient(Host.Channel);
         Direct = LoadDirect();
     }
 

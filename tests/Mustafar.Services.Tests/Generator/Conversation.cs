@@ -1,16 +1,11 @@
 using Grpc.Core;
-using Mustafar.Generation.V1;
-using Mustafar.Hosts.Generator;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Torch;
 using TorchSharp;
-using ChatMessage = Mustafar.Models.Generation.ChatMessage;
-using GenerationResult = Mustafar.Models.Generation.GenerationResult;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
-using ProtoChatMessage = Mustafar.Generation.V1.ChatMessage;
-using ProtoResult = Mustafar.Generation.V1.GenerationResult;
 
 namespace Mustafar.Services.Tests.Generator;
 
@@ -34,33 +29,33 @@ public sealed record Conversation(string Question, int FeatureSeed = 0, DType Fe
     {
         var request = new GenerateRequest { Sampling = Sampling, RequestId = $"test-{FeatureSeed}" };
         request.Features.Add(Features(model));
-        request.Messages.Add(new ProtoChatMessage { Role = Role.User, Content = Question });
+        request.Messages.Add(new ChatMessage { Role = Role.User, Content = Question });
         return request;
     }
 
     /// <summary>The model's own answer, generated alone on the calling thread from the same feature values.</summary>
-    public (string Text, GenerationResult Result) Direct(GeneratorModel model)
+    public (string Text, GenerationOutcome Result) Direct(GeneratorModel model)
     {
         using var scope = torch.NewDisposeScope();
         var features = Features(model).ToDictionary(f => f.Name, f => TorchTensorBridge.ToTorch(f.Tensor, f.Name));
-        var sampling = GenerationJob.SamplingRequestOf(Sampling);
-        return model.Generate(new GenerationRequest { Messages = [new ChatMessage(ChatRole.User, Question)], Features = features, Sampling = sampling });
+        var sampling = GeneratorProtoMapping.ToDomain(Sampling);
+        return model.Generate(new GenerationRequest { Messages = [new ConversationTurn(ChatRole.User, Question)], Features = features, Sampling = sampling });
     }
 
     public static SamplingParams Greedy(int maxNewTokens) => new() { MaxNewTokens = maxNewTokens, Temperature = 0 };
 }
 
 /// <summary>What a Generate stream delivered.</summary>
-public sealed record Streamed(IReadOnlyList<TextDelta> Deltas, ProtoResult Done)
+public sealed record Streamed(IReadOnlyList<TextDelta> Deltas, GenerationResult Done)
 {
     public string Text => string.Concat(Deltas.Select(d => d.Text));
 
     /// <summary>Reads a whole stream, checking its shape: deltas, then exactly one done, then the end.</summary>
-    public static async Task<Streamed> ReadAsync(GeneratorClient client, GenerateRequest request)
+    public static async Task<Streamed> ReadAsync(Contracts.Generation.V1.Generator.GeneratorClient client, GenerateRequest request)
     {
         using var call = client.Generate(request, deadline: DateTime.UtcNow + Eventually.Patience);
         var deltas = new List<TextDelta>();
-        ProtoResult? done = null;
+        GenerationResult? done = null;
         await foreach (var response in call.ResponseStream.ReadAllAsync())
         {
             Assert.Null(done);

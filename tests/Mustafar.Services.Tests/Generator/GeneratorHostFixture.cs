@@ -1,7 +1,7 @@
-using Mustafar.Hosts.Generator;
+using Mustafar.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
+using Mustafar.Contracts.Generation.V1;
 
 namespace Mustafar.Services.Tests.Generator;
 
@@ -15,7 +15,7 @@ public sealed class GeneratorHostFixture : IAsyncLifetime
     public const int MaxNewTokens = 64;
 
     public ServiceHost<GeneratorService, GeneratorModel> Host { get; private set; } = null!;
-    public GeneratorClient Client { get; private set; } = null!;
+    public Contracts.Generation.V1.Generator.GeneratorClient Client { get; private set; } = null!;
     public GeneratorModel Direct { get; private set; } = null!;
 
     public static Dictionary<string, string> Settings(int maxBatchSize = 8, int maxBatchDelayMs = 2) => new()
@@ -37,7 +37,7 @@ public sealed class GeneratorHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Host = await ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, Settings());
-        Client = new GeneratorClient(Host.Channel);
+        Client = new Contracts.Generation.V1.Generator.GeneratorClient(Host.Channel);
         Direct = LoadDirect();
     }
 

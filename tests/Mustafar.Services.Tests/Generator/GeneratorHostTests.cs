@@ -1,12 +1,10 @@
 using System.Net;
 using Grpc.Core;
-using Mustafar.Generation.V1;
-using Mustafar.Hosts.Generator;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Generator;
 using Mustafar.Models.Generation;
 using Mustafar.Services.Tests.Host;
-using GeneratorClient = Mustafar.Generation.V1.Generator.GeneratorClient;
-using GeneratorHost = Mustafar.Services.Tests.Host.ServiceHost<Mustafar.Hosts.Generator.GeneratorService, Mustafar.Models.Generation.GeneratorModel>;
-using ServingStatusCode = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using Grpc.Health.V1;
 
 namespace Mustafar.Services.Tests.Generator;
 
@@ -19,10 +17,10 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
 
     public GeneratorHostTests(DirectGenerator fixture) => direct = fixture.Model;
 
-    private static Task<GeneratorHost> StartAsync(int maxBatchSize = 8) =>
-        GeneratorHost.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize));
+    private static Task<ServiceHost<GeneratorService, GeneratorModel>> StartAsync(int maxBatchSize = 8) =>
+        ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize));
 
-    private static async Task<double> MetricAsync(GeneratorHost host, string series) =>
+    private static async Task<double> MetricAsync(ServiceHost<GeneratorService, GeneratorModel> host, string series) =>
         PrometheusText.Value(await host.MetricsAsync(), series, "queue=\"generate\"");
 
     /// <summary>A work item that blocks the inference thread, queued behind what is queued now, until released.</summary>
@@ -31,7 +29,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         private readonly ManualResetEventSlim gate = new(false);
         private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Blocker(GeneratorHost host) => Done = host.Runtime.Thread.RunAsync(() =>
+        public Blocker(ServiceHost<GeneratorService, GeneratorModel> host) => Done = host.Runtime.Thread.RunAsync(() =>
         {
             started.SetResult();
             if (!gate.Wait(Eventually.Patience)) throw new TimeoutException("the test never released the inference thread");
@@ -51,13 +49,13 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     /// <summary>Starts <paramref name="conversation"/> and returns with the inference thread held right after the
     /// step boundary at which it joined: it has been prefilled and decoded once (two tokens) and nothing more runs
     /// until the returned blocker is released.</summary>
-    private async Task<(AsyncServerStreamingCall<GenerateResponse> Call, Blocker Held)> StartHeldAsync(GeneratorHost host,
+    private async Task<(AsyncServerStreamingCall<GenerateResponse> Call, Blocker Held)> StartHeldAsync(ServiceHost<GeneratorService, GeneratorModel> host,
         Conversation conversation, CancellationToken cancellation = default)
     {
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var first = new Blocker(host);
         await first.Started;
-        var call = client.Generate(conversation.ToProto(direct), deadline: GeneratorHost.Deadline, cancellationToken: cancellation);
+        var call = client.Generate(conversation.ToProto(direct), deadline: ServiceHost<GeneratorService, GeneratorModel>.Deadline, cancellationToken: cancellation);
         // The scheduler's step for the newcomer is queued behind the first blocker; the second blocker goes after it.
         await Eventually.TrueAsync(() => host.Runtime.Thread.Pending == 1, "the newcomer's step is queued");
         var second = new Blocker(host);
@@ -70,7 +68,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public async Task Sixteen_concurrent_clients_stream_their_own_answers_from_shared_decode_steps()
     {
         await using var host = await StartAsync();
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var conversations = Enumerable.Range(0, 16).Select(i => new Conversation(
             $"Question {i}: what do you see?", FeatureSeed: i % 4 == 3 ? 0 : 100 + i, Sampling: Conversation.Greedy(8 + i % 5))).ToArray();
         using var start = new ManualResetEventSlim();
@@ -98,7 +96,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public async Task A_request_joins_a_running_batch_at_a_step_boundary()
     {
         await using var host = await StartAsync();
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var first = new Conversation("Tell me a long story about this picture.", FeatureSeed: 21, Sampling: Conversation.Greedy(GeneratorHostFixture.MaxNewTokens));
         var second = new Conversation("And what is in the corner?", FeatureSeed: 22, Sampling: Conversation.Greedy(6));
         var (firstText, firstResult) = first.Direct(direct);
@@ -130,7 +128,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public async Task Cancelling_a_generation_stops_it_at_the_next_token_boundary()
     {
         await using var host = await StartAsync();
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var conversation = new Conversation("Tell me a long story about this picture.", FeatureSeed: 21, Sampling: Conversation.Greedy(GeneratorHostFixture.MaxNewTokens));
         var uncancelled = conversation.Direct(direct).Result.CompletionTokens;
         Assert.True(uncancelled > 10, $"the answer ends after {uncancelled} tokens by itself; pick a longer one");
@@ -158,20 +156,20 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     public async Task Health_is_not_serving_until_the_model_has_loaded_then_serving()
     {
         using var gate = new ManualResetEventSlim(false);
-        await using var host = await GeneratorHost.StartAsync(HostCheckpoints.Generator, GeneratorHost.Gated(GeneratorService.Loader, gate),
+        await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartAsync(HostCheckpoints.Generator, ServiceHost<GeneratorService, GeneratorModel>.Gated(GeneratorService.Loader, gate),
             GeneratorHostFixture.Settings());
-        var client = new GeneratorClient(host.Channel);
+        var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var request = new Conversation("Hello?", Sampling: Conversation.Greedy(2)).ToProto(direct);
 
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync());
-        Assert.Equal(ServingStatusCode.NotServing, await host.HealthAsync("mustafar.generation.v1.Generator"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync("mustafar.generation.v1.Generator"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await host.GetStatusAsync("/readyz"));
         var early = await Assert.ThrowsAsync<RpcException>(() => Streamed.ReadAsync(client, request));
         Assert.Equal(StatusCode.Unavailable, early.StatusCode);
 
         gate.Set();
         await host.WaitUntilServingAsync();
-        Assert.Equal(ServingStatusCode.Serving, await host.HealthAsync("mustafar.generation.v1.Generator"));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await host.HealthAsync("mustafar.generation.v1.Generator"));
         Assert.Equal(HttpStatusCode.OK, await host.GetStatusAsync("/readyz"));
         Assert.InRange((await Streamed.ReadAsync(client, request)).Done.CompletionTokens, 1, 2);
     }

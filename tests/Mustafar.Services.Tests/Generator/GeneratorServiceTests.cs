@@ -1,12 +1,11 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Generation.V1;
+using Mustafar.Contracts.Generation.V1;
 using Mustafar.Services.Tests.Host;
 using Mustafar.Tensors;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using Mustafar.Services.Tests.KernelSafety;
-using ModelFinishReason = Mustafar.Models.Generation.FinishReason;
-using ProtoFinishReason = Mustafar.Generation.V1.FinishReason;
+using Mustafar.Models.Generation;
 
 namespace Mustafar.Services.Tests.Generator;
 
@@ -15,13 +14,13 @@ public sealed class GeneratorServiceTests(GeneratorHostFixture llava) : IClassFi
 {
     private const string Question = "What is shown in this image?";
 
-    private static ProtoFinishReason ToProto(ModelFinishReason reason) => reason switch
+    private static FinishReason ToProto(StopReason reason) => reason switch
     {
-        ModelFinishReason.Eos => ProtoFinishReason.Eos,
-        ModelFinishReason.Length => ProtoFinishReason.Length,
-        ModelFinishReason.StopString => ProtoFinishReason.StopString,
-        ModelFinishReason.ContextFull => ProtoFinishReason.ContextFull,
-        _ => ProtoFinishReason.Unspecified,
+        StopReason.Eos => FinishReason.Eos,
+        StopReason.Length => FinishReason.Length,
+        StopReason.StopString => FinishReason.StopString,
+        StopReason.ContextFull => FinishReason.ContextFull,
+        _ => FinishReason.Unspecified,
     };
 
     public static TheoryData<Conversation> Conversations => new()
@@ -66,7 +65,7 @@ public sealed class GeneratorServiceTests(GeneratorHostFixture llava) : IClassFi
 
         var streamed = await Streamed.ReadAsync(llava.Client, (greedy with { Sampling = sampling }).ToProto(llava.Direct));
 
-        Assert.Equal(ProtoFinishReason.StopString, streamed.Done.FinishReason);
+        Assert.Equal(FinishReason.StopString, streamed.Done.FinishReason);
         Assert.Equal(stop, streamed.Done.StopString);
         Assert.Equal(full[..full.IndexOf(stop, StringComparison.Ordinal)], streamed.Text);
     }

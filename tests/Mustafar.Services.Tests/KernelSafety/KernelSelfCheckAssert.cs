@@ -1,4 +1,4 @@
-using Mustafar.Serving.V1;
+using Mustafar.Contracts.Serving.V1;
 
 namespace Mustafar.Services.Tests.KernelSafety;
 

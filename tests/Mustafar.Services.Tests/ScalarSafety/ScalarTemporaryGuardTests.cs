@@ -1,8 +1,8 @@
 using System.Reflection;
 using Mustafar.CheckpointWriters;
-using Mustafar.Hosts.ClipEncoder;
-using Mustafar.Hosts.DiffusionEncoder;
-using Mustafar.Hosts.Generator;
+using Mustafar.ClipEncoder;
+using Mustafar.DiffusionEncoder;
+using Mustafar.Generator;
 using Mustafar.Models.Clip;
 using Mustafar.Serving;
 using Mustafar.Torch;

@@ -2,8 +2,8 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Eval.Clients;
 

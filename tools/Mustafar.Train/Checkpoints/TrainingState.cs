@@ -4,7 +4,6 @@ using Mustafar.Models.Checkpoints;
 using Mustafar.Train.Optimization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using AdamW = Mustafar.Train.Optimization.AdamW;
 
 namespace Mustafar.Train.Checkpoints;
 
@@ -20,7 +19,7 @@ public static class TrainingState
 
     public sealed record Info(int Step, string Fingerprint);
 
-    public static string Save(string output, int step, string fingerprint, IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer)
+    public static string Save(string output, int step, string fingerprint, IReadOnlyList<(string Name, Parameter Parameter)> trainable, ResumableAdamW optimizer)
     {
         var folder = Path.Combine(output, Folder, $"step-{step:D6}");
         var staging = folder + ".partial";
@@ -48,7 +47,7 @@ public static class TrainingState
             && File.Exists(Path.Combine(d, "state.json"))).Order(StringComparer.Ordinal).LastOrDefault();
     }
 
-    public static Info Load(string folder, string fingerprint, IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer)
+    public static Info Load(string folder, string fingerprint, IReadOnlyList<(string Name, Parameter Parameter)> trainable, ResumableAdamW optimizer)
     {
         var info = JsonSerializer.Deserialize<Info>(File.ReadAllText(Path.Combine(folder, "state.json")))
             ?? throw new InvalidDataException($"{folder}/state.json: empty");

@@ -16,7 +16,7 @@ public sealed class ConversationTokenizer(LlamaTextTokenizer tokenizer, Conversa
     {
         var hasImage = sample.Image is not null;
         var messages = sample.Conversations
-            .Select(t => new ChatMessage(t.From == LlavaSample.Human ? ChatRole.User : ChatRole.Assistant, t.Value))
+            .Select(t => new ConversationTurn(t.From == LlavaSample.Human ? ChatRole.User : ChatRole.Assistant, t.Value))
             .ToList();
         var full = Encode(FullConversation(messages, hasImage));
         var isTarget = new bool[full.Count];
@@ -38,7 +38,7 @@ public sealed class ConversationTokenizer(LlamaTextTokenizer tokenizer, Conversa
 
     /// <summary>The template's parts for the whole conversation: the prompt up to the last user turn (which ends
     /// "ASSISTANT:"), then the last answer and its end-of-sequence token, as the template writes earlier answers.</summary>
-    private List<LlamaPromptPart> FullConversation(IReadOnlyList<ChatMessage> messages, bool hasImage)
+    private List<LlamaPromptPart> FullConversation(IReadOnlyList<ConversationTurn> messages, bool hasImage)
     {
         var parts = template.Build(messages.Take(messages.Count - 1).ToList(), hasImage, tokenizer.EosId).ToList();
         var last = parts[^1] as LlamaPromptPart.Text ?? throw new InvalidOperationException("the template's prompt ends in text");

@@ -52,7 +52,7 @@ public static class InProcessEvaluation
             if (fusion.Diffusion is not null) named["diffusion"] = features.Diffusion(image, sample.Question);
             var (text, _) = model.Generate(new GenerationRequest
             {
-                Messages = [new ChatMessage(ChatRole.User, sample.Question)],
+                Messages = [new ConversationTurn(ChatRole.User, sample.Question)],
                 Features = named,
                 Sampling = new SamplingRequest { MaxNewTokens = MaxNewTokens, Temperature = 0 },
             });

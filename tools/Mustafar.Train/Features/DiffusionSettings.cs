@@ -25,7 +25,7 @@ public sealed record DiffusionSettings(string Tap, int Timestep, float GuidanceS
         _ => throw new InvalidOperationException("no diffusion half was needed"),
     };
 
-    public static DiffusionSettings Resolve(FeatureSpec spec, DiffusionModelInfo info, int? timestepOverride, float? guidanceOverride)
+    public static DiffusionSettings Resolve(VisualFeatureSpec spec, DiffusionModelInfo info, int? timestepOverride, float? guidanceOverride)
     {
         var tap = spec.DiffusionTap ?? info.DefaultTaps.FirstOrDefault()
             ?? throw new InvalidDataException("neither the generator checkpoint nor the diffusion model names a tap");

@@ -79,15 +79,15 @@ public sealed class InProcessFeatureSource : IFeatureSource
             return cached;
         }
         using var scope = NewDisposeScope();
-        var u = settings.NeedsUnconditional(prompt) ? Half(imagePath, "", FeatureVariant.Unconditional) : null;
-        var c = settings.NeedsConditional(prompt) ? Half(imagePath, prompt, FeatureVariant.Conditional) : null;
+        var u = settings.NeedsUnconditional(prompt) ? Half(imagePath, "", ConditioningVariant.Unconditional) : null;
+        var c = settings.NeedsConditional(prompt) ? Half(imagePath, prompt, ConditioningVariant.Conditional) : null;
         return _combined[(imagePath, prompt)] = settings.Guided(u, c).DetachFromDisposeScope();
     }
 
     /// <summary>One half as the diffusion service computes it for the gateway, cached.</summary>
-    private Tensor Half(string imagePath, string prompt, FeatureVariant variant)
+    private Tensor Half(string imagePath, string prompt, ConditioningVariant variant)
     {
-        var cache = variant == FeatureVariant.Unconditional ? _unconditional.TryGetValue(imagePath, out var u) ? u : null
+        var cache = variant == ConditioningVariant.Unconditional ? _unconditional.TryGetValue(imagePath, out var u) ? u : null
             : _conditional.TryGetValue((imagePath, prompt), out var c) ? c : null;
         if (cache is not null) return cache;
         var settings = _settings!;
@@ -105,14 +105,14 @@ public sealed class InProcessFeatureSource : IFeatureSource
             Timestep = settings.Timestep,
             Taps = [settings.Tap],
             Variant = variant,
-            LatentMode = LatentMode.Mean,
+            LatentMode = LatentSampling.Mean,
             TruncatePrompt = true,
         });
         var result = _diffusion.Extract([prepared])[0];
         if (result.Latent is { } clean) _latents[imagePath] = clean.to(ScalarType.Float32).data<float>().ToArray();
         var tokens = result.Features.Single(f => f.Tap == settings.Tap).Tokens.to(ScalarType.Float32).contiguous().DetachFromDisposeScope();
         _diffusionComputed++;
-        if (variant == FeatureVariant.Unconditional) _unconditional[imagePath] = tokens;
+        if (variant == ConditioningVariant.Unconditional) _unconditional[imagePath] = tokens;
         else _conditional[(imagePath, prompt)] = tokens;
         return tokens;
     }

@@ -1,11 +1,9 @@
 using Google.Protobuf;
 using Grpc.Net.Client;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Fusion;
 using Mustafar.Tensors.FeatureCaching;
-using Mustafar.Tensors.V1;
-using ClipEncoderClient = Mustafar.Clip.V1.ClipEncoder.ClipEncoderClient;
-using DiffusionEncoderClient = Mustafar.Diffusion.V1.DiffusionEncoder.DiffusionEncoderClient;
+using Mustafar.Contracts.Tensors.V1;
 
 namespace Mustafar.Train.Features;
 
@@ -19,8 +17,8 @@ namespace Mustafar.Train.Features;
 public sealed class MeshEncoders : IDisposable
 {
     private readonly GrpcChannel _channel;
-    private readonly ClipEncoderClient _clip;
-    private readonly DiffusionEncoderClient? _diffusion;
+    private readonly Contracts.Clip.V1.ClipEncoder.ClipEncoderClient _clip;
+    private readonly DiffusionEncoder.DiffusionEncoderClient? _diffusion;
 
     /// <summary>Every feature is asked in float32, the dtype a CPU generator computes in and so the one its gateway
     /// asks for (and keys by).</summary>
@@ -29,18 +27,18 @@ public sealed class MeshEncoders : IDisposable
     public MeshEncoders(Uri gateway, FusionConfig fusion, int? timestep, float? guidanceScale)
     {
         _channel = GrpcChannel.ForAddress(gateway, new GrpcChannelOptions { MaxReceiveMessageSize = 256 << 20, MaxSendMessageSize = 256 << 20 });
-        _clip = new ClipEncoderClient(_channel);
-        var clipInfo = _clip.GetModelInfo(new Mustafar.Clip.V1.GetModelInfoRequest());
+        _clip = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(_channel);
+        var clipInfo = _clip.GetModelInfo(new Contracts.Clip.V1.GetModelInfoRequest());
         var layer = fusion.Clip.ClipSelectLayer < 0 ? clipInfo.NumLayers + 1 + fusion.Clip.ClipSelectLayer : fusion.Clip.ClipSelectLayer;
         if (layer < 0 || layer > clipInfo.NumLayers)
             throw new InvalidDataException($"the checkpoint takes CLIP hidden state {fusion.Clip.ClipSelectLayer}, the mesh's CLIP model '{clipInfo.ModelId}' has {clipInfo.NumLayers} layers");
-        var aspect = clipInfo.DefaultAspect == Mustafar.Clip.V1.ImageAspect.Unspecified ? Mustafar.Clip.V1.ImageAspect.Pad : clipInfo.DefaultAspect;
-        var select = fusion.Clip.ClipKeepCls ? Mustafar.Clip.V1.FeatureSelect.ClsPatch : Mustafar.Clip.V1.FeatureSelect.Patch;
+        var aspect = clipInfo.DefaultAspect == Contracts.Clip.V1.ImageAspect.Unspecified ? Contracts.Clip.V1.ImageAspect.Pad : clipInfo.DefaultAspect;
+        var select = fusion.Clip.ClipKeepCls ? Contracts.Clip.V1.FeatureSelect.ClsPatch : Contracts.Clip.V1.FeatureSelect.Patch;
         ClipSettings = new ClipFeatureSettings(clipInfo.ModelId, layer, select, aspect, clipInfo.ImageSize,
             new ExpectedFeature(fusion.Clip.Tokens, fusion.Clip.Channels, FeatureDType));
 
         if (fusion.Diffusion is not { } spec) return;
-        _diffusion = new DiffusionEncoderClient(_channel);
+        _diffusion = new DiffusionEncoder.DiffusionEncoderClient(_channel);
         var info = _diffusion.GetModelInfo(new GetModelInfoRequest());
         var tap = spec.DiffusionTap is { Length: > 0 } trained ? trained
             : info.DefaultTaps.FirstOrDefault() ?? throw new InvalidDataException("neither the checkpoint nor the mesh's diffusion model names a tap");
@@ -83,10 +81,10 @@ public sealed class MeshEncoders : IDisposable
     public async Task<FeatureValue> ClipAsync(byte[] image)
     {
         var s = ClipSettings;
-        var response = await _clip.EncodeAsync(new Mustafar.Clip.V1.EncodeRequest
+        var response = await _clip.EncodeAsync(new Contracts.Clip.V1.EncodeRequest
         {
             Image = ByteString.CopyFrom(image),
-            Options = new Mustafar.Clip.V1.EncodeOptions { SelectLayer = s.SelectLayer, SelectFeature = s.Select, Aspect = s.Aspect, OutputDtype = FeatureDType },
+            Options = new Contracts.Clip.V1.EncodeOptions { SelectLayer = s.SelectLayer, SelectFeature = s.Select, Aspect = s.Aspect, OutputDtype = FeatureDType },
         }).ConfigureAwait(false);
         if (response.ModelId != s.ModelId || response.SelectLayer != s.SelectLayer || response.SelectFeature != s.Select)
             throw new InvalidDataException($"a CLIP replica answered as '{response.ModelId}' layer {response.SelectLayer}, not as '{s.ModelId}' layer {s.SelectLayer}: the pool is mid-update; train again when it has settled");

@@ -1,5 +1,5 @@
 using Mustafar.Tensors.FeatureCaching;
-using Mustafar.Tensors.V1;
+using Mustafar.Contracts.Tensors.V1;
 using StackExchange.Redis;
 
 namespace Mustafar.Train.Features;

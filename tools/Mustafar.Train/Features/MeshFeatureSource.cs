@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Models.Fusion;
 using Mustafar.Tensors;
 using Mustafar.Tensors.FeatureCaching;
@@ -164,7 +164,7 @@ public sealed class MeshFeatureSource : IFeatureSource
     }
 
     /// <summary>The image's clean VAE latent from the cache, else null (the call computes it).</summary>
-    private async Task<Mustafar.Tensors.V1.Tensor?> LatentAsync(string sha)
+    private async Task<Mustafar.Contracts.Tensors.V1.Tensor?> LatentAsync(string sha)
     {
         if (_encoders.Latent is not { } settings) return null; // an older service: no latents
         var cached = await _cache.ReadAsync(FeatureKeys.DiffusionLatent(_cache.KeyPrefix, sha, settings), settings.Value).ConfigureAwait(false);

@@ -14,7 +14,6 @@ using Mustafar.Train.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using AdamW = Mustafar.Train.Optimization.AdamW;
 
 namespace Mustafar.Train.Running;
 
@@ -79,7 +78,7 @@ public sealed class Trainer
         var perStep = o.BatchSize * o.GradientAccumulation;
         var totalSteps = o.MaxSteps ?? (int)Math.Ceiling((double)o.Epochs * samples.Count / perStep);
         var schedule = new CosineSchedule(o.LearningRate, (int)Math.Round(o.WarmupRatio * totalSteps), totalSteps);
-        using var optimizer = new AdamW(trainable) { WeightDecay = o.WeightDecay };
+        using var optimizer = new ResumableAdamW(trainable) { WeightDecay = o.WeightDecay };
         var fingerprint = Fingerprint(o, samples.Count);
 
         var start = 0;

@@ -10,7 +10,6 @@ using Mustafar.Train.Running;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using AdamW = Mustafar.Train.Optimization.AdamW;
 
 namespace Mustafar.Train.Vision;
 
@@ -59,7 +58,7 @@ public sealed class VisionPretrainer
         var stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         var totalSteps = stepsPerEpoch * o.Epochs;
         var schedule = new CosineSchedule(o.LearningRate, (int)Math.Round(o.WarmupRatio * totalSteps), totalSteps);
-        using var optimizer = new AdamW(trainable) { WeightDecay = o.WeightDecay };
+        using var optimizer = new ResumableAdamW(trainable) { WeightDecay = o.WeightDecay };
         using var log = new TrainingLog(o.Output, totalSteps, 0, _console);
         log.Note($"vision: {train.Count} scenes, {grid}x{grid} patches, {totalSteps} steps of {o.BatchSize}, " +
                  $"{trainable.Sum(p => p.Parameter.numel())} trainable parameters (tower and heads)" + (held is null ? "" : $", {held.Count} held-out scenes"));

@@ -11,13 +11,13 @@ namespace Mustafar.Models.Diffusion.TextEncoder;
 internal sealed class ClipTextTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly ClipTextEmbeddings embeddings;
-    private readonly ClipEncoder encoder;
+    private readonly ClipEncoderLayerStack encoder;
     private readonly LayerNorm final_layer_norm;
 
     public ClipTextTransformer(ClipTextConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipTextTransformer))
     {
         embeddings = new ClipTextEmbeddings(config, device: device, dtype: dtype);
-        encoder = new ClipEncoder(config.Encoder, device: device, dtype: dtype);
+        encoder = new ClipEncoderLayerStack(config.Encoder, device: device, dtype: dtype);
         final_layer_norm = nn.LayerNorm(config.Encoder.HiddenSize, config.Encoder.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }

@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Mustafar.Contracts;
-using Mustafar.Generation.V1;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Generation.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Load.Requests;
 

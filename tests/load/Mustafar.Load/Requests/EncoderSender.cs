@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 
 namespace Mustafar.Load.Requests;
 
@@ -14,7 +14,7 @@ public sealed class EncoderSender(ClipEncoder.ClipEncoderClient? clip, Diffusion
     {
         try
         {
-            var response = await MeshSender.Need(clip).EncodeAsync(new Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(plan.Image) },
+            var response = await MeshSender.Need(clip).EncodeAsync(new Contracts.Clip.V1.EncodeRequest { Image = ByteString.CopyFrom(plan.Image) },
                 headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
             return response.Features is { Data.Length: > 0 } ? SendResult.Success() : SendResult.Incomplete("an OK Encode answer without features");
         }
@@ -28,7 +28,7 @@ public sealed class EncoderSender(ClipEncoder.ClipEncoderClient? clip, Diffusion
     {
         try
         {
-            var response = await MeshSender.Need(diffusion).EncodeAsync(new Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(plan.Image), Prompt = plan.Question },
+            var response = await MeshSender.Need(diffusion).EncodeAsync(new Contracts.Diffusion.V1.EncodeRequest { Image = ByteString.CopyFrom(plan.Image), Prompt = plan.Question },
                 headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
             return response.Features.Count > 0 && response.Features.All(f => f.Features is { Data.Length: > 0 })
                 ? SendResult.Success()

@@ -1,9 +1,9 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using Mustafar.Clip.V1;
-using Mustafar.Diffusion.V1;
+using Mustafar.Contracts.Clip.V1;
+using Mustafar.Contracts.Diffusion.V1;
 using Mustafar.Load.Scenario;
-using Mustafar.Vqa.V1;
+using Mustafar.Contracts.Vqa.V1;
 
 namespace Mustafar.Load.Requests;
 

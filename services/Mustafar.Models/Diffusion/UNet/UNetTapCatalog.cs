@@ -1,22 +1,22 @@
 using Mustafar.Tensors;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>
 /// Every tap a U-Net of one config can return, in forward order, with its diffusers module path, channels and
 /// spatial level. Built from the config alone (no weights), so the service can list it in GetModelInfo and
 /// validate requests before any work.
 /// </summary>
-internal sealed class UnetTapCatalog
+internal sealed class UNetTapCatalog
 {
     public const string TimeEmbedding = "Time-Emb";
 
     private readonly UNet2DConditionConfig _config;
-    private readonly Dictionary<string, UnetTap> _byName;
+    private readonly Dictionary<string, UNetTap> _byName;
 
-    public IReadOnlyList<UnetTap> Taps { get; }
+    public IReadOnlyList<UNetTap> Taps { get; }
 
-    public UnetTapCatalog(UNet2DConditionConfig config)
+    public UNetTapCatalog(UNet2DConditionConfig config)
     {
         _config = config;
         Taps = Build(config);
@@ -27,9 +27,9 @@ internal sealed class UnetTapCatalog
 
     /// <summary>The taps for names a caller asked for; unknown or repeated names fail with an
     /// <see cref="InvalidInputException"/> on <paramref name="field"/> that names them.</summary>
-    public IReadOnlyList<UnetTap> Resolve(IEnumerable<string> names, string field = "taps")
+    public IReadOnlyList<UNetTap> Resolve(IEnumerable<string> names, string field = "taps")
     {
-        var resolved = new List<UnetTap>();
+        var resolved = new List<UNetTap>();
         foreach (var name in names)
         {
             if (!_byName.TryGetValue(name ?? "", out var tap))
@@ -55,17 +55,17 @@ internal sealed class UnetTapCatalog
     }
 
     /// <summary>The taps with their grids at a latent of the given size (image size / VAE factor).</summary>
-    public IReadOnlyList<UnetTapInfo> Describe(int latentHeight, int latentWidth) =>
+    public IReadOnlyList<UNetTapInfo> Describe(int latentHeight, int latentWidth) =>
         Taps.Select(t => t.Level < 0
-                ? new UnetTapInfo(t.Name, t.ModulePath, 1, 1, t.Channels)
-                : new UnetTapInfo(t.Name, t.ModulePath, SizeAtLevel(latentHeight, t.Level), SizeAtLevel(latentWidth, t.Level), t.Channels))
+                ? new UNetTapInfo(t.Name, t.ModulePath, 1, 1, t.Channels)
+                : new UNetTapInfo(t.Name, t.ModulePath, SizeAtLevel(latentHeight, t.Level), SizeAtLevel(latentWidth, t.Level), t.Channels))
             .ToList();
 
-    private static List<UnetTap> Build(UNet2DConditionConfig config)
+    private static List<UNetTap> Build(UNet2DConditionConfig config)
     {
-        var taps = new List<UnetTap>();
+        var taps = new List<UNetTap>();
         void Add(string name, string path, int channels, int level, TapLayout layout) =>
-            taps.Add(new UnetTap(name, path, channels, level, layout, taps.Count));
+            taps.Add(new UNetTap(name, path, channels, level, layout, taps.Count));
 
         void AddAttention(string prefix, string path, int channels, int level, int transformerLayers)
         {

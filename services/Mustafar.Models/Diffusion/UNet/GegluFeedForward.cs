@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' GEGLU: one projection to 2 * inner, split into value and gate, value * gelu(gate).</summary>
 internal sealed class Geglu : nn.Module<Tensor, Tensor>

@@ -3,45 +3,45 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>What one U-Net pass produced: the noise prediction when it ran to the end, and the requested taps as
 /// [batch, c, h, w] maps (Time-Emb as [batch, c, 1, 1]), in the caller's dispose scope.</summary>
-public sealed record UnetOutput(Tensor? Sample, IReadOnlyDictionary<string, Tensor> Taps);
+public sealed record UNetOutput(Tensor? Sample, IReadOnlyDictionary<string, Tensor> Taps);
 
 /// <summary>
 /// diffusers' UNet2DConditionModel with the Stable Diffusion topology: conv_in, time embedding, down blocks, mid
 /// block, up blocks consuming the skip connections, conv_norm_out, act, conv_out. Activations can be tapped by
-/// name (<see cref="UnetTapCatalog"/>); with taps requested the forward stops as soon as the last of them is
+/// name (<see cref="UNetTapCatalog"/>); with taps requested the forward stops as soon as the last of them is
 /// computed, so a tap in the middle of the up path costs only the work up to it.
 /// </summary>
 public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly RoutedConv2d conv_in;
     private readonly TimestepEmbedding time_embedding;
-    private readonly ModuleList<UnetDownBlock2D> down_blocks;
+    private readonly ModuleList<UNetDownBlock2D> down_blocks;
     private readonly UNetMidBlock2DCrossAttn mid_block;
-    private readonly ModuleList<UnetUpBlock2D> up_blocks;
+    private readonly ModuleList<UNetUpBlock2D> up_blocks;
     private readonly GroupNorm conv_norm_out;
     private readonly RoutedConv2d conv_out;
     private readonly Func<Tensor, Tensor> _activation;
 
     public UNet2DConditionConfig Config { get; }
-    internal UnetTapCatalog Catalog { get; }
+    internal UNetTapCatalog Catalog { get; }
 
     public UNet2DConditionModel(UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNet2DConditionModel))
     {
         Config = config;
-        Catalog = new UnetTapCatalog(config);
+        Catalog = new UNetTapCatalog(config);
         var channels = config.BlockOutChannels;
         conv_in = new RoutedConv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2, device: device, dtype: dtype);
         time_embedding = new TimestepEmbedding(channels[0], config.TimeEmbedDim, config, device: device, dtype: dtype);
-        down_blocks = new ModuleList<UnetDownBlock2D>();
+        down_blocks = new ModuleList<UNetDownBlock2D>();
         for (var i = 0; i < config.BlockCount; i++)
-            down_blocks.Add(new UnetDownBlock2D(i, i == 0 ? channels[0] : channels[i - 1], config, device: device, dtype: dtype));
+            down_blocks.Add(new UNetDownBlock2D(i, i == 0 ? channels[0] : channels[i - 1], config, device: device, dtype: dtype));
         mid_block = new UNetMidBlock2DCrossAttn(config, device: device, dtype: dtype);
-        up_blocks = new ModuleList<UnetUpBlock2D>();
-        for (var i = 0; i < config.BlockCount; i++) up_blocks.Add(new UnetUpBlock2D(i, config, device: device, dtype: dtype));
+        up_blocks = new ModuleList<UNetUpBlock2D>();
+        for (var i = 0; i < config.BlockCount; i++) up_blocks.Add(new UNetUpBlock2D(i, config, device: device, dtype: dtype));
         conv_norm_out = nn.GroupNorm(config.NormNumGroups, channels[0], config.NormEps, device: device, dtype: dtype);
         conv_out = new RoutedConv2d(channels[0], config.OutChannels, config.ConvOutKernel, padding: (config.ConvOutKernel - 1) / 2, device: device, dtype: dtype);
         _activation = Activations.Get(config.ActFn);
@@ -59,15 +59,15 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     /// <param name="timesteps">[batch] or a scalar broadcast to the batch.</param>
     /// <param name="encoderHiddenStates">Text states [batch, tokens, cross_attention_dim].</param>
     /// <param name="taps">Tap names (validated against <see cref="Catalog"/>); empty runs the full pass.</param>
-    public UnetOutput Run(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, IReadOnlyCollection<string> taps)
+    public UNetOutput Run(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, IReadOnlyCollection<string> taps)
     {
         var wanted = Catalog.Resolve(taps);
         using var scope = NewDisposeScope();
-        var recorder = new UnetTapRecorder(wanted);
+        var recorder = new UNetTapRecorder(wanted);
         try
         {
             var sampleOut = Forward(sample, timesteps.dim() == 0 ? timesteps.expand(sample.shape[0]) : timesteps, encoderHiddenStates, recorder);
-            return new UnetOutput(sampleOut?.MoveToOuterDisposeScope(), recorder.MoveToOuterOf(scope));
+            return new UNetOutput(sampleOut?.MoveToOuterDisposeScope(), recorder.MoveToOuterOf(scope));
         }
         catch
         {
@@ -77,7 +77,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     }
 
     // Returns null when the taps were complete before the end.
-    private Tensor? Forward(Tensor sample, Tensor timesteps, Tensor context, UnetTapRecorder taps)
+    private Tensor? Forward(Tensor sample, Tensor timesteps, Tensor context, UNetTapRecorder taps)
     {
         var embedding = time_embedding.forward(timesteps);
         taps.Record("time_embedding", embedding);

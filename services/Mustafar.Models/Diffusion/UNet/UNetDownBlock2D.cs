@@ -3,19 +3,19 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' CrossAttnDownBlock2D (resnet then Transformer2DModel per layer) or, without attentions,
 /// DownBlock2D; then a stride-2 Downsample2D except in the last block. Every layer's output and the
 /// downsampled map are kept as skip connections for the up path.</summary>
-internal sealed class UnetDownBlock2D : nn.Module
+internal sealed class UNetDownBlock2D : nn.Module
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Transformer2DModel> attentions;
     private readonly ModuleList<Downsample2D> downsamplers;
     private readonly string _path;
 
-    public UnetDownBlock2D(int index, long inChannels, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetDownBlock2D))
+    public UNetDownBlock2D(int index, long inChannels, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNetDownBlock2D))
     {
         _path = $"down_blocks.{index}";
         long outChannels = config.BlockOutChannels[index];
@@ -36,7 +36,7 @@ internal sealed class UnetDownBlock2D : nn.Module
     }
 
     /// <returns>The block output and its skip connections, in the caller's dispose scope.</returns>
-    public (Tensor Hidden, List<Tensor> Skips) Run(Tensor hidden, Tensor timeEmbedding, Tensor context, UnetTapRecorder taps)
+    public (Tensor Hidden, List<Tensor> Skips) Run(Tensor hidden, Tensor timeEmbedding, Tensor context, UNetTapRecorder taps)
     {
         using var scope = NewDisposeScope();
         var skips = new List<Tensor>();

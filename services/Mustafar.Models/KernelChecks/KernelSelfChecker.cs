@@ -11,7 +11,7 @@ namespace Mustafar.Models.KernelChecks;
 /// features, never an error. A shape whose route is wrong switches to another route that is right, where the op has
 /// one (convolutions); otherwise the report fails, naming the op, shape, device and error.
 /// </summary>
-public static class KernelSelfCheck
+public static class KernelSelfChecker
 {
     /// <summary>Checks every kernel shape of <paramref name="modules"/> (the model's module trees, on
     /// <paramref name="device"/> in <paramref name="dtype"/>). Runs under no_grad in its own dispose scope.</summary>
@@ -53,7 +53,7 @@ public static class KernelSelfCheck
         using var scope = NewDisposeScope();
         var reference = probe.Reference();
         if (!reference.isfinite().all().item<bool>())
-            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, double.NaN, tolerance, KernelCheckOutcome.Failed,
+            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, double.NaN, tolerance, KernelCheckVerdict.Failed,
                 "the float64 result is not finite either: the checkpoint's weights hold NaN or Inf");
         var error = Error(probe.Actual(), reference);
         var alternatives = Within(error, tolerance) && !probe.ReportAlternatives
@@ -62,17 +62,17 @@ public static class KernelSelfCheck
         var wrongAlternatives = alternatives.Where(a => !Within(a.Error, tolerance))
             .Select(a => $"the {a.Route.Name} route is wrong here (max error {a.Error:E2}) and is not taken").ToList();
         if (Within(error, tolerance))
-            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, error, tolerance, KernelCheckOutcome.Passed,
+            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, error, tolerance, KernelCheckVerdict.Passed,
                 wrongAlternatives.Count == 0 ? null : string.Join("; ", wrongAlternatives));
 
         var replacement = alternatives.FirstOrDefault(a => a.Route.Enable is not null && Within(a.Error, tolerance));
         if (replacement.Route is { Enable: { } enable })
         {
             enable();
-            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, replacement.Error, tolerance, KernelCheckOutcome.WorkaroundEnabled,
+            return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, replacement.Error, tolerance, KernelCheckVerdict.WorkaroundEnabled,
                 $"the route the model took is WRONG on this machine (max error {Describe(error)}); the {replacement.Route.Name} route is right and is taken from now on");
         }
-        return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, error, tolerance, KernelCheckOutcome.Failed,
+        return new KernelCheckResult(probe.Op, probe.Shape, device, dtype, error, tolerance, KernelCheckVerdict.Failed,
             $"WRONG on this machine (max error {Describe(error)}) and no other route is right" +
             (alternatives.Count == 0 ? "" : $" ({string.Join(", ", alternatives.Select(a => $"{a.Route.Name}: {Describe(a.Error)}"))})"));
     }

@@ -2,10 +2,10 @@ using Mustafar.Models.Common;
 using Mustafar.Models.Checkpoints;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>Loads a diffusers <c>unet/</c> folder; the key layout is the module's own.</summary>
-public static class UnetLoader
+public static class UNetLoader
 {
     public static UNet2DConditionModel Build(HfConfig config, Device device, ScalarType dtype)
     {

@@ -3,11 +3,11 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' CrossAttnUpBlock2D or, without attentions, UpBlock2D: before every resnet the last skip
 /// connection is concatenated on the channel axis; then an Upsample2D except in the last block.</summary>
-internal sealed class UnetUpBlock2D : nn.Module
+internal sealed class UNetUpBlock2D : nn.Module
 {
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Transformer2DModel> attentions;
@@ -16,7 +16,7 @@ internal sealed class UnetUpBlock2D : nn.Module
 
     public int ResnetCount => resnets.Count;
 
-    public UnetUpBlock2D(int index, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetUpBlock2D))
+    public UNetUpBlock2D(int index, UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNetUpBlock2D))
     {
         _path = $"up_blocks.{index}";
         var n = config.BlockCount;
@@ -46,7 +46,7 @@ internal sealed class UnetUpBlock2D : nn.Module
 
     /// <param name="skips">This block's skip connections, in the order the down path produced them.</param>
     /// <param name="upsampleSize">The spatial size of the next skip connection (the level above).</param>
-    public Tensor Run(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor timeEmbedding, Tensor context, long[]? upsampleSize, UnetTapRecorder taps)
+    public Tensor Run(Tensor hidden, IReadOnlyList<Tensor> skips, Tensor timeEmbedding, Tensor context, long[]? upsampleSize, UNetTapRecorder taps)
     {
         using var scope = NewDisposeScope();
         for (var j = 0; j < resnets.Count; j++)

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>
 /// Collects the requested taps during one forward pass. Modules report their outputs by diffusers module path;
@@ -9,12 +9,12 @@ namespace Mustafar.Models.Diffusion.Unet;
 /// forward hands them to its caller's scope, or disposes them on failure). Once every requested tap is in, <see cref="IsComplete"/> turns true and the modules return
 /// without further work: this is the early stop. With nothing requested it never completes.
 /// </summary>
-internal sealed class UnetTapRecorder
+internal sealed class UNetTapRecorder
 {
-    private readonly Dictionary<string, UnetTap> _wanted;
+    private readonly Dictionary<string, UNetTap> _wanted;
     private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);
 
-    public UnetTapRecorder(IEnumerable<UnetTap> taps)
+    public UNetTapRecorder(IEnumerable<UNetTap> taps)
     {
         _wanted = taps.ToDictionary(t => t.ModulePath, StringComparer.Ordinal);
     }

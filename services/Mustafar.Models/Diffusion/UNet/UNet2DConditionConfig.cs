@@ -1,6 +1,6 @@
 using Mustafar.Models.Checkpoints;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>
 /// diffusers' UNet2DConditionModel config, restricted to what Stable Diffusion 1.x/2.x use. Per-block values may

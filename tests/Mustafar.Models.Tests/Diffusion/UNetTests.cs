@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mustafar.Models.Diffusion.Unet;
+using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Tensors;
 using Mustafar.Testing;
 using TorchSharp;
@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Mustafar.Models.Tests.Diffusion;
 
 /// <summary>Parity of the U-Net and all its named taps with diffusers' UNet2DConditionModel (unet fixture).</summary>
-public sealed class UnetTests(ITestOutputHelper output) : IDisposable
+public sealed class UNetTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>Finalizes now what the test left: a tap tensor lost by its dispose scope crashes the finalizer
     /// thread (and so this run) here rather than in some later test.</summary>
@@ -19,12 +19,12 @@ public sealed class UnetTests(ITestOutputHelper output) : IDisposable
         GC.WaitForPendingFinalizers();
     }
 
-    private sealed record Fixture(UNet2DConditionModel Unet, Dictionary<string, Tensor> Inputs, Dictionary<string, Tensor> Outputs, JsonElement Case);
+    private sealed record Fixture(UNet2DConditionModel UNet, Dictionary<string, Tensor> Inputs, Dictionary<string, Tensor> Outputs, JsonElement Case);
 
     private static Fixture Load()
     {
         var folder = ReferenceFixtures.Require("unet");
-        var (unet, _) = UnetLoader.Load(folder, CPU, float32);
+        var (unet, _) = UNetLoader.Load(folder, CPU, float32);
         return new Fixture(unet, FixtureTensors.Read(folder, "inputs.safetensors"), FixtureTensors.Read(folder, "outputs.safetensors"),
             ReferenceFixtures.Case("unet"));
     }
@@ -46,7 +46,7 @@ public sealed class UnetTests(ITestOutputHelper output) : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var f = Load();
-        using var unet = f.Unet;
+        using var unet = f.UNet;
         var (sample, t, context) = (f.Inputs["sample"], f.Inputs["timestep"], f.Inputs["encoder_hidden_states"]);
 
         FixtureTensors.AssertClose(f.Outputs["sample_out"], unet.forward(sample, t, context), 1e-4, "sample_out");
@@ -68,7 +68,7 @@ public sealed class UnetTests(ITestOutputHelper output) : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var f = Load();
-        using var unet = f.Unet;
+        using var unet = f.UNet;
         var sample = f.Inputs["sample"];
         var described = unet.Catalog.Describe((int)sample.shape[2], (int)sample.shape[3]).ToDictionary(t => t.Name);
         foreach (var name in FixtureTaps(f))
@@ -93,7 +93,7 @@ public sealed class UnetTests(ITestOutputHelper output) : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var f = Load();
-        using var unet = f.Unet;
+        using var unet = f.UNet;
         var (sample, t, context) = (f.Inputs["sample"], f.Inputs["timestep"], f.Inputs["encoder_hidden_states"]);
         var tap = unet.Catalog.Taps.First(x => x.Name.EndsWith("-Cross-Q", StringComparison.Ordinal) && x.Name.StartsWith("U-", StringComparison.Ordinal)).Name;
         var last = unet.Catalog.Taps[^1].Name;
@@ -110,7 +110,7 @@ public sealed class UnetTests(ITestOutputHelper output) : IDisposable
     {
         using var scope = NewDisposeScope();
         var f = Load();
-        using var unet = f.Unet;
+        using var unet = f.UNet;
         var (sample, t, context) = (f.Inputs["sample"], f.Inputs["timestep"], f.Inputs["encoder_hidden_states"]);
         var unknown = Assert.Throws<InvalidInputException>(() => unet.Run(sample, t, context, ["U-L9-R0-Res-Out"]));
         Assert.Equal("taps", unknown.Field);

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' UNetMidBlock2DCrossAttn with one attention: resnet, Transformer2DModel, resnet, at the
 /// deepest level (resnets use mid_block_scale_factor as output scale).</summary>
@@ -25,7 +25,7 @@ internal sealed class UNetMidBlock2DCrossAttn : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Run(Tensor hidden, Tensor timeEmbedding, Tensor context, UnetTapRecorder taps)
+    public Tensor Run(Tensor hidden, Tensor timeEmbedding, Tensor context, UNetTapRecorder taps)
     {
         using var scope = NewDisposeScope();
         hidden = resnets[0].forward(hidden, timeEmbedding);

@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' Timesteps + TimestepEmbedding: the sinusoidal projection of t (float32, cos first with
 /// flip_sin_to_cos, frequencies exp(-ln(10000) i / (half - freq_shift))), then linear_1, act, linear_2.</summary>

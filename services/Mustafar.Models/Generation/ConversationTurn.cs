@@ -10,4 +10,4 @@ public enum ChatRole
 }
 
 /// <summary>One conversation turn.</summary>
-public sealed record ChatMessage(ChatRole Role, string Content);
+public sealed record ConversationTurn(ChatRole Role, string Content);

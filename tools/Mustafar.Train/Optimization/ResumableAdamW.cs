@@ -11,7 +11,7 @@ namespace Mustafar.Train.Optimization;
 /// ours to save and restore: a resumed run continues with exactly the moments a straight run has. Moments are
 /// float32 whatever the parameters' dtype. Weight decay skips biases and norm weights, as transformers' Trainer does.
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class ResumableAdamW : IDisposable
 {
     private readonly IReadOnlyList<(string Name, Parameter Parameter)> _parameters;
     private readonly Dictionary<string, (Tensor M, Tensor V)> _moments = new(StringComparer.Ordinal);
@@ -24,7 +24,7 @@ public sealed class AdamW : IDisposable
     /// <summary>Optimizer steps taken so far.</summary>
     public int Steps { get; private set; }
 
-    public AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    public ResumableAdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
         _parameters = parameters;
         foreach (var (name, p) in parameters)

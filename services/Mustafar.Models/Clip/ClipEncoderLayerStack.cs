@@ -6,13 +6,13 @@ namespace Mustafar.Models.Clip;
 
 /// <summary>transformers' CLIPEncoder: a stack of <see cref="ClipEncoderLayer"/>s, shared by the vision tower
 /// and the text encoder.</summary>
-internal sealed class ClipEncoder : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class ClipEncoderLayerStack : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly ModuleList<ClipEncoderLayer> layers;
 
     public int NumLayers => layers.Count;
 
-    public ClipEncoder(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipEncoder))
+    public ClipEncoderLayerStack(ClipEncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(ClipEncoderLayerStack))
     {
         layers = new ModuleList<ClipEncoderLayer>();
         for (var i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config, device: device, dtype: dtype));

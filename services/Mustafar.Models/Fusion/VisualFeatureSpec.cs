@@ -1,7 +1,7 @@
 namespace Mustafar.Models.Fusion;
 
 /// <summary>Which encoder produces a feature.</summary>
-public enum FeatureSource
+public enum VisualFeatureSource
 {
     Clip,
     Diffusion,
@@ -12,13 +12,13 @@ public enum FeatureSource
 /// that makes it, and the exact shape [tokens, channels] the fusion module was trained on. Mirrors the generator
 /// proto's FeatureSpec, plus the diffusion settings the checkpoint records (the proto has no fields for them yet).
 /// </summary>
-public sealed record FeatureSpec
+public sealed record VisualFeatureSpec
 {
     public const string ClipName = "clip";
     public const string DiffusionName = "diffusion";
 
     public required string Name { get; init; }
-    public required FeatureSource Source { get; init; }
+    public required VisualFeatureSource Source { get; init; }
     /// <summary>grid_height * grid_width, plus one when the CLIP CLS token is kept.</summary>
     public required int Tokens { get; init; }
     public required int Channels { get; init; }

@@ -2,7 +2,7 @@ namespace Mustafar.Models.Fusion;
 
 /// <summary>How visual features become LLM input embeddings. A checkpoint is trained for exactly one mode; its config
 /// names it (see docs/fusion-checkpoints.md).</summary>
-public enum FusionMode
+public enum FusionKind
 {
     /// <summary>LLaVA-1.5: CLIP tokens through the mlp2x_gelu projector.</summary>
     ClipOnly,
@@ -16,20 +16,20 @@ public enum FusionMode
 }
 
 /// <summary>The names fusion modes have in checkpoint configs.</summary>
-public static class FusionModes
+public static class FusionKinds
 {
-    public static string ConfigName(this FusionMode mode) => mode switch
+    public static string ConfigName(this FusionKind mode) => mode switch
     {
-        FusionMode.ClipOnly => "clip-only",
-        FusionMode.ConcatTokens => "concat-tokens",
-        FusionMode.ConcatChannels => "concat-channels",
-        FusionMode.CrossAttention => "cross-attention",
+        FusionKind.ClipOnly => "clip-only",
+        FusionKind.ConcatTokens => "concat-tokens",
+        FusionKind.ConcatChannels => "concat-channels",
+        FusionKind.CrossAttention => "cross-attention",
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
     };
 
-    public static bool TryParse(string name, out FusionMode mode)
+    public static bool TryParse(string name, out FusionKind mode)
     {
-        foreach (var candidate in Enum.GetValues<FusionMode>())
+        foreach (var candidate in Enum.GetValues<FusionKind>())
             if (candidate.ConfigName() == name)
             {
                 mode = candidate;
@@ -39,13 +39,13 @@ public static class FusionModes
         return false;
     }
 
-    public static FusionMode Parse(string name, string source)
+    public static FusionKind Parse(string name, string source)
     {
         if (TryParse(name, out var mode)) return mode;
         throw new InvalidDataException(
-            $"{source}: fusion mode '{name}' is not one of {string.Join(", ", Enum.GetValues<FusionMode>().Select(m => m.ConfigName()))}");
+            $"{source}: fusion mode '{name}' is not one of {string.Join(", ", Enum.GetValues<FusionKind>().Select(m => m.ConfigName()))}");
     }
 
     /// <summary>Whether the mode needs diffusion features.</summary>
-    public static bool UsesDiffusion(this FusionMode mode) => mode != FusionMode.ClipOnly;
+    public static bool UsesDiffusion(this FusionKind mode) => mode != FusionKind.ClipOnly;
 }

@@ -2,7 +2,7 @@ namespace Mustafar.Models.Diffusion;
 
 /// <summary>Which features a request returns (the proto's FeatureVariant). f_c: conditioned on the prompt;
 /// f_u: conditioned on the empty prompt.</summary>
-public enum FeatureVariant
+public enum ConditioningVariant
 {
     /// <summary>f = f_u + s (f_c - f_u); only f_u is computed when s = 0 or the prompt is empty.</summary>
     Guided,
@@ -16,7 +16,7 @@ public enum FeatureVariant
 }
 
 /// <summary>How the clean latent is taken from the VAE's distribution.</summary>
-public enum LatentMode
+public enum LatentSampling
 {
     /// <summary>The mean (deterministic, what the paper's extraction uses).</summary>
     Mean,

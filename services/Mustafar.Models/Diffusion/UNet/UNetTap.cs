@@ -1,4 +1,4 @@
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>How a tapped module's output is laid out before the model turns it into a [batch, c, h, w] map.</summary>
 public enum TapLayout
@@ -20,7 +20,7 @@ public enum TapLayout
 /// <param name="Channels">Channels of the tap.</param>
 /// <param name="Level">Spatial level: 0 is the latent grid, each level halves it; -1 for the time embedding.</param>
 /// <param name="Order">Position in forward order: the forward stops after the largest requested.</param>
-public sealed record UnetTap(string Name, string ModulePath, int Channels, int Level, TapLayout Layout, int Order);
+public sealed record UNetTap(string Name, string ModulePath, int Channels, int Level, TapLayout Layout, int Order);
 
 /// <summary>A tap with its grid at one latent size.</summary>
-public sealed record UnetTapInfo(string Name, string ModulePath, int GridHeight, int GridWidth, int Channels);
+public sealed record UNetTapInfo(string Name, string ModulePath, int GridHeight, int GridWidth, int Channels);

@@ -1,7 +1,7 @@
 namespace Mustafar.Models.Imaging;
 
 /// <summary>How a non-square image becomes the square model input.</summary>
-public enum ImageAspect
+public enum AspectFit
 {
     /// <summary>Plain CLIP: resize the shortest edge, then centre-crop (the borders of a long image are lost).</summary>
     Crop,

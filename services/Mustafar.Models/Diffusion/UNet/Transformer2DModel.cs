@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' Transformer2DModel on a continuous map: GroupNorm (eps 1e-6), proj_in (Linear after the
 /// reshape to tokens with use_linear_projection, as SD 2.x; 1x1 conv before it otherwise, as SD 1.x), the
@@ -35,7 +35,7 @@ internal sealed class Transformer2DModel : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Run(Tensor input, Tensor context, UnetTapRecorder taps)
+    public Tensor Run(Tensor input, Tensor context, UNetTapRecorder taps)
     {
         using var scope = NewDisposeScope();
         var (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3]);

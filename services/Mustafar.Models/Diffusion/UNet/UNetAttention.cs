@@ -4,12 +4,12 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Mustafar.Models.KernelChecks;
 
-namespace Mustafar.Models.Diffusion.Unet;
+namespace Mustafar.Models.Diffusion.UNet;
 
 /// <summary>diffusers' Attention as BasicTransformerBlock builds it: q/k/v without bias (k/v from the text for
 /// cross-attention), scaled dot-product over heads, to_out.0 with bias. The q projection is a tap
 /// ("-Self-Q" for attn1, "-Cross-Q" for attn2).</summary>
-internal sealed class UnetAttention : nn.Module, IAttentionHeads
+internal sealed class UNetAttention : nn.Module, IAttentionHeads
 {
     private readonly Linear to_q;
     private readonly Linear to_k;
@@ -19,7 +19,7 @@ internal sealed class UnetAttention : nn.Module, IAttentionHeads
     private readonly bool _upcast;
     private readonly string _queryPath;
 
-    public UnetAttention(string path, long queryDim, long contextDim, long heads, long headDim, bool upcast, Device? device = null, ScalarType? dtype = null) : base(nameof(UnetAttention))
+    public UNetAttention(string path, long queryDim, long contextDim, long heads, long headDim, bool upcast, Device? device = null, ScalarType? dtype = null) : base(nameof(UNetAttention))
     {
         var inner = heads * headDim;
         to_q = nn.Linear(queryDim, inner, hasBias: false, device: device, dtype: dtype);
@@ -38,7 +38,7 @@ internal sealed class UnetAttention : nn.Module, IAttentionHeads
 
     /// <param name="hidden">[batch, h*w, dim]</param>
     /// <param name="context">Text states [batch, tokens, context dim] for cross-attention; null for self-attention.</param>
-    public Tensor Run(Tensor hidden, Tensor? context, UnetTapRecorder taps, long height, long width)
+    public Tensor Run(Tensor hidden, Tensor? context, UNetTapRecorder taps, long height, long width)
     {
         using var scope = NewDisposeScope();
         var query = to_q.forward(hidden);
