@@ -38,26 +38,26 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
         encoder.EncodeEach(Enumerable.Repeat(blank, count).ToList(), Enumerable.Repeat(encoder.Resolve(), count).ToList());
     }
 
-    private readonly ModelRuntime<ClipVisionEncoder> runtime;
-    private readonly DynamicBatcher<ClipJob, EncodeResponse> batcher;
+    private readonly ModelRuntime<ClipVisionEncoder> _runtime;
+    private readonly DynamicBatcher<ClipJob, EncodeResponse> _batcher;
 
     public ClipEncoderService(ModelRuntime<ClipVisionEncoder> runtime)
     {
-        this.runtime = runtime;
-        batcher = runtime.CreateBatcher<ClipJob, EncodeResponse>("encode", RunBatch);
+        _runtime = runtime;
+        _batcher = runtime.CreateBatcher<ClipJob, EncodeResponse>("encode", RunBatch);
     }
 
     public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {
-        var job = Prepare(request, runtime.Model, runtime.Limits);
-        return batcher.SubmitAsync(job, context.CancellationToken);
+        var job = Prepare(request, _runtime.Model, _runtime.Limits);
+        return _batcher.SubmitAsync(job, context.CancellationToken);
     }
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = ClipProtoMapping.ToProto(runtime.Model.Info, runtime.Batching.MaxBatchSize);
-        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
-        info.BatchCap = runtime.BatchCap;
+        var info = ClipProtoMapping.ToProto(_runtime.Model.Info, _runtime.Batching.MaxBatchSize);
+        info.KernelSelfCheck = _runtime.KernelCheck?.ToProto();
+        info.BatchCap = _runtime.BatchCap;
         return Task.FromResult(info);
     }
 
