@@ -28,6 +28,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
     private readonly ModelRuntime<StableDiffusionFeatureExtractor> _runtime;
     private readonly DynamicBatcher<DiffusionJob, EncodeResponse> _batcher;
 
+    #region readme-diffusion-batcher
     public DiffusionEncoderService(ModelRuntime<StableDiffusionFeatureExtractor> runtime)
     {
         _runtime = runtime;
@@ -40,6 +41,7 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
             },
             job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UNetRows);
     }
+    #endregion
 
     public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {

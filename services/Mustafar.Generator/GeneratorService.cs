@@ -48,6 +48,7 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
     private readonly ILogger<GeneratorService> _logger;
     private readonly GenerationMetrics _metrics;
 
+    #region readme-generator-scheduler
     public GeneratorService(ModelRuntime<GeneratorModel> runtime, ILogger<GeneratorService> logger)
     {
         _runtime = runtime;
@@ -55,6 +56,7 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         _scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
         _metrics = new GenerationMetrics(runtime.Metrics.Registry, runtime.ModelId, () => _scheduler.ActiveCount, () => _scheduler.QueueDepth);
     }
+    #endregion
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
