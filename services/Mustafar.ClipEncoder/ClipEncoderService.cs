@@ -15,6 +15,7 @@ namespace Mustafar.ClipEncoder;
 /// </summary>
 public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.ClipEncoderBase
 {
+    #region readme-clip-service
     /// <summary>Loads the checkpoint named by <c>Mustafar:Model:Path</c> with the configured device, dtype, id and
     /// pixel cap, then warms up with one blank image.</summary>
     public static ModelLoader<ClipVisionEncoder> Loader { get; } = new(
@@ -29,6 +30,32 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
         (encoder, _) => EncodeBlank(encoder, 1),
         ProbeBatch: EncodeBlank);
 
+    private readonly ModelRuntime<ClipVisionEncoder> _runtime;
+    private readonly DynamicBatcher<ClipJob, EncodeResponse> _batcher;
+
+    public ClipEncoderService(ModelRuntime<ClipVisionEncoder> runtime)
+    {
+        _runtime = runtime;
+        // No compatibility key: any requests can share a batch, each taking its own layer and tokens from it.
+        _batcher = runtime.CreateBatcher<ClipJob, EncodeResponse>("encode", RunBatch);
+    }
+
+    public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
+    {
+        // Validated and decoded on the caller's thread: a bad field throws InvalidInputException naming it.
+        var job = Prepare(request, _runtime.Model, _runtime.Limits);
+        return _batcher.SubmitAsync(job, context.CancellationToken);
+    }
+    #endregion
+
+    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
+    {
+        var info = ClipProtoMapping.ToProto(_runtime.Model.Info, _runtime.Batching.MaxBatchSize);
+        info.KernelSelfCheck = _runtime.KernelCheck?.ToProto();
+        info.BatchCap = _runtime.BatchCap;
+        return Task.FromResult(info);
+    }
+
     /// <summary>Encodes <paramref name="count"/> blank images in one batch, as a batch of requests runs (warm-up and
     /// the start-up batch-size calibration).</summary>
     private static void EncodeBlank(ClipVisionEncoder encoder, int count)
@@ -36,29 +63,6 @@ public sealed class ClipEncoderService : Mustafar.Contracts.Clip.V1.ClipEncoder.
         var size = encoder.Info.ImageSize;
         var blank = new PreprocessedImage(new float[3 * size * size], size, size, size, size, encoder.Info.Defaults.Aspect);
         encoder.EncodeEach(Enumerable.Repeat(blank, count).ToList(), Enumerable.Repeat(encoder.Resolve(), count).ToList());
-    }
-
-    private readonly ModelRuntime<ClipVisionEncoder> runtime;
-    private readonly DynamicBatcher<ClipJob, EncodeResponse> batcher;
-
-    public ClipEncoderService(ModelRuntime<ClipVisionEncoder> runtime)
-    {
-        this.runtime = runtime;
-        batcher = runtime.CreateBatcher<ClipJob, EncodeResponse>("encode", RunBatch);
-    }
-
-    public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
-    {
-        var job = Prepare(request, runtime.Model, runtime.Limits);
-        return batcher.SubmitAsync(job, context.CancellationToken);
-    }
-
-    public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
-    {
-        var info = ClipProtoMapping.ToProto(runtime.Model.Info, runtime.Batching.MaxBatchSize);
-        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
-        info.BatchCap = runtime.BatchCap;
-        return Task.FromResult(info);
     }
 
     /// <summary>One validated, preprocessed request waiting for a batch.</summary>

@@ -25,33 +25,35 @@ public sealed class DiffusionEncoderService : Mustafar.Contracts.Diffusion.V1.Di
     /// <summary>The counter of VAE passes per image (what a cached latent saves).</summary>
     public const string VaeImagesTotal = "mustafar_diffusion_vae_images_total";
 
-    private readonly ModelRuntime<StableDiffusionFeatureExtractor> runtime;
-    private readonly DynamicBatcher<DiffusionJob, EncodeResponse> batcher;
+    private readonly ModelRuntime<StableDiffusionFeatureExtractor> _runtime;
+    private readonly DynamicBatcher<DiffusionJob, EncodeResponse> _batcher;
 
+    #region readme-diffusion-batcher
     public DiffusionEncoderService(ModelRuntime<StableDiffusionFeatureExtractor> runtime)
     {
-        this.runtime = runtime;
+        _runtime = runtime;
         var vaeImages = Prometheus.Metrics.WithCustomRegistry(runtime.Metrics.Registry).CreateCounter(VaeImagesTotal,
             "Images decoded and VAE-encoded; requests that bring their latent skip the VAE and are not counted.");
-        batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", (extractor, jobs) =>
+        _batcher = runtime.CreateBatcher<DiffusionJob, EncodeResponse>("encode", (extractor, jobs) =>
             {
                 vaeImages.Inc(jobs.Count(j => j.Prepared.Pixels is not null));
                 return RunBatch(extractor, jobs);
             },
             job => job.Prepared.BatchKey, rowCount: job => job.Prepared.UNetRows);
     }
+    #endregion
 
     public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {
-        var job = Prepare(request, runtime.Model, runtime.Limits);
-        return batcher.SubmitAsync(job, context.CancellationToken);
+        var job = Prepare(request, _runtime.Model, _runtime.Limits);
+        return _batcher.SubmitAsync(job, context.CancellationToken);
     }
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = DiffusionProtoMapping.ToProto(runtime.Model.Info);
-        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
-        info.BatchCap = runtime.BatchCap;
+        var info = DiffusionProtoMapping.ToProto(_runtime.Model.Info);
+        info.KernelSelfCheck = _runtime.KernelCheck?.ToProto();
+        info.BatchCap = _runtime.BatchCap;
         return Task.FromResult(info);
     }
 

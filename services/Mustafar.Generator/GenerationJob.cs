@@ -18,12 +18,12 @@ namespace Mustafar.Generator;
 /// </summary>
 public sealed class GenerationJob
 {
-    private readonly IReadOnlyDictionary<string, TensorView> features;
+    private readonly IReadOnlyDictionary<string, TensorView> _features;
 
     private GenerationJob(PreparedGeneration prepared, IReadOnlyDictionary<string, TensorView> features)
     {
         Prepared = prepared;
-        this.features = features;
+        _features = features;
     }
 
     /// <summary>The validated request; its features are the validation tensors, already disposed: the prefill
@@ -65,9 +65,9 @@ public sealed class GenerationJob
 
     /// <summary>The request with its features as new tensors, for the prefill on the inference thread (in the
     /// caller's dispose scope there).</summary>
-    public PreparedGeneration FeatureTensors() => features.Count == 0 ? Prepared : Prepared with
+    public PreparedGeneration FeatureTensors() => _features.Count == 0 ? Prepared : Prepared with
     {
-        Request = Prepared.Request with { Features = features.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value)) },
+        Request = Prepared.Request with { Features = _features.ToDictionary(kv => kv.Key, kv => TorchTensorBridge.ToTorch(kv.Value)) },
     };
 
     /// <summary>The conversation, refused when longer in all than <see cref="LimitsOptions.MaxPromptChars"/>.</summary>

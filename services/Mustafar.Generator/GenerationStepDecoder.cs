@@ -18,57 +18,57 @@ public sealed record GenerationStep(string Delta, int CompletionTokens, Generati
 /// </summary>
 public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<GenerationJob, GenerationStep>, IDisposable
 {
-    private readonly GenerationEngine engine = new(model);
-    private readonly Dictionary<long, Sequence> sequences = [];
-    private readonly Dictionary<PreparedGeneration, long> ids = new(ReferenceEqualityComparer.Instance);
-    private readonly List<Sequence> joining = [];
+    private readonly GenerationEngine _engine = new(model);
+    private readonly Dictionary<long, Sequence> _sequences = [];
+    private readonly Dictionary<PreparedGeneration, long> _ids = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Sequence> _joining = [];
 
     public void Add(long sequenceId, GenerationJob request)
     {
         var sequence = new Sequence(sequenceId, request);
-        sequences.Add(sequenceId, sequence);
-        joining.Add(sequence);
+        _sequences.Add(sequenceId, sequence);
+        _joining.Add(sequence);
     }
 
     public IReadOnlyList<SequenceOutput<GenerationStep>> Step()
     {
         var outputs = new List<SequenceOutput<GenerationStep>>();
-        if (joining.Count > 0)
+        if (_joining.Count > 0)
         {
             // The feature tensors made here live in this step's dispose scope: the prefill is their only use.
-            foreach (var sequence in joining)
+            foreach (var sequence in _joining)
             {
                 sequence.QueueMs = Stopwatch.GetElapsedTime(sequence.Job.SubmittedAt).TotalMilliseconds;
                 sequence.Running = sequence.Job.FeatureTensors();
-                ids.Add(sequence.Running, sequence.Id);
+                _ids.Add(sequence.Running, sequence.Id);
             }
-            var newcomers = joining.Select(s => s.Running!).ToList();
-            var joined = joining.ToList();
-            joining.Clear();
+            var newcomers = _joining.Select(s => s.Running!).ToList();
+            var joined = _joining.ToList();
+            _joining.Clear();
             var started = DateTimeOffset.UtcNow;
             try
             {
-                outputs.AddRange(engine.Admit(newcomers).Select(Output));
+                outputs.AddRange(_engine.Admit(newcomers).Select(Output));
             }
             finally
             {
                 TracePrefill(joined, started);
             }
         }
-        if (engine.ActiveCount > 0) outputs.AddRange(engine.Step().Select(Output));
+        if (_engine.ActiveCount > 0) outputs.AddRange(_engine.Step().Select(Output));
         return outputs;
     }
 
     public void Remove(long sequenceId)
     {
-        if (!sequences.Remove(sequenceId, out var sequence)) return;
-        joining.Remove(sequence);
+        if (!_sequences.Remove(sequenceId, out var sequence)) return;
+        _joining.Remove(sequence);
         if (sequence.Running is not { } running) return;
-        ids.Remove(running);
-        engine.Cancel(running);
+        _ids.Remove(running);
+        _engine.Cancel(running);
     }
 
-    public void Dispose() => engine.Dispose();
+    public void Dispose() => _engine.Dispose();
 
     /// <summary>One "generator.prefill" span per sequence that joined (they were prefilled together: the same times),
     /// under the span of the call that submitted it. Made after the fact on the inference thread, which then has no
@@ -88,7 +88,7 @@ public sealed class GenerationStepDecoder(GeneratorModel model) : IStepDecoder<G
 
     private SequenceOutput<GenerationStep> Output(GenerationEvent e)
     {
-        var sequence = sequences[ids[e.Sequence]];
+        var sequence = _sequences[_ids[e.Sequence]];
         var step = new GenerationStep(e.Delta, e.CompletionTokens, e.Result, sequence.QueueMs, e.Logprob);
         // A cancelled sequence's last event samples nothing; every other event stands for one new token.
         return new SequenceOutput<GenerationStep>(sequence.Id, step, e.IsFinal, e.Result?.Reason == StopReason.Cancelled ? 0 : 1);

@@ -43,27 +43,29 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
         TimeBatch = DecodeStepProbe.Time,
     };
 
-    private readonly ModelRuntime<GeneratorModel> runtime;
-    private readonly StepScheduler<GenerationJob, GenerationStep> scheduler;
-    private readonly ILogger<GeneratorService> logger;
-    private readonly GenerationMetrics metrics;
+    private readonly ModelRuntime<GeneratorModel> _runtime;
+    private readonly StepScheduler<GenerationJob, GenerationStep> _scheduler;
+    private readonly ILogger<GeneratorService> _logger;
+    private readonly GenerationMetrics _metrics;
 
+    #region readme-generator-scheduler
     public GeneratorService(ModelRuntime<GeneratorModel> runtime, ILogger<GeneratorService> logger)
     {
-        this.runtime = runtime;
-        this.logger = logger;
-        scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
-        metrics = new GenerationMetrics(runtime.Metrics.Registry, runtime.ModelId, () => scheduler.ActiveCount, () => scheduler.QueueDepth);
+        _runtime = runtime;
+        _logger = logger;
+        _scheduler = runtime.CreateStepScheduler<GenerationJob, GenerationStep>("generate", model => new GenerationStepDecoder(model));
+        _metrics = new GenerationMetrics(runtime.Metrics.Registry, runtime.ModelId, () => _scheduler.ActiveCount, () => _scheduler.QueueDepth);
     }
+    #endregion
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
-        var call = metrics.Start();
-        var job = GenerationJob.Prepare(request, runtime.Model, runtime.Limits, context.CancellationToken);
+        var call = _metrics.Start();
+        var job = GenerationJob.Prepare(request, _runtime.Model, _runtime.Limits, context.CancellationToken);
         var tokens = 0;
         // Submitted under the call's server span (queue wait and batch go there, the prefill span under it); then
         // "generator.first_token" runs until the first step arrives and "generator.decode" from there to the end.
-        var steps = scheduler.Submit(job, context.CancellationToken);
+        var steps = _scheduler.Submit(job, context.CancellationToken);
         var firstToken = MeshTracing.Source.StartActivity("generator.first_token");
         Activity? decode = null;
         try
@@ -84,14 +86,14 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
                 if (result.Reason == StopReason.Cancelled) throw new OperationCanceledException(context.CancellationToken);
                 await responseStream.WriteAsync(new GenerateResponse { Done = GeneratorProtoMapping.ToProto(result, step.QueueMs) });
                 call.Finished(result.PromptTokens, result.CompletionTokens);
-                logger.LogInformation(
+                _logger.LogInformation(
                     "Generation {RequestId}: {Reason} after {CompletionTokens} tokens ({PromptTokens} prompt, {ImageTokens} visual); queued {QueueMs:F1} ms, prefill {PrefillMs:F1} ms, decode {DecodeMs:F1} ms",
                     request.RequestId, result.Reason, result.CompletionTokens, result.PromptTokens, result.ImageTokens, step.QueueMs, result.PrefillMs, result.DecodeMs);
             }
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            logger.LogInformation("Generation {RequestId}: stopped after {CompletionTokens} tokens, the caller cancelled or its deadline passed",
+            _logger.LogInformation("Generation {RequestId}: stopped after {CompletionTokens} tokens, the caller cancelled or its deadline passed",
                 request.RequestId, tokens);
             throw;
         }
@@ -105,9 +107,9 @@ public sealed class GeneratorService : Mustafar.Contracts.Generation.V1.Generato
 
     public override Task<ModelInfo> GetModelInfo(GetModelInfoRequest request, ServerCallContext context)
     {
-        var info = GeneratorProtoMapping.ToProto(runtime.Model.Info);
-        info.KernelSelfCheck = runtime.KernelCheck?.ToProto();
-        info.BatchCap = runtime.BatchCap;
+        var info = GeneratorProtoMapping.ToProto(_runtime.Model.Info);
+        info.KernelSelfCheck = _runtime.KernelCheck?.ToProto();
+        info.BatchCap = _runtime.BatchCap;
         return Task.FromResult(info);
     }
 }

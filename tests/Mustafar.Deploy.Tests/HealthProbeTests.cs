@@ -15,9 +15,9 @@ namespace Mustafar.Deploy.Tests;
 public sealed class HealthProbeTests : IAsyncLifetime
 {
     // Bound by Kestrel on port 0 and read back: a port picked beforehand can be taken by another process first.
-    private int port;
-    private WebApplication? server;
-    private volatile int readyStatus = StatusCodes.Status200OK;
+    private int _port;
+    private WebApplication? _server;
+    private volatile int _readyStatus = StatusCodes.Status200OK;
 
     public async Task InitializeAsync()
     {
@@ -26,21 +26,21 @@ public sealed class HealthProbeTests : IAsyncLifetime
         // be bound too, and collide with anything else on the machine.
         builder.Configuration.Sources.Clear();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        server = builder.Build();
-        server.MapGet("/readyz", () => Results.StatusCode(readyStatus));
-        server.MapGet("/slow", async () =>
+        _server = builder.Build();
+        _server.MapGet("/readyz", () => Results.StatusCode(_readyStatus));
+        _server.MapGet("/slow", async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30));
             return Results.Ok();
         });
-        await server.StartAsync();
-        var address = Assert.Single(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses);
-        port = new Uri(address).Port;
+        await _server.StartAsync();
+        var address = Assert.Single(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses);
+        _port = new Uri(address).Port;
     }
 
     public async Task DisposeAsync()
     {
-        if (server is not null) await server.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task Unready_service_exits_one_with_the_status()
     {
-        readyStatus = StatusCodes.Status503ServiceUnavailable;
+        _readyStatus = StatusCodes.Status503ServiceUnavailable;
 
         var (code, message) = await Probe.CheckAsync(Url("/readyz"), Probe.DefaultTimeout);
 
@@ -113,5 +113,5 @@ public sealed class HealthProbeTests : IAsyncLifetime
         Assert.Empty(error.ToString());
     }
 
-    private Uri Url(string path) => new($"http://127.0.0.1:{port}{path}");
+    private Uri Url(string path) => new($"http://127.0.0.1:{_port}{path}");
 }

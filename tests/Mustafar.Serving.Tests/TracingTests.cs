@@ -52,15 +52,15 @@ public sealed class TracingTests
 /// <summary>The in-memory exporter's collection, written by the thread that ends a span and read by the test.</summary>
 internal sealed class ExportedSpans : Collection<Activity>
 {
-    private readonly Lock gate = new();
+    private readonly Lock _gate = new();
 
     protected override void InsertItem(int index, Activity item)
     {
-        lock (gate) base.InsertItem(index, item);
+        lock (_gate) base.InsertItem(index, item);
     }
 
     public Activity[] Snapshot()
     {
-        lock (gate) return [.. this];
+        lock (_gate) return [.. this];
     }
 }

@@ -51,12 +51,12 @@ public static class FreePorts
     /// cannot be read or leaves no room below it.</summary>
     private static (int Low, int High) Range()
     {
-        const int Width = 12_000;
+        const int width = 12_000;
         try
         {
             var first = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0],
                 System.Globalization.CultureInfo.InvariantCulture);
-            if (first - Width >= 1024) return (first - Width, first);
+            if (first - width >= 1024) return (first - width, first);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {

@@ -35,7 +35,7 @@ public sealed class UpstreamPools(
         if (!proxyState.TryGetCluster(pool, out var cluster))
             throw new GatewayException(ErrorKind.Unavailable, $"the {pool} pool is not configured (no YARP cluster '{pool}')", code: "no_destination");
         var healthy = HealthyDestinations.Of(cluster);
-        IReadOnlyList<DestinationState> candidates = exclude is null ? healthy : healthy.Where(d => !ReferenceEquals(d, exclude)).ToList();
+        var candidates = exclude is null ? healthy : healthy.Where(d => !ReferenceEquals(d, exclude)).ToList();
         if (candidates.Count == 0)
             throw new GatewayException(ErrorKind.Unavailable,
                 exclude is null ? $"the {pool} pool has no healthy destination ({HealthyDestinations.Describe(cluster)}); retry later"

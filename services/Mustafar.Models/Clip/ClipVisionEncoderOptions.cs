@@ -3,7 +3,7 @@ using TorchSharp;
 
 namespace Mustafar.Models.Clip;
 
-/// <summary>How <see cref="ClipVisionEncoder.Load"/> builds the encoder.</summary>
+/// <summary>How <see cref="ClipVisionEncoder.Load(string, ClipVisionEncoderOptions?)"/> builds the encoder.</summary>
 public sealed record ClipVisionEncoderOptions
 {
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>

@@ -120,7 +120,7 @@ public sealed class GeneratorModel : IDisposable
         var prepared = Prepare(request);
         using var engine = new GenerationEngine(this);
         var text = new System.Text.StringBuilder();
-        IReadOnlyList<GenerationEvent> events = engine.Admit([prepared]);
+        var events = engine.Admit([prepared]);
         while (true)
         {
             foreach (var e in events)

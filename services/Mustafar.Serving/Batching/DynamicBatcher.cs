@@ -18,21 +18,21 @@ namespace Mustafar.Serving;
 /// <typeparam name="TOutput">One result: managed data, never a torch tensor.</typeparam>
 public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
 {
-    private readonly string name;
-    private readonly BatchingLimits limits;
-    private readonly Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TOutput>>> execute;
-    private readonly Func<TInput, object?> compatibilityKey;
-    private readonly Func<TInput, int> rowCount;
-    private readonly ServingStatus status;
-    private readonly ServingMetrics metrics;
-    private readonly LinkedList<Pending> queue = new();
-    private readonly Lock gate = new();
-    private readonly SemaphoreSlim arrived = new(0);
-    private readonly Task pump;
-    private Exception? stopReason;
-    private List<Pending>? running;
-    private long batchesRun;
-    private long requestsRun;
+    private readonly string _name;
+    private readonly BatchingLimits _limits;
+    private readonly Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TOutput>>> _execute;
+    private readonly Func<TInput, object?> _compatibilityKey;
+    private readonly Func<TInput, int> _rowCount;
+    private readonly ServingStatus _status;
+    private readonly ServingMetrics _metrics;
+    private readonly LinkedList<Pending> _queue = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+    private readonly Task _pump;
+    private Exception? _stopReason;
+    private List<Pending>? _running;
+    private long _batchesRun;
+    private long _requestsRun;
 
     /// <param name="name">The queue's name in metrics and messages ("encode").</param>
     /// <param name="limits">Batch size, delay and queue capacity.</param>
@@ -45,15 +45,15 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     internal DynamicBatcher(string name, BatchingLimits limits, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TOutput>>> execute,
         Func<TInput, object?>? compatibilityKey, ServingStatus status, ServingMetrics metrics, Func<TInput, int>? rowCount = null)
     {
-        this.name = name;
-        this.limits = limits;
-        this.execute = execute;
-        this.compatibilityKey = compatibilityKey ?? (_ => null);
-        this.rowCount = rowCount ?? (_ => 1);
-        this.status = status;
-        this.metrics = metrics;
+        _name = name;
+        _limits = limits;
+        _execute = execute;
+        _compatibilityKey = compatibilityKey ?? (_ => null);
+        _rowCount = rowCount ?? (_ => 1);
+        _status = status;
+        _metrics = metrics;
         metrics.RegisterQueue(name);
-        pump = Task.Run(PumpAsync);
+        _pump = Task.Run(PumpAsync);
     }
 
     /// <summary>Requests waiting for a batch now.</summary>
@@ -61,15 +61,15 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     {
         get
         {
-            lock (gate) return queue.Count;
+            lock (_gate) return _queue.Count;
         }
     }
 
     /// <summary>Forward passes run so far (mean batch size = <see cref="RequestsRun"/> / <see cref="BatchesRun"/>).</summary>
-    public long BatchesRun => Interlocked.Read(ref batchesRun);
+    public long BatchesRun => Interlocked.Read(ref _batchesRun);
 
     /// <summary>Requests that went through a forward pass so far.</summary>
-    public long RequestsRun => Interlocked.Read(ref requestsRun);
+    public long RequestsRun => Interlocked.Read(ref _requestsRun);
 
     /// <summary>Queues <paramref name="input"/> and completes with its output. Throws
     /// <see cref="QueueFullException"/> when the queue is full and <see cref="ServiceUnavailableException"/> when
@@ -77,57 +77,57 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
     /// also fires at its deadline) removes a queued request before it runs.</summary>
     public Task<TOutput> SubmitAsync(TInput input, CancellationToken cancellationToken)
     {
-        status.ThrowIfNotReady();
+        _status.ThrowIfNotReady();
         cancellationToken.ThrowIfCancellationRequested();
-        var rows = rowCount(input);
-        if (rows < 1 || rows > limits.MaxBatchSize)
+        var rows = _rowCount(input);
+        if (rows < 1 || rows > _limits.MaxBatchSize)
             throw new ArgumentOutOfRangeException(nameof(input), rows,
-                $"a request of the '{name}' queue needs {rows} rows; a batch holds 1 to {limits.MaxBatchSize}");
-        var pending = new Pending(input, compatibilityKey(input), rows, cancellationToken);
-        lock (gate)
+                $"a request of the '{_name}' queue needs {rows} rows; a batch holds 1 to {_limits.MaxBatchSize}");
+        var pending = new Pending(input, _compatibilityKey(input), rows, cancellationToken);
+        lock (_gate)
         {
-            if (stopReason is not null) throw new ServiceUnavailableException(stopReason.Message);
-            if (queue.Count >= limits.QueueCapacity)
+            if (_stopReason is not null) throw new ServiceUnavailableException(_stopReason.Message);
+            if (_queue.Count >= _limits.QueueCapacity)
                 throw new QueueFullException(
-                    $"the '{name}' queue is full ({limits.QueueCapacity} requests waiting); retry later or on another replica");
-            pending.Node = queue.AddLast(pending);
-            metrics.SetQueueDepth(name, queue.Count);
+                    $"the '{_name}' queue is full ({_limits.QueueCapacity} requests waiting); retry later or on another replica");
+            pending.Node = _queue.AddLast(pending);
+            _metrics.SetQueueDepth(_name, _queue.Count);
         }
         pending.Registration = cancellationToken.UnsafeRegister(static state =>
         {
             var (batcher, item) = ((DynamicBatcher<TInput, TOutput>, Pending))state!;
             batcher.Cancel(item);
         }, (this, pending));
-        arrived.Release();
+        _arrived.Release();
         return pending.Completion.Task;
     }
 
-    Task IWorkload.Completion => pump;
+    Task IWorkload.Completion => _pump;
 
     void IWorkload.Stop(Exception reason)
     {
         List<Pending> dropped;
-        lock (gate)
+        lock (_gate)
         {
-            stopReason ??= reason;
-            dropped = [.. queue, .. running ?? []];
-            queue.Clear();
-            metrics.SetQueueDepth(name, 0);
+            _stopReason ??= reason;
+            dropped = [.. _queue, .. _running ?? []];
+            _queue.Clear();
+            _metrics.SetQueueDepth(_name, 0);
         }
         foreach (var item in dropped) item.Fail(reason);
-        arrived.Release();
+        _arrived.Release();
     }
 
     /// <summary>Takes a cancelled request out of the queue; one already in a running batch finishes with it.</summary>
     private void Cancel(Pending item)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (item.Node?.List is null) return;
-            queue.Remove(item.Node);
-            metrics.SetQueueDepth(name, queue.Count);
+            _queue.Remove(item.Node);
+            _metrics.SetQueueDepth(_name, _queue.Count);
         }
-        metrics.Expired(name);
+        _metrics.Expired(_name);
         item.Completion.TrySetCanceled(item.CancellationToken);
     }
 
@@ -136,19 +136,19 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         while (await NextBatchAsync().ConfigureAwait(false) is { } batch)
         {
             await RunAsync(batch).ConfigureAwait(false);
-            lock (gate) running = null;
+            lock (_gate) _running = null;
         }
     }
 
     private async Task RunAsync(List<Pending> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        foreach (var item in batch) metrics.Waited(name, Stopwatch.GetElapsedTime(item.Enqueued, started));
+        foreach (var item in batch) _metrics.Waited(_name, Stopwatch.GetElapsedTime(item.Enqueued, started));
         try
         {
-            var outputs = await execute(batch.Select(item => item.Input).ToArray()).ConfigureAwait(false);
+            var outputs = await _execute(batch.Select(item => item.Input).ToArray()).ConfigureAwait(false);
             if (outputs.Count != batch.Count)
-                throw new InvalidOperationException($"the '{name}' batch returned {outputs.Count} outputs for {batch.Count} inputs");
+                throw new InvalidOperationException($"the '{_name}' batch returned {outputs.Count} outputs for {batch.Count} inputs");
             Trace(batch, started);
             for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(outputs[i]);
         }
@@ -159,9 +159,9 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         }
         finally
         {
-            metrics.BatchRan(name, batch.Count, Stopwatch.GetElapsedTime(started));
-            Interlocked.Increment(ref batchesRun);
-            Interlocked.Add(ref requestsRun, batch.Count);
+            _metrics.BatchRan(_name, batch.Count, Stopwatch.GetElapsedTime(started));
+            Interlocked.Increment(ref _batchesRun);
+            Interlocked.Add(ref _requestsRun, batch.Count);
             foreach (var item in batch) item.Registration.Dispose();
         }
     }
@@ -174,7 +174,7 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         foreach (var item in batch)
         {
             if (item.Span is not { } span) continue;
-            span.SetTag(SpanTags.Queue, name);
+            span.SetTag(SpanTags.Queue, _name);
             span.SetTag(SpanTags.BatchSize, batch.Count);
             span.SetTag(SpanTags.QueueWaitMs, Stopwatch.GetElapsedTime(item.Enqueued, started).TotalMilliseconds);
             span.SetTag(SpanTags.ComputeMs, computeMs);
@@ -187,59 +187,59 @@ public sealed class DynamicBatcher<TInput, TOutput> : IWorkload
         while (true)
         {
             TimeSpan wait;
-            lock (gate)
+            lock (_gate)
             {
-                if (stopReason is not null) return null;
+                if (_stopReason is not null) return null;
                 wait = Timeout.InfiniteTimeSpan;
-                if (queue.First is { } oldest)
+                if (_queue.First is { } oldest)
                 {
                     // With an injected queue delay (zero unless fault injection is on) a request can run only once
                     // it has waited that long, even in a full batch.
                     var waited = Stopwatch.GetElapsedTime(oldest.Value.Enqueued);
-                    var due = (limits.MaxBatchDelay > limits.InjectedQueueDelay ? limits.MaxBatchDelay : limits.InjectedQueueDelay) - waited;
+                    var due = (_limits.MaxBatchDelay > _limits.InjectedQueueDelay ? _limits.MaxBatchDelay : _limits.InjectedQueueDelay) - waited;
                     var ripe = Ripe(oldest.Value);
-                    if (due <= TimeSpan.Zero || (ripe && CompatibleRows(oldest.Value.Key) >= limits.BatchRows))
+                    if (due <= TimeSpan.Zero || (ripe && CompatibleRows(oldest.Value.Key) >= _limits.BatchRows))
                         return TakeBatch(oldest.Value.Key);
-                    wait = ripe ? due : limits.InjectedQueueDelay - waited;
+                    wait = ripe ? due : _limits.InjectedQueueDelay - waited;
                 }
             }
-            await arrived.WaitAsync(wait).ConfigureAwait(false);
+            await _arrived.WaitAsync(wait).ConfigureAwait(false);
         }
     }
 
     private int CompatibleRows(object? key)
     {
         var rows = 0;
-        for (var node = queue.First; node is not null && rows < limits.BatchRows; node = node.Next)
+        for (var node = _queue.First; node is not null && rows < _limits.BatchRows; node = node.Next)
             if (Equals(node.Value.Key, key) && Ripe(node.Value)) rows += node.Value.Rows;
         return rows;
     }
 
     /// <summary>Whether a queued request has waited out the injected queue delay (always, without one).</summary>
     private bool Ripe(Pending item) =>
-        limits.InjectedQueueDelay <= TimeSpan.Zero || Stopwatch.GetElapsedTime(item.Enqueued) >= limits.InjectedQueueDelay;
+        _limits.InjectedQueueDelay <= TimeSpan.Zero || Stopwatch.GetElapsedTime(item.Enqueued) >= _limits.InjectedQueueDelay;
 
     private List<Pending> TakeBatch(object? key)
     {
         // First fit in queue order: the oldest request always goes in (even one wider than the cap; it fits
         // MaxBatchSize), and a later one that would overflow the rows leaves room for smaller ones behind it.
-        var cap = limits.BatchRows;
+        var cap = _limits.BatchRows;
         var batch = new List<Pending>(cap);
         var rows = 0;
-        var node = queue.First;
+        var node = _queue.First;
         while (node is not null && rows < cap)
         {
             var next = node.Next;
             if (Equals(node.Value.Key, key) && (rows == 0 || rows + node.Value.Rows <= cap) && Ripe(node.Value))
             {
-                queue.Remove(node);
+                _queue.Remove(node);
                 batch.Add(node.Value);
                 rows += node.Value.Rows;
             }
             node = next;
         }
-        metrics.SetQueueDepth(name, queue.Count);
-        running = batch;
+        _metrics.SetQueueDepth(_name, _queue.Count);
+        _running = batch;
         return batch;
     }
 

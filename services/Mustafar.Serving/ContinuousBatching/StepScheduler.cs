@@ -16,39 +16,39 @@ namespace Mustafar.Serving;
 /// </summary>
 public sealed class StepScheduler<TRequest, TOutput> : IWorkload
 {
-    private readonly string name;
-    private readonly BatchingLimits limits;
-    private readonly InferenceThread thread;
-    private readonly Func<IStepDecoder<TRequest, TOutput>> createDecoder;
-    private readonly ServingStatus status;
-    private readonly ServingMetrics metrics;
-    private readonly ILogger logger;
-    private readonly LinkedList<Sequence> waiting = new();
-    private readonly Lock gate = new();
-    private readonly SemaphoreSlim arrived = new(0);
-    private readonly Task pump;
-    private readonly ConcurrentDictionary<long, Sequence> live = new();
-    private long lastId;
-    private Exception? stopReason;
-    private volatile int activeCount;
+    private readonly string _name;
+    private readonly BatchingLimits _limits;
+    private readonly InferenceThread _thread;
+    private readonly Func<IStepDecoder<TRequest, TOutput>> _createDecoder;
+    private readonly ServingStatus _status;
+    private readonly ServingMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly LinkedList<Sequence> _waiting = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+    private readonly Task _pump;
+    private readonly ConcurrentDictionary<long, Sequence> _live = new();
+    private long _lastId;
+    private Exception? _stopReason;
+    private volatile int _activeCount;
 
     // Only the inference thread touches these.
-    private readonly Dictionary<long, Sequence> active = [];
-    private IStepDecoder<TRequest, TOutput>? decoder;
+    private readonly Dictionary<long, Sequence> _active = [];
+    private IStepDecoder<TRequest, TOutput>? _decoder;
 
     /// <param name="createDecoder">Makes the decoder, on the inference thread, before the first step.</param>
     internal StepScheduler(string name, BatchingLimits limits, InferenceThread thread, Func<IStepDecoder<TRequest, TOutput>> createDecoder,
         ServingStatus status, ServingMetrics metrics, ILogger logger)
     {
-        this.name = name;
-        this.limits = limits;
-        this.thread = thread;
-        this.createDecoder = createDecoder;
-        this.status = status;
-        this.metrics = metrics;
-        this.logger = logger;
+        _name = name;
+        _limits = limits;
+        _thread = thread;
+        _createDecoder = createDecoder;
+        _status = status;
+        _metrics = metrics;
+        _logger = logger;
         metrics.RegisterQueue(name);
-        pump = Task.Run(PumpAsync);
+        _pump = Task.Run(PumpAsync);
     }
 
     /// <summary>Sequences waiting to join.</summary>
@@ -56,12 +56,12 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     {
         get
         {
-            lock (gate) return waiting.Count;
+            lock (_gate) return _waiting.Count;
         }
     }
 
     /// <summary>Sequences being decoded now.</summary>
-    public int ActiveCount => activeCount;
+    public int ActiveCount => _activeCount;
 
     /// <summary>Queues a sequence and returns its outputs, in order. Throws <see cref="QueueFullException"/> when
     /// too many sequences wait and <see cref="ServiceUnavailableException"/> when the host does not accept work.
@@ -69,42 +69,42 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     /// waiting one at once, an active one at the next step boundary.</summary>
     public IAsyncEnumerable<TOutput> Submit(TRequest request, CancellationToken cancellationToken)
     {
-        status.ThrowIfNotReady();
+        _status.ThrowIfNotReady();
         cancellationToken.ThrowIfCancellationRequested();
-        var sequence = new Sequence(Interlocked.Increment(ref lastId), request, cancellationToken, limits.StreamBufferCapacity,
-            completed => live.TryRemove(completed.Id, out _));
-        lock (gate)
+        var sequence = new Sequence(Interlocked.Increment(ref _lastId), request, cancellationToken, _limits.StreamBufferCapacity,
+            completed => _live.TryRemove(completed.Id, out _));
+        lock (_gate)
         {
-            if (stopReason is not null) throw new ServiceUnavailableException(stopReason.Message);
-            if (waiting.Count >= limits.QueueCapacity)
+            if (_stopReason is not null) throw new ServiceUnavailableException(_stopReason.Message);
+            if (_waiting.Count >= _limits.QueueCapacity)
                 throw new QueueFullException(
-                    $"the '{name}' queue is full ({limits.QueueCapacity} sequences waiting to join); retry later or on another replica");
-            live[sequence.Id] = sequence;
-            sequence.Node = waiting.AddLast(sequence);
-            metrics.SetQueueDepth(name, waiting.Count);
+                    $"the '{_name}' queue is full ({_limits.QueueCapacity} sequences waiting to join); retry later or on another replica");
+            _live[sequence.Id] = sequence;
+            sequence.Node = _waiting.AddLast(sequence);
+            _metrics.SetQueueDepth(_name, _waiting.Count);
         }
         sequence.Registration = cancellationToken.UnsafeRegister(static state =>
         {
             var (scheduler, item) = ((StepScheduler<TRequest, TOutput>, Sequence))state!;
             scheduler.Cancel(item);
         }, (this, sequence));
-        arrived.Release();
+        _arrived.Release();
         return ReadAsync(sequence, cancellationToken);
     }
 
-    Task IWorkload.Completion => pump;
+    Task IWorkload.Completion => _pump;
 
     void IWorkload.Stop(Exception reason)
     {
-        lock (gate)
+        lock (_gate)
         {
-            stopReason ??= reason;
-            waiting.Clear();
-            metrics.SetQueueDepth(name, 0);
+            _stopReason ??= reason;
+            _waiting.Clear();
+            _metrics.SetQueueDepth(_name, 0);
         }
         // Callers hear at once; the decoder forgets the active ones at the pump's last step boundary.
-        foreach (var sequence in live.Values) sequence.Complete(reason);
-        arrived.Release();
+        foreach (var sequence in _live.Values) sequence.Complete(reason);
+        _arrived.Release();
     }
 
     private async IAsyncEnumerable<TOutput> ReadAsync(Sequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -126,18 +126,18 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     private void Cancel(Sequence sequence)
     {
         bool wasWaiting;
-        lock (gate)
+        lock (_gate)
         {
             wasWaiting = sequence.Node?.List is not null;
             if (wasWaiting)
             {
-                waiting.Remove(sequence.Node!);
-                metrics.SetQueueDepth(name, waiting.Count);
+                _waiting.Remove(sequence.Node!);
+                _metrics.SetQueueDepth(_name, _waiting.Count);
             }
         }
         sequence.CancelRequested = true;
         if (!wasWaiting) return;
-        metrics.Expired(name);
+        _metrics.Expired(_name);
         sequence.Complete(sequence.CancellationError());
     }
 
@@ -147,31 +147,31 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         {
             Exception? reason;
             bool idle;
-            lock (gate)
+            lock (_gate)
             {
-                reason = stopReason;
-                idle = waiting.Count == 0 && activeCount == 0;
+                reason = _stopReason;
+                idle = _waiting.Count == 0 && _activeCount == 0;
             }
             try
             {
                 if (reason is not null)
                 {
-                    await thread.RunAsync(() => Shutdown(reason)).ConfigureAwait(false);
+                    await _thread.RunAsync(() => Shutdown(reason)).ConfigureAwait(false);
                     return;
                 }
-                if (idle) await arrived.WaitAsync().ConfigureAwait(false);
-                else await thread.RunAsync(StepOnce).ConfigureAwait(false);
+                if (idle) await _arrived.WaitAsync().ConfigureAwait(false);
+                else await _thread.RunAsync(StepOnce).ConfigureAwait(false);
             }
             catch (ServiceUnavailableException error)
             {
                 // The inference thread is gone: nothing can run any more.
-                logger.LogError(error, "The '{Queue}' scheduler stopped: {Reason}", name, error.Message);
+                _logger.LogError(error, "The '{Queue}' scheduler stopped: {Reason}", _name, error.Message);
                 return;
             }
             catch (Exception error)
             {
                 // StepOnce fails its sequences itself; anything else is a bug worth a log, not a dead pump.
-                logger.LogError(error, "A '{Queue}' step boundary failed", name);
+                _logger.LogError(error, "A '{Queue}' step boundary failed", _name);
             }
         }
     }
@@ -179,26 +179,26 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
     /// <summary>One step boundary and one step, on the inference thread.</summary>
     private void StepOnce()
     {
-        if (decoder is null && !TryCreateDecoder()) return;
-        foreach (var sequence in active.Values.Where(s => s.CancelRequested).ToList())
+        if (_decoder is null && !TryCreateDecoder()) return;
+        foreach (var sequence in _active.Values.Where(s => s.CancelRequested).ToList())
             Leave(sequence, sequence.CancellationError());
-        Join(decoder!);
-        if (active.Count > 0) Advance(decoder!);
-        activeCount = active.Count;
-        metrics.SetActiveSequences(name, active.Count);
+        Join(_decoder!);
+        if (_active.Count > 0) Advance(_decoder!);
+        _activeCount = _active.Count;
+        _metrics.SetActiveSequences(_name, _active.Count);
     }
 
     private bool TryCreateDecoder()
     {
         try
         {
-            decoder = createDecoder();
+            _decoder = _createDecoder();
             return true;
         }
         catch (Exception error)
         {
             // Without a decoder nothing can join: fail the waiting sequences, so that the error reaches callers.
-            logger.LogError(error, "Creating the '{Queue}' decoder failed", name);
+            _logger.LogError(error, "Creating the '{Queue}' decoder failed", _name);
             while (TakeWaiting() is { } sequence) sequence.Complete(error);
             return false;
         }
@@ -206,24 +206,24 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
 
     private void Join(IStepDecoder<TRequest, TOutput> model)
     {
-        while (active.Count < limits.BatchRows && TakeWaiting() is { } sequence)
+        while (_active.Count < _limits.BatchRows && TakeWaiting() is { } sequence)
         {
             if (sequence.CancelRequested)
             {
-                metrics.Expired(name);
+                _metrics.Expired(_name);
                 sequence.Complete(sequence.CancellationError());
                 continue;
             }
             var waited = Stopwatch.GetElapsedTime(sequence.Enqueued);
-            metrics.Waited(name, waited);
+            _metrics.Waited(_name, waited);
             try
             {
                 model.Add(sequence.Id, sequence.Request);
-                active[sequence.Id] = sequence;
+                _active[sequence.Id] = sequence;
                 // The caller's span, while the caller only reads its stream: the wait and the batch it joined.
-                sequence.Span?.SetTag(SpanTags.Queue, name);
+                sequence.Span?.SetTag(SpanTags.Queue, _name);
                 sequence.Span?.SetTag(SpanTags.QueueWaitMs, waited.TotalMilliseconds);
-                sequence.Span?.SetTag(SpanTags.BatchSize, active.Count);
+                sequence.Span?.SetTag(SpanTags.BatchSize, _active.Count);
             }
             catch (Exception error)
             {
@@ -242,63 +242,63 @@ public sealed class StepScheduler<TRequest, TOutput> : IWorkload
         }
         catch (Exception error)
         {
-            logger.LogError(error, "A '{Queue}' decode step failed; its {Count} sequences are failed", name, active.Count);
-            foreach (var sequence in active.Values.ToList()) Leave(sequence, error);
+            _logger.LogError(error, "A '{Queue}' decode step failed; its {Count} sequences are failed", _name, _active.Count);
+            foreach (var sequence in _active.Values.ToList()) Leave(sequence, error);
             return;
         }
-        metrics.BatchRan(name, active.Count, Stopwatch.GetElapsedTime(started));
+        _metrics.BatchRan(_name, _active.Count, Stopwatch.GetElapsedTime(started));
         foreach (var output in outputs) Deliver(output);
     }
 
     private void Deliver(SequenceOutput<TOutput> output)
     {
-        if (!active.TryGetValue(output.SequenceId, out var sequence))
+        if (!_active.TryGetValue(output.SequenceId, out var sequence))
         {
-            logger.LogError("The '{Queue}' decoder returned an output for sequence {Sequence}, which is not active; dropped",
-                name, output.SequenceId);
+            _logger.LogError("The '{Queue}' decoder returned an output for sequence {Sequence}, which is not active; dropped",
+                _name, output.SequenceId);
             return;
         }
         if (!sequence.Outputs.Writer.TryWrite(output.Output))
         {
             Leave(sequence, new QueueFullException(
-                $"the caller fell {limits.StreamBufferCapacity} outputs behind its '{name}' stream; read the stream as it arrives"));
+                $"the caller fell {_limits.StreamBufferCapacity} outputs behind its '{_name}' stream; read the stream as it arrives"));
             return;
         }
-        metrics.TokensGenerated(name, output.Tokens);
+        _metrics.TokensGenerated(_name, output.Tokens);
         if (output.Finished) Leave(sequence, null);
     }
 
     private void Leave(Sequence sequence, Exception? error)
     {
-        active.Remove(sequence.Id);
+        _active.Remove(sequence.Id);
         try
         {
-            decoder!.Remove(sequence.Id);
+            _decoder!.Remove(sequence.Id);
         }
         catch (Exception removeError)
         {
-            logger.LogError(removeError, "Removing sequence {Sequence} from the '{Queue}' decoder failed", sequence.Id, name);
+            _logger.LogError(removeError, "Removing sequence {Sequence} from the '{Queue}' decoder failed", sequence.Id, _name);
         }
         sequence.Complete(error);
     }
 
     private void Shutdown(Exception reason)
     {
-        if (decoder is not null)
-            foreach (var sequence in active.Values.ToList()) Leave(sequence, reason);
-        activeCount = 0;
-        metrics.SetActiveSequences(name, 0);
-        (decoder as IDisposable)?.Dispose();
-        decoder = null;
+        if (_decoder is not null)
+            foreach (var sequence in _active.Values.ToList()) Leave(sequence, reason);
+        _activeCount = 0;
+        _metrics.SetActiveSequences(_name, 0);
+        (_decoder as IDisposable)?.Dispose();
+        _decoder = null;
     }
 
     private Sequence? TakeWaiting()
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (waiting.First is not { } first) return null;
-            waiting.RemoveFirst();
-            metrics.SetQueueDepth(name, waiting.Count);
+            if (_waiting.First is not { } first) return null;
+            _waiting.RemoveFirst();
+            _metrics.SetQueueDepth(_name, _waiting.Count);
             return first.Value;
         }
     }

@@ -10,15 +10,15 @@ namespace Mustafar.Serving;
 /// </summary>
 internal sealed class HealthPublisher
 {
-    private readonly HealthServiceImpl health;
-    private readonly ServingMetrics metrics;
-    private readonly IReadOnlyList<string> serviceNames;
+    private readonly HealthServiceImpl _health;
+    private readonly ServingMetrics _metrics;
+    private readonly IReadOnlyList<string> _serviceNames;
 
     public HealthPublisher(HealthServiceImpl health, ServingStatus status, ServingMetrics metrics, GrpcServiceName serviceName)
     {
-        this.health = health;
-        this.metrics = metrics;
-        serviceNames = ["", serviceName.FullName];
+        _health = health;
+        _metrics = metrics;
+        _serviceNames = ["", serviceName.FullName];
         status.Changed += Publish;
         Publish(status.State);
     }
@@ -27,7 +27,7 @@ internal sealed class HealthPublisher
     {
         var ready = state == ServingState.Ready;
         var serving = ready ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing;
-        foreach (var name in serviceNames) health.SetStatus(name, serving);
-        metrics.SetReady(ready);
+        foreach (var name in _serviceNames) _health.SetStatus(name, serving);
+        _metrics.SetReady(ready);
     }
 }

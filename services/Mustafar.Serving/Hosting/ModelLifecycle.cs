@@ -18,7 +18,7 @@ internal sealed class ModelLifecycle<TModel>(
     ILogger<ModelLifecycle<TModel>> logger) : IHostedLifecycleService
     where TModel : class
 {
-    private Task loading = Task.CompletedTask;
+    private Task _loading = Task.CompletedTask;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -27,7 +27,7 @@ internal sealed class ModelLifecycle<TModel>(
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         health.Publish(runtime.Status.State);
-        loading = Task.Run(LoadAsync, CancellationToken.None);
+        _loading = Task.Run(LoadAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -58,7 +58,7 @@ internal sealed class ModelLifecycle<TModel>(
         // host's shutdown timeout), then dispose the model on its thread.
         try
         {
-            await loading.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
             await runtime.DisposeModelAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -10,21 +10,21 @@ namespace Mustafar.Serving;
 /// </summary>
 public sealed class ServingEndpoints(IOptions<ServerOptions> options)
 {
-    private ListenOptions? grpc;
-    private ListenOptions? http;
+    private ListenOptions? _grpc;
+    private ListenOptions? _http;
 
     /// <summary>The gRPC endpoint as bound; with a wildcard bind address, its port on loopback.</summary>
-    public Uri GrpcAddress => AddressOf(grpc, options.Value.GrpcPort);
+    public Uri GrpcAddress => AddressOf(_grpc, options.Value.GrpcPort);
 
     /// <summary>The HTTP/1.1 endpoint as bound (/healthz, /readyz, /metrics).</summary>
-    public Uri HttpAddress => AddressOf(http, options.Value.HttpPort);
+    public Uri HttpAddress => AddressOf(_http, options.Value.HttpPort);
 
     internal void Configure(KestrelServerOptions kestrel)
     {
         var server = options.Value;
         var address = server.ResolveBindAddress();
-        grpc = Listen(kestrel, address, server.GrpcPort, HttpProtocols.Http2);
-        http = Listen(kestrel, address, server.HttpPort, HttpProtocols.Http1);
+        _grpc = Listen(kestrel, address, server.GrpcPort, HttpProtocols.Http2);
+        _http = Listen(kestrel, address, server.HttpPort, HttpProtocols.Http1);
     }
 
     private static ListenOptions Listen(KestrelServerOptions kestrel, IPAddress? address, int port, HttpProtocols protocols)

@@ -41,50 +41,50 @@ public sealed class ServingMetrics
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 18); // 0.5 ms .. ~65 s
     private static readonly double[] BatchBuckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256];
 
-    private readonly Counter requests;
-    private readonly Histogram requestDuration;
-    private readonly Gauge inFlight;
-    private readonly Gauge queueDepth;
-    private readonly Gauge activeSequences;
-    private readonly Histogram batchSize;
-    private readonly Histogram queueWait;
-    private readonly Counter queueExpired;
-    private readonly Histogram computeTime;
-    private readonly Counter generatedTokens;
-    private readonly Gauge modelLoad;
-    private readonly Gauge modelWarmUp;
-    private readonly Gauge modelReady;
-    private readonly Gauge kernelSelfCheckShapes;
-    private readonly Gauge kernelSelfCheckDuration;
-    private readonly Gauge batchCap;
+    private readonly Counter _requests;
+    private readonly Histogram _requestDuration;
+    private readonly Gauge _inFlight;
+    private readonly Gauge _queueDepth;
+    private readonly Gauge _activeSequences;
+    private readonly Histogram _batchSize;
+    private readonly Histogram _queueWait;
+    private readonly Counter _queueExpired;
+    private readonly Histogram _computeTime;
+    private readonly Counter _generatedTokens;
+    private readonly Gauge _modelLoad;
+    private readonly Gauge _modelWarmUp;
+    private readonly Gauge _modelReady;
+    private readonly Gauge _kernelSelfCheckShapes;
+    private readonly Gauge _kernelSelfCheckDuration;
+    private readonly Gauge _batchCap;
 
     public ServingMetrics(string modelId)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry).WithLabels(new Dictionary<string, string> { ["model"] = modelId });
-        requests = factory.CreateCounter(RequestsTotal, "gRPC calls to the model service by method and status code.", ["method", "code"]);
-        requestDuration = factory.CreateHistogram(RequestDuration, "gRPC call duration by method, queueing included.",
+        _requests = factory.CreateCounter(RequestsTotal, "gRPC calls to the model service by method and status code.", ["method", "code"]);
+        _requestDuration = factory.CreateHistogram(RequestDuration, "gRPC call duration by method, queueing included.",
             ["method"], new HistogramConfiguration { Buckets = LatencyBuckets });
-        inFlight = factory.CreateGauge(InFlightRequests, "gRPC calls inside the model service now.");
-        queueDepth = factory.CreateGauge(QueueDepth, "Requests (or sequences) waiting for a batch, by queue.", ["queue"]);
-        activeSequences = factory.CreateGauge(ActiveSequences, "Sequences being decoded together now, by queue.", ["queue"]);
-        batchSize = factory.CreateHistogram(BatchSize, "Requests per forward pass (sequences per decode step), by queue.",
+        _inFlight = factory.CreateGauge(InFlightRequests, "gRPC calls inside the model service now.");
+        _queueDepth = factory.CreateGauge(QueueDepth, "Requests (or sequences) waiting for a batch, by queue.", ["queue"]);
+        _activeSequences = factory.CreateGauge(ActiveSequences, "Sequences being decoded together now, by queue.", ["queue"]);
+        _batchSize = factory.CreateHistogram(BatchSize, "Requests per forward pass (sequences per decode step), by queue.",
             ["queue"], new HistogramConfiguration { Buckets = BatchBuckets });
-        queueWait = factory.CreateHistogram(QueueWait, "Time from submission to the start of the request's first forward pass, by queue.",
+        _queueWait = factory.CreateHistogram(QueueWait, "Time from submission to the start of the request's first forward pass, by queue.",
             ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
-        queueExpired = factory.CreateCounter(QueueExpired,
+        _queueExpired = factory.CreateCounter(QueueExpired,
             "Requests (or sequences) that left a queue before they ran because their call was cancelled or its deadline passed, by queue.", ["queue"]);
-        computeTime = factory.CreateHistogram(ComputeTime, "Time of one forward pass (one decode step), by queue.",
+        _computeTime = factory.CreateHistogram(ComputeTime, "Time of one forward pass (one decode step), by queue.",
             ["queue"], new HistogramConfiguration { Buckets = LatencyBuckets });
-        generatedTokens = factory.CreateCounter(GeneratedTokens, "Tokens generated, by queue.", ["queue"]);
-        modelLoad = factory.CreateGauge(ModelLoad, "Seconds the model took to load.");
-        modelWarmUp = factory.CreateGauge(ModelWarmUp, "Seconds the model's warm-up took.");
-        modelReady = factory.CreateGauge(ModelReady, "1 while the model accepts work, else 0.");
-        kernelSelfCheckShapes = factory.CreateGauge(KernelSelfCheckShapes,
+        _generatedTokens = factory.CreateCounter(GeneratedTokens, "Tokens generated, by queue.", ["queue"]);
+        _modelLoad = factory.CreateGauge(ModelLoad, "Seconds the model took to load.");
+        _modelWarmUp = factory.CreateGauge(ModelWarmUp, "Seconds the model's warm-up took.");
+        _modelReady = factory.CreateGauge(ModelReady, "1 while the model accepts work, else 0.");
+        _kernelSelfCheckShapes = factory.CreateGauge(KernelSelfCheckShapes,
             "Kernel shapes the start-up self-check compared with float64, by op and outcome (passed, workaround_enabled, failed).",
             ["op", "outcome"]);
-        kernelSelfCheckDuration = factory.CreateGauge(KernelSelfCheckDuration, "Seconds the start-up kernel self-check took.");
-        batchCap = factory.CreateGauge(BatchCap,
+        _kernelSelfCheckDuration = factory.CreateGauge(KernelSelfCheckDuration, "Seconds the start-up kernel self-check took.");
+        _batchCap = factory.CreateGauge(BatchCap,
             "Largest batch the service forms: the start-up calibration's cap where per-item time stops improving, at most the configured MaxBatchSize.");
         // Read when scraped: a tensor a forward path forgets to dispose stays counted until a garbage collection
         // finalizes it, and one still referenced stays counted for ever, so a count that keeps growing under steady
@@ -97,61 +97,61 @@ public sealed class ServingMetrics
     /// <summary>The registry /metrics exports.</summary>
     public CollectorRegistry Registry { get; }
 
-    internal void CallStarted() => inFlight.Inc();
+    internal void CallStarted() => _inFlight.Inc();
 
     internal void CallEnded(string method, StatusCode code, TimeSpan elapsed)
     {
-        inFlight.Dec();
-        requests.WithLabels(method, code.ToString()).Inc();
-        requestDuration.WithLabels(method).Observe(elapsed.TotalSeconds);
+        _inFlight.Dec();
+        _requests.WithLabels(method, code.ToString()).Inc();
+        _requestDuration.WithLabels(method).Observe(elapsed.TotalSeconds);
     }
 
     /// <summary>Creates a queue's series at zero, so that they are exported before its first request.</summary>
     internal void RegisterQueue(string queue)
     {
-        queueDepth.WithLabels(queue).Set(0);
-        activeSequences.WithLabels(queue).Set(0);
-        batchSize.WithLabels(queue);
-        queueWait.WithLabels(queue);
-        queueExpired.WithLabels(queue);
-        computeTime.WithLabels(queue);
-        generatedTokens.WithLabels(queue);
+        _queueDepth.WithLabels(queue).Set(0);
+        _activeSequences.WithLabels(queue).Set(0);
+        _batchSize.WithLabels(queue);
+        _queueWait.WithLabels(queue);
+        _queueExpired.WithLabels(queue);
+        _computeTime.WithLabels(queue);
+        _generatedTokens.WithLabels(queue);
     }
 
-    internal void SetQueueDepth(string queue, int depth) => queueDepth.WithLabels(queue).Set(depth);
+    internal void SetQueueDepth(string queue, int depth) => _queueDepth.WithLabels(queue).Set(depth);
 
-    internal void SetActiveSequences(string queue, int count) => activeSequences.WithLabels(queue).Set(count);
+    internal void SetActiveSequences(string queue, int count) => _activeSequences.WithLabels(queue).Set(count);
 
     internal void BatchRan(string queue, int size, TimeSpan compute)
     {
-        batchSize.WithLabels(queue).Observe(size);
-        computeTime.WithLabels(queue).Observe(compute.TotalSeconds);
+        _batchSize.WithLabels(queue).Observe(size);
+        _computeTime.WithLabels(queue).Observe(compute.TotalSeconds);
     }
 
     /// <summary>A request left the queue unrun: its caller cancelled or its deadline passed.</summary>
-    internal void Expired(string queue) => queueExpired.WithLabels(queue).Inc();
+    internal void Expired(string queue) => _queueExpired.WithLabels(queue).Inc();
 
-    internal void Waited(string queue, TimeSpan wait) => queueWait.WithLabels(queue).Observe(wait.TotalSeconds);
+    internal void Waited(string queue, TimeSpan wait) => _queueWait.WithLabels(queue).Observe(wait.TotalSeconds);
 
     internal void TokensGenerated(string queue, int tokens)
     {
-        if (tokens > 0) generatedTokens.WithLabels(queue).Inc(tokens);
+        if (tokens > 0) _generatedTokens.WithLabels(queue).Inc(tokens);
     }
 
-    internal void BatchCapChosen(int cap) => batchCap.Set(cap);
+    internal void BatchCapChosen(int cap) => _batchCap.Set(cap);
 
     internal void ModelLoaded(TimeSpan load, TimeSpan warmUp)
     {
-        modelLoad.Set(load.TotalSeconds);
-        modelWarmUp.Set(warmUp.TotalSeconds);
+        _modelLoad.Set(load.TotalSeconds);
+        _modelWarmUp.Set(warmUp.TotalSeconds);
     }
 
-    internal void SetReady(bool ready) => modelReady.Set(ready ? 1 : 0);
+    internal void SetReady(bool ready) => _modelReady.Set(ready ? 1 : 0);
 
     internal void KernelSelfChecked(KernelCheckReport report)
     {
         foreach (var group in report.Results.GroupBy(r => (r.Op, r.Outcome)))
-            kernelSelfCheckShapes.WithLabels(group.Key.Op, KernelCheckVerdicts.Name(group.Key.Outcome)).Set(group.Count());
-        kernelSelfCheckDuration.Set(report.Elapsed.TotalSeconds);
+            _kernelSelfCheckShapes.WithLabels(group.Key.Op, KernelCheckVerdicts.Name(group.Key.Outcome)).Set(group.Count());
+        _kernelSelfCheckDuration.Set(report.Elapsed.TotalSeconds);
     }
 }

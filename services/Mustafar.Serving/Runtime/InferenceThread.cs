@@ -12,27 +12,27 @@ namespace Mustafar.Serving;
 /// </summary>
 public sealed class InferenceThread : IDisposable
 {
-    private readonly BlockingCollection<WorkItem> queue = new();
-    private readonly Thread thread;
-    private readonly int intraOpThreads;
-    private volatile bool faulted;
-    private int disposed;
+    private readonly BlockingCollection<WorkItem> _queue = new();
+    private readonly Thread _thread;
+    private readonly int _intraOpThreads;
+    private volatile bool _faulted;
+    private int _disposed;
 
     public InferenceThread(string name, int intraOpThreads = 0)
     {
-        this.intraOpThreads = intraOpThreads;
-        thread = new Thread(Loop) { Name = name, IsBackground = true };
-        thread.Start();
+        _intraOpThreads = intraOpThreads;
+        _thread = new Thread(Loop) { Name = name, IsBackground = true };
+        _thread.Start();
     }
 
     /// <summary>False once the thread has ended (after <see cref="Dispose"/>) or died; liveness reads it.</summary>
-    public bool IsAlive => thread.IsAlive && !faulted;
+    public bool IsAlive => _thread.IsAlive && !_faulted;
 
     /// <summary>The managed id of the thread, so that tests and diagnostics can tell where work ran.</summary>
-    public int ManagedThreadId => thread.ManagedThreadId;
+    public int ManagedThreadId => _thread.ManagedThreadId;
 
     /// <summary>Work items queued and not yet finished.</summary>
-    public int Pending => queue.Count;
+    public int Pending => _queue.Count;
 
     /// <summary>Runs <paramref name="work"/> on the inference thread. The task carries its result or exception;
     /// its continuations run on the thread pool, never on the inference thread.</summary>
@@ -49,11 +49,11 @@ public sealed class InferenceThread : IDisposable
         var item = new WorkItem<T>(work, scoped);
         try
         {
-            queue.Add(item);
+            _queue.Add(item);
         }
         catch (Exception error) when (error is InvalidOperationException or ObjectDisposedException)
         {
-            throw new ServiceUnavailableException($"inference thread '{thread.Name}' has stopped");
+            throw new ServiceUnavailableException($"inference thread '{_thread.Name}' has stopped");
         }
         return item.Task;
     }
@@ -68,9 +68,9 @@ public sealed class InferenceThread : IDisposable
     /// <summary>Finishes the queued work, then ends the thread.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        queue.CompleteAdding();
-        if (Thread.CurrentThread != thread) thread.Join();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _queue.CompleteAdding();
+        if (Thread.CurrentThread != _thread) _thread.Join();
     }
 
     private void Loop()
@@ -78,15 +78,15 @@ public sealed class InferenceThread : IDisposable
         Exception? setupError = null;
         try
         {
-            TorchRuntime.ConfigureThreads(intraOpThreads);
+            TorchRuntime.ConfigureThreads(_intraOpThreads);
         }
         catch (Exception error)
         {
             // libtorch could not be set up: every work item fails with the reason, and liveness reports it.
             setupError = error;
-            faulted = true;
+            _faulted = true;
         }
-        foreach (var item in queue.GetConsumingEnumerable())
+        foreach (var item in _queue.GetConsumingEnumerable())
         {
             if (setupError is not null)
             {
@@ -110,9 +110,9 @@ public sealed class InferenceThread : IDisposable
 
     private sealed class WorkItem<T>(Func<T> work, bool scoped) : WorkItem(scoped)
     {
-        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<T> Task => completion.Task;
+        public Task<T> Task => _completion.Task;
 
         public override void Execute()
         {
@@ -122,14 +122,14 @@ public sealed class InferenceThread : IDisposable
                 if (result is torch.Tensor)
                     throw new InvalidOperationException(
                         "a work item returned a torch tensor, which its dispose scope frees when it ends; return managed data (arrays, messages)");
-                completion.SetResult(result);
+                _completion.SetResult(result);
             }
             catch (Exception error)
             {
-                completion.SetException(error);
+                _completion.SetException(error);
             }
         }
 
-        public override void Fail(Exception error) => completion.TrySetException(error);
+        public override void Fail(Exception error) => _completion.TrySetException(error);
     }
 }

@@ -15,22 +15,22 @@ namespace Mustafar.Serving;
 /// </summary>
 public sealed class ModelRuntime<TModel> where TModel : class
 {
-    private readonly ModelLoader<TModel> loader;
-    private readonly IServiceProvider services;
-    private readonly ILoggerFactory loggers;
-    private readonly ILogger logger;
-    private readonly List<IWorkload> workloads = [];
-    private readonly Lock gate = new();
-    private TModel? model;
+    private readonly ModelLoader<TModel> _loader;
+    private readonly IServiceProvider _services;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly List<IWorkload> _workloads = [];
+    private readonly Lock _gate = new();
+    private TModel? _model;
 
     public ModelRuntime(ModelLoader<TModel> loader, IOptions<ModelOptions> modelOptions, IOptions<BatchingOptions> batching,
         IOptions<LimitsOptions> limits, IOptions<FaultOptions> faults, ServingStatus status, ServingMetrics metrics, IServiceProvider services,
         ILoggerFactory loggers)
     {
-        this.loader = loader;
-        this.services = services;
-        this.loggers = loggers;
-        logger = loggers.CreateLogger<ModelRuntime<TModel>>();
+        _loader = loader;
+        _services = services;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<ModelRuntime<TModel>>();
         Options = modelOptions.Value;
         Batching = batching.Value;
         Limits = limits.Value;
@@ -72,7 +72,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
 
     /// <summary>The loaded model. Read its configuration from any thread; call into torch only through
     /// <see cref="RunAsync{T}"/>, a batcher or a scheduler. Throws UNAVAILABLE until it has loaded.</summary>
-    public TModel Model => model ?? throw Status.NotAccepting();
+    public TModel Model => _model ?? throw Status.NotAccepting();
 
     /// <summary>Runs one piece of work with the model on the inference thread (one request that is not batched).</summary>
     public Task<T> RunAsync<T>(Func<TModel, T> work)
@@ -102,13 +102,13 @@ public sealed class ModelRuntime<TModel> where TModel : class
     public StepScheduler<TRequest, TOutput> CreateStepScheduler<TRequest, TOutput>(string queue,
         Func<TModel, IStepDecoder<TRequest, TOutput>> createDecoder, BatchingLimits? limits = null) =>
         Register(new StepScheduler<TRequest, TOutput>(queue, limits ?? BatchingLimits.From(Batching) with { Cap = () => BatchCap }, Thread,
-            () => createDecoder(Model), Status, Metrics, loggers.CreateLogger<StepScheduler<TRequest, TOutput>>()));
+            () => createDecoder(Model), Status, Metrics, _loggers.CreateLogger<StepScheduler<TRequest, TOutput>>()));
 
     /// <summary>Loads and warms up the model on the inference thread, then reports ready.</summary>
     internal async Task LoadAsync()
     {
         if (Faults.Active)
-            logger.LogWarning("FAULT INJECTION IS ON ({Section}): every request waits {Delay} ms in its batcher's queue before it may run. " +
+            _logger.LogWarning("FAULT INJECTION IS ON ({Section}): every request waits {Delay} ms in its batcher's queue before it may run. " +
                 "This is a chaos-testing setting; never use it in production", FaultOptions.Section, Faults.QueueDelayMs);
         var (loaded, loadTime, warmUpTime, device, dtype, kernelCheck, calibration) = await Thread.RunUnscopedAsync(() =>
         {
@@ -120,42 +120,42 @@ public sealed class ModelRuntime<TModel> where TModel : class
                 ModelId = ModelId,
                 Device = TorchRuntime.ResolveDevice(Options.Device),
                 DType = TorchDTypes.ParseComputeDType(Options.DType),
-                Services = services,
-                Logger = logger,
+                Services = _services,
+                Logger = _logger,
             };
             var started = Stopwatch.GetTimestamp();
-            var instance = loader.Load(context) ?? throw new InvalidOperationException("the model loader returned null");
+            var instance = _loader.Load(context) ?? throw new InvalidOperationException("the model loader returned null");
             var loadTime = Stopwatch.GetElapsedTime(started);
             // Before the warm-up, so that it already takes the routes the check chose.
-            var kernels = KernelSelfChecker.Run(loader.Modules(instance), context.Device, context.DType);
+            var kernels = KernelSelfChecker.Run(_loader.Modules(instance), context.Device, context.DType);
             started = Stopwatch.GetTimestamp();
-            if (loader.WarmUp is { } warmUp && kernels.Passed)
+            if (_loader.WarmUp is { } warmUp && kernels.Passed)
             {
                 using var scope = torch.NewDisposeScope();
                 warmUp(instance, context);
             }
             var warmUpTime = Stopwatch.GetElapsedTime(started);
             BatchCalibration? calibration = null;
-            Func<int, TimeSpan>? timeBatch = loader.TimeBatch is { } time ? size => time(instance, size)
-                : loader.ProbeBatch is { } probe ? size => BatchSizeCalibration.Time(() => probe(instance, size))
+            Func<int, TimeSpan>? timeBatch = _loader.TimeBatch is { } time ? size => time(instance, size)
+                : _loader.ProbeBatch is { } probe ? size => BatchSizeCalibration.Time(() => probe(instance, size))
                 : null;
-            if (timeBatch is not null && Batching.CalibrateBatchSize && kernels.Passed && Batching.MaxBatchSize > loader.MinBatch)
+            if (timeBatch is not null && Batching.CalibrateBatchSize && kernels.Passed && Batching.MaxBatchSize > _loader.MinBatch)
                 calibration = BatchSizeCalibration.Run(size =>
                 {
                     using var scope = torch.NewDisposeScope();
                     return timeBatch(size);
-                }, Batching.MaxBatchSize, loader.MinBatch, Batching.CalibrationTolerance, Batching.CalibrationRuns,
+                }, Batching.MaxBatchSize, _loader.MinBatch, Batching.CalibrationTolerance, Batching.CalibrationRuns,
                     TimeSpan.FromSeconds(Batching.CalibrationBudgetSeconds));
             return (instance, loadTime, warmUpTime, context.Device, context.DType, kernels, calibration);
         }).ConfigureAwait(false);
-        model = loaded;
+        _model = loaded;
         DeviceName = device.ToString();
         ComputeDType = TorchDTypes.ToDType(dtype);
         KernelCheck = kernelCheck;
         Calibration = calibration;
         Metrics.ModelLoaded(loadTime, warmUpTime);
         Metrics.BatchCapChosen(BatchCap);
-        if (calibration is not null) logger.LogInformation("Batch-size calibration: {Calibration}", calibration);
+        if (calibration is not null) _logger.LogInformation("Batch-size calibration: {Calibration}", calibration);
         Metrics.KernelSelfChecked(kernelCheck);
         ReportKernelCheck(kernelCheck);
         if (!kernelCheck.Passed)
@@ -165,7 +165,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
                 string.Join("; ", kernelCheck.Results.Where(r => r.Outcome == KernelCheckVerdict.Failed)));
             return;
         }
-        logger.LogInformation("Model {Model} loaded on {Device} ({DType}) in {Load:F2} s, warmed up in {WarmUp:F2} s",
+        _logger.LogInformation("Model {Model} loaded on {Device} ({DType}) in {Load:F2} s, warmed up in {WarmUp:F2} s",
             ModelId, DeviceName, Options.DType, loadTime.TotalSeconds, warmUpTime.TotalSeconds);
         Status.MarkReady();
     }
@@ -180,9 +180,9 @@ public sealed class ModelRuntime<TModel> where TModel : class
                 KernelCheckVerdict.WorkaroundEnabled => LogLevel.Warning,
                 _ => LogLevel.Information,
             };
-            logger.Log(level, "Kernel self-check: {Result}", result);
+            _logger.Log(level, "Kernel self-check: {Result}", result);
         }
-        logger.Log(report.Passed ? LogLevel.Information : LogLevel.Critical, "Model {Model}: {Summary}", ModelId, report.Summary);
+        _logger.Log(report.Passed ? LogLevel.Information : LogLevel.Critical, "Model {Model}: {Summary}", ModelId, report.Summary);
     }
 
     /// <summary>Stops every batcher and scheduler, failing what they still hold with <paramref name="reason"/>.</summary>
@@ -195,7 +195,7 @@ public sealed class ModelRuntime<TModel> where TModel : class
     internal async Task DisposeModelAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(Workloads().Select(w => w.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (model is IDisposable disposable)
+        if (_model is IDisposable disposable)
         {
             try
             {
@@ -203,21 +203,21 @@ public sealed class ModelRuntime<TModel> where TModel : class
             }
             catch (Exception error)
             {
-                logger.LogWarning(error, "Disposing model {Model} failed", ModelId);
+                _logger.LogWarning(error, "Disposing model {Model} failed", ModelId);
             }
         }
-        model = null;
+        _model = null;
         Thread.Dispose();
     }
 
     private IWorkload[] Workloads()
     {
-        lock (gate) return [.. workloads];
+        lock (_gate) return [.. _workloads];
     }
 
     private T Register<T>(T workload) where T : IWorkload
     {
-        lock (gate) workloads.Add(workload);
+        lock (_gate) _workloads.Add(workload);
         return workload;
     }
 }

@@ -6,9 +6,9 @@ namespace Mustafar.Serving;
 /// </summary>
 public sealed class ServingStatus
 {
-    private readonly Lock gate = new();
-    private int inFlight;
-    private TaskCompletionSource? idle;
+    private readonly Lock _gate = new();
+    private int _inFlight;
+    private TaskCompletionSource? _idle;
 
     public ServingStatus(string modelId) => ModelId = modelId;
 
@@ -20,7 +20,7 @@ public sealed class ServingStatus
     public string? FailureReason { get; private set; }
 
     /// <summary>Calls currently inside the model service.</summary>
-    public int InFlight => Volatile.Read(ref inFlight);
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Raised after every state change, on the thread that changed it.</summary>
     public event Action<ServingState>? Changed;
@@ -31,10 +31,10 @@ public sealed class ServingStatus
     /// does not accept work. Dispose the result when the call ends.</summary>
     public CallLease EnterCall()
     {
-        lock (gate)
+        lock (_gate)
         {
             if (State != ServingState.Ready) throw NotAccepting();
-            inFlight++;
+            _inFlight++;
         }
         return new CallLease(this);
     }
@@ -65,12 +65,12 @@ public sealed class ServingStatus
     internal Task BeginDrain()
     {
         Task drained;
-        lock (gate)
+        lock (_gate)
         {
             if (State is ServingState.Ready or ServingState.Loading) State = ServingState.Draining;
-            idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (inFlight == 0) idle.TrySetResult();
-            drained = idle.Task;
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_inFlight == 0) _idle.TrySetResult();
+            drained = _idle.Task;
         }
         Changed?.Invoke(State);
         return drained;
@@ -83,7 +83,7 @@ public sealed class ServingStatus
 
     private void Set(ServingState next, ServingState? from)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (from is { } expected && State != expected) return;
             State = next;
@@ -93,21 +93,21 @@ public sealed class ServingStatus
 
     private void Leave()
     {
-        lock (gate)
+        lock (_gate)
         {
-            inFlight--;
-            if (inFlight == 0) idle?.TrySetResult();
+            _inFlight--;
+            if (_inFlight == 0) _idle?.TrySetResult();
         }
     }
 
     /// <summary>One call inside the service; disposing it counts the call out.</summary>
     public sealed class CallLease(ServingStatus owner) : IDisposable
     {
-        private int disposed;
+        private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref disposed, 1) == 0) owner.Leave();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) owner.Leave();
         }
     }
 }

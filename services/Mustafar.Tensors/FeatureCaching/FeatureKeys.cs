@@ -53,7 +53,7 @@ public static class FeatureKeys
     }
 
     /// <summary>The lease under which one gateway computes what an image's diffusion request misses (see
-    /// <see cref="ComputeLeases"/>): one per latent, so every question about one cold image waits for the first.</summary>
+    /// the gateway's <c>ComputeLeases</c>): one per latent, so every question about one cold image waits for the first.</summary>
     public static string Lease(string latentKey) => latentKey + ":lease";
 
     private static string E(string text) => Uri.EscapeDataString(text);

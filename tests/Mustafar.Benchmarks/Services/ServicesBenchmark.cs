@@ -174,11 +174,11 @@ public sealed class ServicesBenchmark : IBenchmark
         where TService : class
         where TModel : class
     {
-        private readonly WebApplication app;
+        private readonly WebApplication _app;
 
         private LoopbackHost(WebApplication app)
         {
-            this.app = app;
+            _app = app;
             var endpoints = app.Services.GetRequiredService<ServingEndpoints>();
             Channel = GrpcChannel.ForAddress(endpoints.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
             Http = new HttpClient { BaseAddress = endpoints.HttpAddress };
@@ -225,7 +225,7 @@ public sealed class ServicesBenchmark : IBenchmark
             }
 
             // Batching that never hurts: the same requests at concurrency 4 and 16, in alternating rounds.
-            var runtime = app.Services.GetRequiredService<ModelRuntime<TModel>>();
+            var runtime = _app.Services.GetRequiredService<ModelRuntime<TModel>>();
             Console.WriteLine($"batch cap {runtime.BatchCap} (configured {runtime.Batching.MaxBatchSize}): {runtime.Calibration?.ToString() ?? "not calibrated"}");
             var walls = new[] { new List<double>(), new List<double>() };
             for (var round = 0; round < Measure.MinRounds; round++)
@@ -246,8 +246,8 @@ public sealed class ServicesBenchmark : IBenchmark
         {
             Http.Dispose();
             Channel.Dispose();
-            await app.StopAsync();
-            await app.DisposeAsync();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
         }
     }
 }

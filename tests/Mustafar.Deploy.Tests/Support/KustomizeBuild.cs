@@ -14,21 +14,21 @@ internal sealed class KustomizeBuild
     private static readonly string[] Fields =
         ["apiVersion", "kind", "resources", "configMapGenerator", "patches", "images", "replicas", "namespace", "labels"];
 
-    private readonly List<KubernetesObject> objects = [];
-    private readonly Dictionary<string, Dictionary<string, string>> configMaps = new(StringComparer.Ordinal);
-    private readonly List<string> files = [];
+    private readonly List<KubernetesObject> _objects = [];
+    private readonly Dictionary<string, Dictionary<string, string>> _configMaps = new(StringComparer.Ordinal);
+    private readonly List<string> _files = [];
 
     private KustomizeBuild()
     {
     }
 
-    public IReadOnlyList<KubernetesObject> Objects => objects;
+    public IReadOnlyList<KubernetesObject> Objects => _objects;
 
     /// <summary>Generated ConfigMaps by name, with their data.</summary>
-    public IReadOnlyDictionary<string, Dictionary<string, string>> ConfigMaps => configMaps;
+    public IReadOnlyDictionary<string, Dictionary<string, string>> ConfigMaps => _configMaps;
 
     /// <summary>Every file the build read: kustomizations, resources, env files, patches.</summary>
-    public IReadOnlyList<string> Files => files;
+    public IReadOnlyList<string> Files => _files;
 
     public string? Namespace { get; private set; }
 
@@ -39,15 +39,15 @@ internal sealed class KustomizeBuild
         return build;
     }
 
-    public IEnumerable<KubernetesObject> OfKind(string kind) => objects.Where(o => o.Kind == kind);
+    public IEnumerable<KubernetesObject> OfKind(string kind) => _objects.Where(o => o.Kind == kind);
 
-    public KubernetesObject? Find(string kind, string name) => objects.FirstOrDefault(o => o.Is(kind, name));
+    public KubernetesObject? Find(string kind, string name) => _objects.FirstOrDefault(o => o.Is(kind, name));
 
     private void Read(string directory)
     {
         var path = Path.Combine(directory, "kustomization.yaml");
         if (!File.Exists(path)) throw new InvalidDataException($"{directory}: no kustomization.yaml");
-        files.Add(path);
+        _files.Add(path);
         var kustomization = YamlFiles.LoadMapping(path);
         var unsupported = kustomization.KeysAt().Except(Fields).ToList();
         if (unsupported.Count > 0)
@@ -70,14 +70,14 @@ internal sealed class KustomizeBuild
 
     private void AddResources(string file)
     {
-        files.Add(file);
+        _files.Add(file);
         foreach (var document in YamlFiles.Load(file))
         {
             var mapping = document as YamlMappingNode ?? throw new InvalidDataException($"{file}: a document is not a mapping");
             foreach (var field in new[] { "apiVersion", "kind" })
                 if (mapping.Text(field) is null) throw new InvalidDataException($"{file}: a document has no {field}");
             if (mapping.Text("metadata", "name") is null) throw new InvalidDataException($"{file}: a document has no metadata.name");
-            objects.Add(new KubernetesObject(mapping, Path.GetRelativePath(Mesh.KubernetesDir, file)));
+            _objects.Add(new KubernetesObject(mapping, Path.GetRelativePath(Mesh.KubernetesDir, file)));
         }
     }
 
@@ -91,7 +91,7 @@ internal sealed class KustomizeBuild
         {
             var file = Path.Combine(directory, envFile);
             if (!File.Exists(file)) throw new InvalidDataException($"{kustomization}: configMapGenerator '{name}': env file '{envFile}' does not exist");
-            files.Add(file);
+            _files.Add(file);
             foreach (var (key, value) in EnvFile(file)) data[key] = value;
         }
         foreach (var literal in generator.TextsAt("literals"))
@@ -99,14 +99,14 @@ internal sealed class KustomizeBuild
             var (key, value) = KeyValue(literal, $"{kustomization}: configMapGenerator '{name}'");
             data[key] = value;
         }
-        var exists = configMaps.TryGetValue(name, out var existing);
+        var exists = _configMaps.TryGetValue(name, out var existing);
         switch (behavior)
         {
             case "create" when exists:
                 throw new InvalidDataException($"{kustomization}: ConfigMap '{name}' is generated twice");
             case "create":
             case "replace" when exists:
-                configMaps[name] = data;
+                _configMaps[name] = data;
                 break;
             case "merge" when exists:
                 foreach (var (key, value) in data) existing![key] = value;
@@ -138,7 +138,7 @@ internal sealed class KustomizeBuild
         {
             var file = Path.Combine(directory, patchFile);
             if (!File.Exists(file)) throw new InvalidDataException($"{kustomization}: patch '{patchFile}' does not exist");
-            files.Add(file);
+            _files.Add(file);
             operations = YamlFiles.Load(file).Single();
         }
         else
@@ -147,7 +147,7 @@ internal sealed class KustomizeBuild
         }
         if (operations is not YamlSequenceNode sequence)
             throw new InvalidDataException($"{kustomization}: patch {patchFile}: only JSON 6902 patches (a list of operations) are modelled here");
-        var targets = objects.Where(o => Matches(o, patch.MappingAt("target"))).ToList();
+        var targets = _objects.Where(o => Matches(o, patch.MappingAt("target"))).ToList();
         if (targets.Count == 0) throw new InvalidDataException($"{kustomization}: patch {patchFile} matches no resource");
         foreach (var target in targets)
             foreach (var operation in sequence.Children)
@@ -171,7 +171,7 @@ internal sealed class KustomizeBuild
     private void SetImage(YamlNode image)
     {
         var name = image.Text("name");
-        foreach (var container in objects.SelectMany(o => o.Containers))
+        foreach (var container in _objects.SelectMany(o => o.Containers))
         {
             var current = container.Text("image") ?? "";
             if (Containers.ImageRepository(current) != name) continue;
@@ -183,14 +183,14 @@ internal sealed class KustomizeBuild
     private void SetReplicas(string kustomization, YamlNode replicas)
     {
         var name = replicas.Text("name");
-        var target = objects.FirstOrDefault(o => o.Name == name && o.Kind is "Deployment" or "StatefulSet")
+        var target = _objects.FirstOrDefault(o => o.Name == name && o.Kind is "Deployment" or "StatefulSet")
             ?? throw new InvalidDataException($"{kustomization}: replicas for '{name}', which is no Deployment or StatefulSet");
         ((YamlMappingNode)target.Node["spec"]).Children[new YamlScalarNode("replicas")] = new YamlScalarNode(replicas.Text("count"));
     }
 
     private void AddLabels(YamlNode labels)
     {
-        foreach (var target in objects)
+        foreach (var target in _objects)
         {
             var metadata = (YamlMappingNode)target.Node["metadata"];
             if (metadata.At("labels") is not YamlMappingNode existing)
@@ -203,7 +203,7 @@ internal sealed class KustomizeBuild
     private void SetNamespace(string ns)
     {
         Namespace = ns;
-        foreach (var target in objects.Where(o => o.Kind != "Namespace"))
+        foreach (var target in _objects.Where(o => o.Kind != "Namespace"))
             ((YamlMappingNode)target.Node["metadata"]).Children[new YamlScalarNode("namespace")] = new YamlScalarNode(ns);
     }
 }

@@ -11,7 +11,7 @@ internal static class YamlNodes
     /// <summary>Follows a path of mapping keys; null when any step is missing.</summary>
     public static YamlNode? At(this YamlNode node, params string[] path)
     {
-        YamlNode? current = node;
+        var current = node;
         foreach (var key in path) current = current?.Get(key);
         return current;
     }

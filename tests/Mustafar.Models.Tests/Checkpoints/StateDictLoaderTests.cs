@@ -12,8 +12,10 @@ public sealed class StateDictLoaderTests : IDisposable
     private sealed class Tower : nn.Module<Tensor, Tensor>
     {
         // Field names are the state-dict keys, as in the model code.
+#pragma warning disable IDE1006
         private readonly Linear proj;
         private readonly LayerNorm norm;
+#pragma warning restore IDE1006
 
         public Tower(Device? device = null) : base(nameof(Tower))
         {

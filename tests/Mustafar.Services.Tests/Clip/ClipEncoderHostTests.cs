@@ -13,13 +13,13 @@ namespace Mustafar.Services.Tests.Clip;
 /// <summary>ClipEncoder hosts of their own: batching under concurrent clients, and health while loading.</summary>
 public sealed class ClipEncoderHostTests
 {
-    private readonly string folder = HostCheckpoints.Clip;
+    private readonly string _folder = HostCheckpoints.Clip;
 
     [Fact]
     public async Task Sixteen_concurrent_clients_get_their_own_features_from_shared_batches()
     {
         // A long delay lets batches fill on a slow machine; a full batch of eight runs at once.
-        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(folder, ClipEncoderService.Loader,
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartServingAsync(_folder, ClipEncoderService.Loader,
             ClipHostFixture.Settings(maxBatchSize: 8, maxBatchDelayMs: 2000));
         var client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
         var images = Enumerable.Range(0, 16).Select(i => TestImages.GradientPng(20 + 3 * i, 50 - 2 * i, seed: 100 + i)).ToArray();
@@ -39,7 +39,7 @@ public sealed class ClipEncoderHostTests
         start.Set();
         var responses = await Task.WhenAll(calls);
 
-        using var direct = ClipVisionEncoder.Load(folder);
+        using var direct = ClipVisionEncoder.Load(_folder);
         using var scope = torch.NewDisposeScope();
         for (var i = 0; i < 16; i++)
         {
@@ -60,7 +60,7 @@ public sealed class ClipEncoderHostTests
     public async Task Health_is_not_serving_until_the_model_has_loaded_then_serving()
     {
         using var gate = new ManualResetEventSlim(false);
-        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartAsync(folder, ServiceHost<ClipEncoderService, ClipVisionEncoder>.Gated(ClipEncoderService.Loader, gate), ClipHostFixture.Settings());
+        await using var host = await ServiceHost<ClipEncoderService, ClipVisionEncoder>.StartAsync(_folder, ServiceHost<ClipEncoderService, ClipVisionEncoder>.Gated(ClipEncoderService.Loader, gate), ClipHostFixture.Settings());
         var client = new Contracts.Clip.V1.ClipEncoder.ClipEncoderClient(host.Channel);
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());

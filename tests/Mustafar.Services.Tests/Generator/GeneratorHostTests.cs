@@ -13,9 +13,9 @@ namespace Mustafar.Services.Tests.Generator;
 /// queueing a blocking work item on it, so that what happens at a boundary does not depend on machine speed.</summary>
 public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
 {
-    private readonly GeneratorModel direct;
+    private readonly GeneratorModel _direct;
 
-    public GeneratorHostTests(DirectGenerator fixture) => direct = fixture.Model;
+    public GeneratorHostTests(DirectGenerator fixture) => _direct = fixture.Model;
 
     private static Task<ServiceHost<GeneratorService, GeneratorModel>> StartAsync(int maxBatchSize = 8) =>
         ServiceHost<GeneratorService, GeneratorModel>.StartServingAsync(HostCheckpoints.Generator, GeneratorService.Loader, GeneratorHostFixture.Settings(maxBatchSize));
@@ -26,23 +26,23 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
     /// <summary>A work item that blocks the inference thread, queued behind what is queued now, until released.</summary>
     private sealed class Blocker
     {
-        private readonly ManualResetEventSlim gate = new(false);
-        private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _gate = new(false);
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Blocker(ServiceHost<GeneratorService, GeneratorModel> host) => Done = host.Runtime.Thread.RunAsync(() =>
         {
-            started.SetResult();
-            if (!gate.Wait(Eventually.Patience)) throw new TimeoutException("the test never released the inference thread");
+            _started.SetResult();
+            if (!_gate.Wait(Eventually.Patience)) throw new TimeoutException("the test never released the inference thread");
         });
 
-        public Task Started => started.Task.WaitAsync(Eventually.Patience);
+        public Task Started => _started.Task.WaitAsync(Eventually.Patience);
         public Task Done { get; }
 
         public async Task ReleaseAsync()
         {
-            gate.Set();
+            _gate.Set();
             await Done.WaitAsync(Eventually.Patience);
-            gate.Dispose();
+            _gate.Dispose();
         }
     }
 
@@ -55,7 +55,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var first = new Blocker(host);
         await first.Started;
-        var call = client.Generate(conversation.ToProto(direct), deadline: ServiceHost<GeneratorService, GeneratorModel>.Deadline, cancellationToken: cancellation);
+        var call = client.Generate(conversation.ToProto(_direct), deadline: ServiceHost<GeneratorService, GeneratorModel>.Deadline, cancellationToken: cancellation);
         // The scheduler's step for the newcomer is queued behind the first blocker; the second blocker goes after it.
         await Eventually.TrueAsync(() => host.Runtime.Thread.Pending == 1, "the newcomer's step is queued");
         var second = new Blocker(host);
@@ -75,14 +75,14 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         var calls = conversations.Select(c => Task.Run(async () =>
         {
             start.Wait(Eventually.Patience);
-            return await Streamed.ReadAsync(client, c.ToProto(direct));
+            return await Streamed.ReadAsync(client, c.ToProto(_direct));
         })).ToArray();
         start.Set();
         var streamed = await Task.WhenAll(calls);
 
         for (var i = 0; i < 16; i++)
         {
-            var (text, result) = conversations[i].Direct(direct);
+            var (text, result) = conversations[i].Direct(_direct);
             Assert.Equal(text, streamed[i].Text);
             Assert.Equal(result.CompletionTokens, streamed[i].Done.CompletionTokens);
         }
@@ -99,13 +99,13 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var first = new Conversation("Tell me a long story about this picture.", FeatureSeed: 21, Sampling: Conversation.Greedy(GeneratorHostFixture.MaxNewTokens));
         var second = new Conversation("And what is in the corner?", FeatureSeed: 22, Sampling: Conversation.Greedy(6));
-        var (firstText, firstResult) = first.Direct(direct);
+        var (firstText, firstResult) = first.Direct(_direct);
         Assert.True(firstResult.CompletionTokens > 10, $"the first answer ends after {firstResult.CompletionTokens} tokens; pick a longer one");
 
         var (firstCall, held) = await StartHeldAsync(host, first);
         using var _ = firstCall;
         Assert.Equal(2, await MetricAsync(host, "mustafar_generated_tokens_total"));
-        var secondStream = Task.Run(() => Streamed.ReadAsync(client, second.ToProto(direct)));
+        var secondStream = Task.Run(() => Streamed.ReadAsync(client, second.ToProto(_direct)));
         await Eventually.TrueAsync(() => host.Runtime.Thread.Pending == 1 && MetricAsync(host, "mustafar_queue_depth").GetAwaiter().GetResult() == 1,
             "the second request waits to join at the next boundary");
         Assert.Equal(0, PrometheusText.Value(await host.MetricsAsync(), "mustafar_batch_size_bucket", "le=\"1\"") - await MetricAsync(host, "mustafar_batch_size_count"));
@@ -116,7 +116,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         while (await firstCall.ResponseStream.MoveNext(CancellationToken.None))
             if (firstCall.ResponseStream.Current.EventCase == GenerateResponse.EventOneofCase.Delta) firstStreamed += firstCall.ResponseStream.Current.Delta.Text;
 
-        Assert.Equal(second.Direct(direct).Text, secondStreamed.Text);
+        Assert.Equal(second.Direct(_direct).Text, secondStreamed.Text);
         Assert.Equal(firstText, firstStreamed);
         // The newcomer was decoded beside the running sequence: steps of two sequences after the boundary.
         var metrics = await host.MetricsAsync();
@@ -130,7 +130,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         await using var host = await StartAsync();
         var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
         var conversation = new Conversation("Tell me a long story about this picture.", FeatureSeed: 21, Sampling: Conversation.Greedy(GeneratorHostFixture.MaxNewTokens));
-        var uncancelled = conversation.Direct(direct).Result.CompletionTokens;
+        var uncancelled = conversation.Direct(_direct).Result.CompletionTokens;
         Assert.True(uncancelled > 10, $"the answer ends after {uncancelled} tokens by itself; pick a longer one");
 
         using var cancellation = new CancellationTokenSource();
@@ -148,7 +148,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         var error = await Assert.ThrowsAsync<RpcException>(async () => { while (await call.ResponseStream.MoveNext(CancellationToken.None)) { } });
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
 
-        var after = await Streamed.ReadAsync(client, new Conversation("Still there?", Sampling: Conversation.Greedy(3)).ToProto(direct));
+        var after = await Streamed.ReadAsync(client, new Conversation("Still there?", Sampling: Conversation.Greedy(3)).ToProto(_direct));
         Assert.InRange(after.Done.CompletionTokens, 1, 3);
     }
 
@@ -159,7 +159,7 @@ public sealed class GeneratorHostTests : IClassFixture<DirectGenerator>
         await using var host = await ServiceHost<GeneratorService, GeneratorModel>.StartAsync(HostCheckpoints.Generator, ServiceHost<GeneratorService, GeneratorModel>.Gated(GeneratorService.Loader, gate),
             GeneratorHostFixture.Settings());
         var client = new Contracts.Generation.V1.Generator.GeneratorClient(host.Channel);
-        var request = new Conversation("Hello?", Sampling: Conversation.Greedy(2)).ToProto(direct);
+        var request = new Conversation("Hello?", Sampling: Conversation.Greedy(2)).ToProto(_direct);
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await host.HealthAsync("mustafar.generation.v1.Generator"));

@@ -9,22 +9,22 @@ namespace Mustafar.Serving.Tests.Host;
 /// thread, then hand the work to a batcher or the step scheduler.</summary>
 public sealed class TestModelService : TestModel.TestModelBase
 {
-    private readonly ModelRuntime<TinyMlp> runtime;
-    private readonly TestProbe probe;
-    private readonly DynamicBatcher<TransformRequest, TransformResponse> batcher;
-    private readonly StepScheduler<CountRequest, CountResponse> counter;
+    private readonly ModelRuntime<TinyMlp> _runtime;
+    private readonly TestProbe _probe;
+    private readonly DynamicBatcher<TransformRequest, TransformResponse> _batcher;
+    private readonly StepScheduler<CountRequest, CountResponse> _counter;
 
     public TestModelService(ModelRuntime<TinyMlp> runtime, TestProbe probe)
     {
-        this.runtime = runtime;
-        this.probe = probe;
-        batcher = runtime.CreateBatcher<TransformRequest, TransformResponse>("transform", RunBatch, request => request.Group);
-        counter = runtime.CreateStepScheduler<CountRequest, CountResponse>("count", _ => new CountingDecoder(probe));
+        _runtime = runtime;
+        _probe = probe;
+        _batcher = runtime.CreateBatcher<TransformRequest, TransformResponse>("transform", RunBatch, request => request.Group);
+        _counter = runtime.CreateStepScheduler<CountRequest, CountResponse>("count", _ => new CountingDecoder(probe));
     }
 
-    public DynamicBatcher<TransformRequest, TransformResponse> Batcher => batcher;
+    public DynamicBatcher<TransformRequest, TransformResponse> Batcher => _batcher;
 
-    public StepScheduler<CountRequest, CountResponse> Counter => counter;
+    public StepScheduler<CountRequest, CountResponse> Counter => _counter;
 
     public override Task<TransformResponse> Transform(TransformRequest request, ServerCallContext context)
     {
@@ -32,13 +32,13 @@ public sealed class TestModelService : TestModel.TestModelBase
             throw new InputTooLargeException("values", $"holds {request.Values.Count} numbers; the limit is 1024");
         if (request.Values.Count != TinyMlp.Width)
             throw new InvalidInputException("values", $"must hold {TinyMlp.Width} numbers, not {request.Values.Count}");
-        return batcher.SubmitAsync(request, context.CancellationToken);
+        return _batcher.SubmitAsync(request, context.CancellationToken);
     }
 
     public override async Task Count(CountRequest request, IServerStreamWriter<CountResponse> responseStream, ServerCallContext context)
     {
         if (request.Length <= 0) throw new InvalidInputException("length", $"must be positive, got {request.Length}");
-        await foreach (var output in counter.Submit(request, context.CancellationToken))
+        await foreach (var output in _counter.Submit(request, context.CancellationToken))
             await responseStream.WriteAsync(output);
     }
 
@@ -50,7 +50,7 @@ public sealed class TestModelService : TestModel.TestModelBase
             case "too_large": throw new InputTooLargeException("image", "has 99000000 pixels; the limit is 16777216");
             case "internal": throw new InvalidOperationException("secret detail: connection string Password=hunter2");
             case "internal_on_thread":
-                await runtime.RunAsync<int>(_ => throw new IndexOutOfRangeException("secret detail from the inference thread"));
+                await _runtime.RunAsync<int>(_ => throw new IndexOutOfRangeException("secret detail from the inference thread"));
                 break;
             case "unavailable": throw new ServiceUnavailableException("the feature store is unreachable");
             case "queue_full": throw new QueueFullException("the 'test' queue is full (1 requests waiting); retry later");
@@ -60,14 +60,14 @@ public sealed class TestModelService : TestModel.TestModelBase
 
     private TransformResponse[] RunBatch(TinyMlp model, IReadOnlyList<TransformRequest> batch)
     {
-        probe.ModelThreads[Environment.CurrentManagedThreadId] = true;
+        _probe.ModelThreads[Environment.CurrentManagedThreadId] = true;
         if (batch.Any(r => r.Hold))
         {
-            probe.HeldBatchStarted.TrySetResult();
-            TestProbe.Wait(probe.HoldGate, "held batch");
+            _probe.HeldBatchStarted.TrySetResult();
+            TestProbe.Wait(_probe.HoldGate, "held batch");
         }
         if (batch.Any(r => r.FailBatch)) throw new InvalidOperationException("the forward pass exploded (secret detail)");
-        foreach (var request in batch) probe.ComputedMarkers.Enqueue(request.Values[0]);
+        foreach (var request in batch) _probe.ComputedMarkers.Enqueue(request.Values[0]);
 
         var input = torch.tensor(batch.SelectMany(r => r.Values).ToArray(), [batch.Count, TinyMlp.Width]);
         var output = model.forward(input).contiguous().data<float>().ToArray();

@@ -9,7 +9,7 @@ public sealed class TestProbe
     /// <summary>Longest a gate waits before failing, so that a broken test ends instead of hanging.</summary>
     public static readonly TimeSpan GateTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly SemaphoreSlim stepPermits = new(0);
+    private readonly SemaphoreSlim _stepPermits = new(0);
 
     /// <summary>Set: the model load returns. Starts open.</summary>
     public ManualResetEventSlim LoadGate { get; } = new(true);
@@ -35,17 +35,17 @@ public sealed class TestProbe
     /// <summary>Managed thread ids on which model work ran.</summary>
     public ConcurrentDictionary<int, bool> ModelThreads { get; } = new();
 
-    private int stepsStarted;
+    private int _stepsStarted;
 
     /// <summary>Decode steps that have started (and, with <see cref="GateSteps"/>, may be waiting for a permit).</summary>
-    public int StepsStarted => Volatile.Read(ref stepsStarted);
+    public int StepsStarted => Volatile.Read(ref _stepsStarted);
 
-    public void ReleaseSteps(int count) => stepPermits.Release(count);
+    public void ReleaseSteps(int count) => _stepPermits.Release(count);
 
     internal void WaitForStepPermit()
     {
-        Interlocked.Increment(ref stepsStarted);
-        if (GateSteps && !stepPermits.Wait(GateTimeout))
+        Interlocked.Increment(ref _stepsStarted);
+        if (GateSteps && !_stepPermits.Wait(GateTimeout))
             throw new TimeoutException("the test never released the decode step");
     }
 
@@ -58,19 +58,19 @@ public sealed class TestProbe
 /// <summary>Everything the counting decoder did, in order.</summary>
 public sealed class DecoderLog
 {
-    private readonly Lock gate = new();
-    private readonly List<string> events = [];
-    private readonly Dictionary<long, int> stepsBySequence = [];
-    private readonly Dictionary<long, long> sequenceByStart = [];
-    private readonly HashSet<long> removed = [];
-    private int steps;
-    private int maxActive;
+    private readonly Lock _gate = new();
+    private readonly List<string> _events = [];
+    private readonly Dictionary<long, int> _stepsBySequence = [];
+    private readonly Dictionary<long, long> _sequenceByStart = [];
+    private readonly HashSet<long> _removed = [];
+    private int _steps;
+    private int _maxActive;
 
     public IReadOnlyList<string> Events
     {
         get
         {
-            lock (gate) return [.. events];
+            lock (_gate) return [.. _events];
         }
     }
 
@@ -78,7 +78,7 @@ public sealed class DecoderLog
     {
         get
         {
-            lock (gate) return steps;
+            lock (_gate) return _steps;
         }
     }
 
@@ -87,7 +87,7 @@ public sealed class DecoderLog
     {
         get
         {
-            lock (gate) return sequenceByStart.Count;
+            lock (_gate) return _sequenceByStart.Count;
         }
     }
 
@@ -95,52 +95,52 @@ public sealed class DecoderLog
     {
         get
         {
-            lock (gate) return maxActive;
+            lock (_gate) return _maxActive;
         }
     }
 
     /// <summary>The scheduler's id of the sequence whose request started at <paramref name="start"/>, if it joined.</summary>
     public long? SequenceStartingAt(long start)
     {
-        lock (gate) return sequenceByStart.TryGetValue(start, out var id) ? id : null;
+        lock (_gate) return _sequenceByStart.TryGetValue(start, out var id) ? id : null;
     }
 
     public int StepsOf(long sequenceId)
     {
-        lock (gate) return stepsBySequence.GetValueOrDefault(sequenceId);
+        lock (_gate) return _stepsBySequence.GetValueOrDefault(sequenceId);
     }
 
     public bool WasRemoved(long sequenceId)
     {
-        lock (gate) return removed.Contains(sequenceId);
+        lock (_gate) return _removed.Contains(sequenceId);
     }
 
     internal void Added(long id, long start)
     {
-        lock (gate)
+        lock (_gate)
         {
-            events.Add($"add {start}");
-            sequenceByStart[start] = id;
+            _events.Add($"add {start}");
+            _sequenceByStart[start] = id;
         }
     }
 
     internal void Stepped(IReadOnlyCollection<(long Id, long Start)> active)
     {
-        lock (gate)
+        lock (_gate)
         {
-            steps++;
-            maxActive = Math.Max(maxActive, active.Count);
-            events.Add($"step [{string.Join(",", active.Select(a => a.Start).Order())}]");
-            foreach (var (id, _) in active) stepsBySequence[id] = stepsBySequence.GetValueOrDefault(id) + 1;
+            _steps++;
+            _maxActive = Math.Max(_maxActive, active.Count);
+            _events.Add($"step [{string.Join(",", active.Select(a => a.Start).Order())}]");
+            foreach (var (id, _) in active) _stepsBySequence[id] = _stepsBySequence.GetValueOrDefault(id) + 1;
         }
     }
 
     internal void Removed(long id, long start)
     {
-        lock (gate)
+        lock (_gate)
         {
-            events.Add($"remove {start}");
-            removed.Add(id);
+            _events.Add($"remove {start}");
+            _removed.Add(id);
         }
     }
 }

@@ -10,8 +10,8 @@ public static class LoraMerge
 {
     public static void Run(string baseFolder, string adapterFolder, string output)
     {
-        var (model, _) = GeneratorWeights.Load(baseFolder, CPU, ScalarType.Float32);
-        using var _model = model;
+        var (loaded, _) = GeneratorWeights.Load(baseFolder, CPU, ScalarType.Float32);
+        using var model = loaded;
         using var adapters = LoraAdapters.Load(model, adapterFolder);
         adapters.Merge();
         model.eval();

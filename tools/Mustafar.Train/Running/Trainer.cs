@@ -47,8 +47,8 @@ public sealed class Trainer
         var o = _options;
         if (o.Threads is { } threads) set_num_threads(threads);
         Directory.CreateDirectory(o.Output);
-        var (model, _) = GeneratorWeights.Load(o.Model, CPU, o.DType);
-        using var _model = model;
+        var (loaded, _) = GeneratorWeights.Load(o.Model, CPU, o.DType);
+        using var model = loaded;
         var fusion = model.Config.Fusion ?? throw new ArgumentException($"model: {o.Model} is a text-only checkpoint; the trainer trains LLaVA checkpoints");
         var tokenizer = LlamaTextTokenizer.Load(o.Model);
         var conversations = new ConversationTokenizer(tokenizer, ConversationTemplate.VicunaV1, model.Config.ImageTokenization, model.Config.ImageTokenId);
