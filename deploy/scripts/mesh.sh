@@ -69,7 +69,7 @@ up() {
 
   # Model folders and settings: real checkpoints from --config, else the shipped demo model (deploy/demo-model:
   # a tiny LLaMA and cross-attention fusion trained with `mustafar train` on synthetic shapes scenes, beside its
-  # frozen random-weight CLIP tower and Stable Diffusion; see deploy/demo-model/README.md).
+  # frozen CLIP tower (pre-trained on the scenes) and random-weight Stable Diffusion; see deploy/demo-model/README.md).
   local clip_model generator_model diffusion_model device=cpu dtype=float32 demo=1
   if [ -n "$config" ]; then
     # shellcheck disable=SC1090

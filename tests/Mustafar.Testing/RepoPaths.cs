@@ -6,6 +6,9 @@ public static class RepoPaths
     /// <summary>The repository root: the nearest folder above the test binaries holding Mustafar.Mesh.sln.</summary>
     public static string Root { get; } = FindRoot();
 
+    /// <summary>The demo model the repository ships (deploy/demo-model): what `mesh.sh up` serves.</summary>
+    public static string ShippedDemoModel => Path.Combine(Root, "deploy", "demo-model");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

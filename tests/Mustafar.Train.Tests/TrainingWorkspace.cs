@@ -4,8 +4,9 @@ using Mustafar.Train.Running;
 
 namespace Mustafar.Train.Tests;
 
-/// <summary>A temporary folder with the demo's tiny checkpoints (random-weight CLIP tower, Stable Diffusion and a
-/// cross-attention LLaVA) and a synthetic train and test split, removed on dispose.</summary>
+/// <summary>A temporary folder with a synthetic train and test split, removed on dispose, and the checkpoints to train
+/// from: the demo's tiny untrained ones written into it (random-weight CLIP tower, Stable Diffusion and a
+/// cross-attention LLaVA), or, when <c>models</c> is given, those (read, never written).</summary>
 public sealed class TrainingWorkspace : IDisposable
 {
     public string Root { get; } = Directory.CreateTempSubdirectory("mustafar-train-").FullName;
@@ -14,9 +15,9 @@ public sealed class TrainingWorkspace : IDisposable
     public string TestJson => Path.Combine(Root, "synth", "test.json");
     public SynthStats TestStats { get; }
 
-    public TrainingWorkspace(int trainCount, int testCount, int imageSize = 56)
+    public TrainingWorkspace(int trainCount, int testCount, int imageSize = 56, DemoCheckpoints.Paths? models = null)
     {
-        Models = DemoCheckpoints.Ensure(Path.Combine(Root, "models")).Paths;
+        Models = models ?? DemoCheckpoints.Ensure(Path.Combine(Root, "models")).Paths;
         SynthSetWriter.Write(new SynthOptions(1, trainCount, "train", imageSize), Path.Combine(Root, "synth"));
         TestStats = SynthSetWriter.Write(new SynthOptions(2, testCount, "test", imageSize), Path.Combine(Root, "synth"));
     }
