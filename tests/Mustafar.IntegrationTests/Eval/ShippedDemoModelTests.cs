@@ -19,10 +19,10 @@ namespace Mustafar.IntegrationTests.Eval;
 public sealed class ShippedDemoModelTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Questions = 200;
-    /// <summary>deploy/demo-model/README.md reports 84.5 % (169 of these 200) measured on the development machine; the
-    /// bound leaves room for a few greedy answers that flip on another CPU's float rounding. Uniform chance is 34.0 %,
-    /// always giving the most frequent answer 42.5 %.</summary>
-    private const double StatedAccuracy = 80.0;
+    /// <summary>The bar. deploy/demo-model/README.md reports 86.5 % (173 of these 200) measured on the
+    /// development machine, which leaves three greedy answers that may flip on another CPU's float rounding. Uniform
+    /// chance is 34.0 %, always giving the most frequent answer 42.5 %.</summary>
+    private const double StatedAccuracy = 85.0;
     /// <summary>What shows the model reads the image: its colour answers beat always giving the split's most frequent
     /// colour by this many points (measured 97.5 % against 22.5 %, 39 of 40 against 9 of 40).</summary>
     private const double ColourMarginOverMajority = 50.0;
