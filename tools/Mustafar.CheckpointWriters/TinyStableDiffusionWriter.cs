@@ -25,18 +25,11 @@ public sealed record TinyStableDiffusionPreset(
     /// <summary>For the benchmark: every stage does enough work to be timed, 128 px so the whole benchmark stays well under two minutes on two cores.</summary>
     public static TinyStableDiffusionPreset Small { get; } = new("small", [32, 64, 128, 128], [2, 4, 8, 8], 16, [32, 64, 64, 64], 16, 64, 2, 4, 128);
 
-    /// <summary>For real-size benchmarks: SD 2.1-base's sizes (U-Net 320/640/1280/1280 channels with
-    /// attention_head_dim 5/10/20/20, VAE 128/256/512/512, a 23-layer text encoder of width 1024 over the writer's own
-    /// small vocabulary) at 512 px: 5 GB of float32 files, written to a temp folder and deleted by the caller.</summary>
-    public static TinyStableDiffusionPreset RealSize { get; } =
-        new("real-size", [320, 640, 1280, 1280], [5, 10, 20, 20], 32, [128, 256, 512, 512], 32, 1024, 23, 16, 512);
-
     public static TinyStableDiffusionPreset Named(string name) => name switch
     {
         "tiny" => Tiny,
         "small" => Small,
-        "real-size" => RealSize,
-        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, small, real-size)", nameof(name)),
+        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, small; SD 2.1-base's own configs: RealSizeConfigs)", nameof(name)),
     };
 }
 
