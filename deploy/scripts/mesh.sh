@@ -3,11 +3,16 @@
 # deploy/demo-model unless real checkpoints are configured) and the gateway on free loopback ports, and ask questions
 # about the sample image through the gateway's HTTP API (the demo: a synthetic shapes scene, beside its true answers).
 #
-#   deploy/scripts/mesh.sh up [--once] [--config FILE] [--question TEXT] [--image FILE]
+#   deploy/scripts/mesh.sh up [--once] [--config FILE | --preset real-size [--layers N]] [--dtype DTYPE] [--question TEXT] [--image FILE]
 #   deploy/scripts/mesh.sh down
 #
 # --once stops the mesh after the answer; otherwise it keeps running, its addresses printed, until `down`.
 # --config FILE points the services at real checkpoints (see deploy/config/real-models.env.example).
+# --preset real-size serves random-weight checkpoints at the real models' sizes (SD 2.1-base, CLIP ViT-L/14-336,
+#   a llava-hf generator with Vicuna-7B's layer shapes and N decoder layers, default 2; cross-attention fusion),
+#   written once by `mustafar bench init-real-size` under artifacts/real-size/ (about 10 GB). Its answers are
+#   meaningless (random weights, self-made tokenizers); it is for measuring the mesh at real size.
+# --dtype float32|bfloat16 sets the services' compute dtype (over --config's MUSTAFAR_DTYPE).
 set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo_root"
@@ -47,17 +52,21 @@ fail_with_logs() {
 }
 
 up() {
-  local once=0 config="" question="" image=""
+  local once=0 config="" preset="" layers=2 dtype_arg="" question="" image=""
   while [ $# -gt 0 ]; do
     case $1 in
       --once) once=1 ;;
       --config) config=$2; shift ;;
+      --preset) preset=$2; shift ;;
+      --layers) layers=$2; shift ;;
+      --dtype) dtype_arg=$2; shift ;;
       --question) question=$2; shift ;;
       --image) image=$2; shift ;;
       *) echo "mesh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
   done
+  if [ -n "$config" ] && [ -n "$preset" ]; then echo "mesh: --config and --preset exclude each other" >&2; exit 2; fi
 
   deploy/scripts/bootstrap.sh
   echo "mesh: building"
@@ -78,11 +87,20 @@ up() {
     diffusion_model=${MUSTAFAR_DIFFUSION_MODEL:?set MUSTAFAR_DIFFUSION_MODEL in $config}
     generator_model=${MUSTAFAR_GENERATOR_MODEL:?set MUSTAFAR_GENERATOR_MODEL in $config}
     device=${MUSTAFAR_DEVICE:-cpu}; dtype=${MUSTAFAR_DTYPE:-float32}; demo=0
+  elif [ -n "$preset" ]; then
+    [ "$preset" = real-size ] || { echo "mesh: unknown preset '$preset' (known: real-size)" >&2; exit 2; }
+    local real="artifacts/real-size/layers-$layers"   # RealSizeCheckpoints.DefaultFolder, which bench.sh mesh uses too
+    cli bench init-real-size --out "$real" --layers "$layers"
+    clip_model=$real/llava    # as llava-1.5-7b-hf: the CLIP service loads the vision tower inside the checkpoint
+    diffusion_model=$real/stable-diffusion
+    generator_model=$real/llava
+    demo=0
   else
     clip_model=deploy/demo-model/llava    # the CLIP service loads the vision tower inside the llava-hf checkpoint
     diffusion_model=deploy/demo-model/stable-diffusion
     generator_model=deploy/demo-model/llava
   fi
+  [ -n "$dtype_arg" ] && dtype=$dtype_arg
   if [ -z "$image" ]; then
     if [ $demo = 1 ]; then image=deploy/demo-model/sample-scene.png; else image=deploy/sample/still-life.png; fi
   fi
@@ -170,5 +188,5 @@ EOT
 case ${1:-} in
   up) shift; up "$@" ;;
   down) down ;;
-  *) echo "usage: deploy/scripts/mesh.sh up [--once] [--config FILE] [--question TEXT] [--image FILE] | down" >&2; exit 2 ;;
+  *) echo "usage: deploy/scripts/mesh.sh up [--once] [--config FILE | --preset real-size [--layers N]] [--dtype DTYPE] [--question TEXT] [--image FILE] | down" >&2; exit 2 ;;
 esac

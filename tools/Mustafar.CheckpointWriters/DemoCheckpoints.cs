@@ -1,4 +1,5 @@
-using System.Text.Json;
+using Mustafar.Models.Checkpoints;
+using Mustafar.Models.Diffusion.Vae;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Diffusion.UNet;
 using Mustafar.Models.Fusion;
@@ -36,38 +37,31 @@ public static class DemoCheckpoints
     public static Written Ensure(string root, int seed = 1234, FusionKind fusion = FusionKind.CrossAttention)
     {
         var paths = In(root);
-        var stampPath = Path.Combine(paths.Root, StampFile);
         var wanted = new Stamp(FormatVersion, seed, fusion.ConfigName(), "random weights: the demo's answers are meaningless");
-        if (File.Exists(stampPath) && JsonSerializer.Deserialize<Stamp>(File.ReadAllText(stampPath)) == wanted
-            && Directory.Exists(paths.Diffusion) && Directory.Exists(paths.Generator))
-            return new Written(paths, true, fusion, DefaultTap(paths.Diffusion));
-
-        foreach (var folder in new[] { paths.Diffusion, paths.Generator })
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.CreateDirectory(paths.Root);
-        File.Delete(stampPath);
-
-        TinyStableDiffusionWriter.Write(paths.Diffusion, TinyStableDiffusionPreset.Tiny, seed);
-        var tap = DefaultTap(paths.Diffusion);
-        TinyLlavaCheckpoint.Write(paths.Generator, TinyLlavaOptions.Preset("tiny-" + fusion.ConfigName()) with
+        var reused = CheckpointStamp.Ensure(paths.Root, StampFile, wanted, [paths.Diffusion, paths.Generator], () =>
         {
-            Seed = seed,
-            DiffusionTap = tap.Name,
-            DiffusionChannels = tap.Channels,
-            DiffusionGridHeight = tap.GridHeight,
-            DiffusionGridWidth = tap.GridWidth,
+            TinyStableDiffusionWriter.Write(paths.Diffusion, TinyStableDiffusionPreset.Tiny, seed);
+            var tap = DefaultTap(paths.Diffusion);
+            TinyLlavaCheckpoint.Write(paths.Generator, TinyLlavaOptions.Preset("tiny-" + fusion.ConfigName()) with
+            {
+                Seed = seed,
+                DiffusionTap = tap.Name,
+                DiffusionChannels = tap.Channels,
+                DiffusionGridHeight = tap.GridHeight,
+                DiffusionGridWidth = tap.GridWidth,
+            });
         });
-        // The stamp goes last: a run interrupted while writing leaves no stamp and is redone.
-        File.WriteAllText(stampPath, JsonSerializer.Serialize(wanted, new JsonSerializerOptions { WriteIndented = true }));
-        return new Written(paths, false, fusion, tap);
+        return new Written(paths, reused, fusion, DefaultTap(paths.Diffusion));
     }
 
-    /// <summary>The pipeline's default tap as its own model info reports it at its own image size.</summary>
+    /// <summary>The pipeline's default tap (the paper's) with its grid at the pipeline's own image size, as the
+    /// service's model info reports it; read from the U-Net and VAE configs alone (no weights are loaded).</summary>
     public static UNetTapInfo DefaultTap(string folder)
     {
-        using var extractor = StableDiffusionFeatureExtractor.Load(folder);
-        var name = extractor.Info.DefaultTaps[0];
-        return extractor.Info.Taps.Single(t => t.Name == name);
+        var unet = UNet2DConditionConfig.From(HfConfig.Load(Path.Combine(folder, "unet", "config.json")));
+        var vae = AutoencoderKLConfig.From(HfConfig.Load(Path.Combine(folder, "vae", "config.json")));
+        var latent = vae.SampleSize / vae.ScaleFactor;
+        return UNet2DConditionModel.DescribeTaps(unet, latent, latent).Single(t => t.Name == DiffusionFeatureOptions.PaperTap);
     }
 
     private sealed record Stamp(int Version, int Seed, string Fusion, string Note);

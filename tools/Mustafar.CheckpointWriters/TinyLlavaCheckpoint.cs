@@ -25,55 +25,73 @@ public static class TinyLlavaCheckpoint
 
     public static void Write(string folder, TinyLlavaOptions options)
     {
-        Directory.CreateDirectory(folder);
         var sentencePiece = LlamaTinySentencePiece.Build(options.SentencePieceVocab, options.TokenizerCorpus);
         var pieces = sentencePiece.Pieces.Count;
-        var imageId = pieces;
-        var multimodal = options.Layout != CheckpointLayout.Llama;
-        if (!multimodal && options.Mode != FusionKind.ClipOnly)
+        if (options.Layout == CheckpointLayout.Llama && options.Mode != FusionKind.ClipOnly)
             throw new ArgumentException("a text-only (llama) checkpoint has no fusion module", nameof(options));
         // llava-hf adds <image> and <pad> after the SentencePiece pieces and pads the table to a multiple of 64.
         var vocab = options.Layout == CheckpointLayout.LlavaHf ? (pieces + 2 + 63) / 64 * 64 : pieces;
+        Write(folder, Config(options, vocab, imageId: pieces), sentencePiece, options);
+    }
+
+    /// <summary>Writes a checkpoint of the given config.json (its sizes, layout keys and mustafar_fusion), with the
+    /// given tokenizer and seeded random weights. Of <paramref name="options"/> only the layout, seed, saved dtype,
+    /// shards, tied embeddings and weight scale apply; the sizes come from the config. In the llava-hf layout the
+    /// config's image_token_index names the &lt;image&gt; token (and the next id &lt;pad&gt;).</summary>
+    public static void Write(string folder, JsonObject config, LlamaSentencePieceModel sentencePiece, TinyLlavaOptions options)
+    {
+        Directory.CreateDirectory(folder);
+        var llavaHf = options.Layout == CheckpointLayout.LlavaHf;
+        var imageId = llavaHf ? config["image_token_index"]!.GetValue<int>() : sentencePiece.Pieces.Count;
+        var configPath = Path.Combine(folder, "config.json");
 
         File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"), sentencePiece.ToBytes());
         WriteJson(Path.Combine(folder, "tokenizer_config.json"), TokenizerConfig(options.Layout, imageId, sentencePiece));
-        var config = Config(options, vocab, imageId);
-        WriteJson(Path.Combine(folder, "config.json"), config);
+        WriteJson(configPath, config);
         WriteJson(Path.Combine(folder, GenerationDefaults.FileName), new JsonObject
         {
             ["bos_token_id"] = sentencePiece.BosId,
             ["eos_token_id"] = sentencePiece.EosId,
-            ["pad_token_id"] = options.Layout == CheckpointLayout.LlavaHf ? imageId + 1 : 0,
+            ["pad_token_id"] = llavaHf ? imageId + 1 : 0,
         });
 
-        var parsed = GeneratorCheckpointConfig.Parse(new HfConfig(config, Path.Combine(folder, "config.json")));
-        using var scope = NewDisposeScope();
+        var hf = new HfConfig(config, configPath);
+        var parsed = GeneratorCheckpointConfig.Parse(hf);
         using var generator = new Generator((ulong)options.Seed, CPU);
-        using var model = GeneratorWeights.Build(parsed, CPU, ScalarType.Float32);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in model.named_parameters())
+        try
         {
-            if (options.TieWordEmbeddings && name == $"{LlavaForConditionalGeneration.LanguageModelKey}.lm_head.weight") continue;
-            tensors[CheckpointKey(name, parsed)] = Random(name, parameter.shape, generator);
+            // Built on the meta device: only names and shapes, so a real-size layout costs no memory beyond its weights.
+            using (var layout = GeneratorWeights.Build(parsed, META, ScalarType.Float32))
+                foreach (var (name, parameter) in layout.named_parameters())
+                {
+                    if (options.TieWordEmbeddings && name == $"{LlavaForConditionalGeneration.LanguageModelKey}.lm_head.weight") continue;
+                    tensors[CheckpointKey(name, parsed)] = Random(name, parameter.shape, generator, options);
+                }
+            if (llavaHf)
+                foreach (var (name, shape) in VisionTowerShapes(hf))
+                    tensors["vision_tower.vision_model." + name] = Random(name, shape, generator, options);
+            WriteWeights(folder, tensors, options.Shards);
         }
-        if (options.Layout == CheckpointLayout.LlavaHf)
-            foreach (var (name, shape) in VisionTowerShapes(options))
-                tensors["vision_tower.vision_model." + name] = Random(name, shape, generator);
-        WriteWeights(folder, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(options.SaveDType)), options.Shards);
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+        }
     }
 
     /// <summary>Writes a named preset (<see cref="TinyLlavaOptions.PresetNames"/>).</summary>
     public static void Write(string folder, string preset, long seed = 0) => Write(folder, TinyLlavaOptions.Preset(preset) with { Seed = seed });
 
-    /// <summary>Seeded values with the scale of a trained model's: norms near 1, small biases, weights N(0, 0.15)
-    /// (large enough that greedy choices are not near-ties).</summary>
-    private static Tensor Random(string name, long[] shape, Generator generator)
+    /// <summary>Seeded values in the saved dtype with the scale of a trained model's: norms near 1, small biases,
+    /// weights N(0, <see cref="TinyLlavaOptions.WeightStd"/>).</summary>
+    private static Tensor Random(string name, long[] shape, Generator generator, TinyLlavaOptions options)
     {
+        using var scope = NewDisposeScope();
         var noise = randn(shape, ScalarType.Float32, CPU, generator: generator);
         var leaf = name[(name.LastIndexOf('.') + 1)..];
         var isNorm = name.Contains("norm", StringComparison.Ordinal) || name.Contains("layrnorm", StringComparison.Ordinal);
-        if (isNorm && leaf == "weight") return noise.Mul(0.1).Add(1);
-        return noise.Mul(leaf == "bias" ? 0.02 : 0.15);
+        var value = isNorm && leaf == "weight" ? noise.Mul(0.1).Add(1) : noise.Mul(leaf == "bias" ? 0.02 : options.WeightStd);
+        return value.to(options.SaveDType).MoveToOuterDisposeScope();
     }
 
     /// <summary>The checkpoint name of a module key in the chosen layout (the inverse of the loader's KeyMapping).</summary>
@@ -94,14 +112,12 @@ public static class TinyLlavaCheckpoint
             .Replace(projector + "linear_2.", "model.mm_projector.2.", StringComparison.Ordinal);
     }
 
-    /// <summary>CLIPVisionModel's keys (under vision_model.) for the tiny tower: llava-hf files carry the tower.
-    /// Read from the model itself (built on the meta device: shapes, no memory), so the keys are the loader's.</summary>
-    private static IEnumerable<(string Name, long[] Shape)> VisionTowerShapes(TinyLlavaOptions o)
+    /// <summary>CLIPVisionModel's keys (under vision_model.) for the config's vision_config: llava-hf files carry the
+    /// tower. Read from the model itself (built on the meta device: shapes, no memory), so the keys are the loader's.</summary>
+    private static IEnumerable<(string Name, long[] Shape)> VisionTowerShapes(HfConfig config)
     {
         const string tower = "vision_model.";
-        var encoder = new ClipEncoderConfig(o.VisionHiddenSize, o.VisionIntermediateSize, o.VisionLayers, o.VisionHeads, "quick_gelu", 1e-5);
-        using var model = new ClipVisionModel(new ClipVisionConfig(encoder, o.VisionImageSize, o.VisionPatchSize, NumChannels: 3,
-            ProjectionDim: ClipVisionConfig.DefaultProjectionDim), META, ScalarType.Float32);
+        using var model = new ClipVisionModel(ClipVisionConfig.From(config.Section("vision_config")), META, ScalarType.Float32);
         foreach (var (name, parameter) in model.named_parameters())
             if (name.StartsWith(tower, StringComparison.Ordinal)) yield return (name[tower.Length..], parameter.shape);
     }
@@ -175,7 +191,7 @@ public static class TinyLlavaCheckpoint
     }
 
     /// <summary>The mustafar_fusion object for the diffusion modes (null for clip-only).</summary>
-    private static JsonObject? Fusion(TinyLlavaOptions o)
+    internal static JsonObject? Fusion(TinyLlavaOptions o)
     {
         if (o.Mode == FusionKind.ClipOnly) return null;
         var fusion = new JsonObject

@@ -18,6 +18,9 @@ public sealed record TinyLlavaOptions
     public torch.ScalarType SaveDType { get; init; } = torch.ScalarType.Float32;
     /// <summary>1 writes model.safetensors; more writes that many shards and model.safetensors.index.json.</summary>
     public int Shards { get; init; } = 1;
+    /// <summary>Standard deviation of the random weight matrices: 0.15 makes a tiny model's greedy choices clear
+    /// (no near-ties); a real-size model takes a trained model's 0.02, which keeps its activations in range.</summary>
+    public double WeightStd { get; init; } = 0.15;
 
     public int SentencePieceVocab { get; init; } = 500;
     /// <summary>Text the tokenizer also learns its merges from (see <see cref="LlamaTinySentencePiece.Build"/>).</summary>

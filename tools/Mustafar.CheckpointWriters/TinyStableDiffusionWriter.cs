@@ -25,18 +25,11 @@ public sealed record TinyStableDiffusionPreset(
     /// <summary>For the benchmark: every stage does enough work to be timed, 128 px so the whole benchmark stays well under two minutes on two cores.</summary>
     public static TinyStableDiffusionPreset Small { get; } = new("small", [32, 64, 128, 128], [2, 4, 8, 8], 16, [32, 64, 64, 64], 16, 64, 2, 4, 128);
 
-    /// <summary>For real-size benchmarks: SD 2.1-base's sizes (U-Net 320/640/1280/1280 channels with
-    /// attention_head_dim 5/10/20/20, VAE 128/256/512/512, a 23-layer text encoder of width 1024 over the writer's own
-    /// small vocabulary) at 512 px: 5 GB of float32 files, written to a temp folder and deleted by the caller.</summary>
-    public static TinyStableDiffusionPreset RealSize { get; } =
-        new("real-size", [320, 640, 1280, 1280], [5, 10, 20, 20], 32, [128, 256, 512, 512], 32, 1024, 23, 16, 512);
-
     public static TinyStableDiffusionPreset Named(string name) => name switch
     {
         "tiny" => Tiny,
         "small" => Small,
-        "real-size" => RealSize,
-        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, small, real-size)", nameof(name)),
+        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, small; SD 2.1-base's own configs: RealSizeConfigs)", nameof(name)),
     };
 }
 
@@ -52,16 +45,29 @@ public static class TinyStableDiffusionWriter
     public static void Write(string folder, TinyStableDiffusionPreset preset, int seed, string? clipVocabularyFolder = null)
     {
         Directory.CreateDirectory(folder);
-        var tokenizerFolder = Path.Combine(folder, "tokenizer");
-        var vocabSize = WriteTokenizer(tokenizerFolder, clipVocabularyFolder);
+        var vocabSize = WriteTokenizer(Path.Combine(folder, "tokenizer"), clipVocabularyFolder);
+        WriteModels(folder, TextEncoderConfig(preset, vocabSize), VaeConfig(preset), UNetConfig(preset), seed, float32, $"{preset.Name} seed {seed}");
+    }
 
+    /// <summary>Writes a pipeline of the given component configs (SD 2.1-base's own, for the real-size mesh) with
+    /// random weights saved in <paramref name="saveDType"/>, over the writer's small self-made tokenizer (the real
+    /// 49408-token vocabulary cannot be downloaded here): its ids fall inside the text encoder's vocab_size, which
+    /// keeps its configured size.</summary>
+    public static void Write(string folder, JsonObject textEncoder, JsonObject vae, JsonObject unet, int seed, ScalarType saveDType, string description)
+    {
+        Directory.CreateDirectory(folder);
+        var vocabSize = WriteTokenizer(Path.Combine(folder, "tokenizer"), clipVocabularyFolder: null);
+        var declared = textEncoder["vocab_size"]?.GetValue<int>() ?? throw new InvalidDataException("the text encoder config has no vocab_size");
+        if (declared < vocabSize) throw new ArgumentException($"the text encoder's vocab_size {declared} is smaller than the tokenizer's {vocabSize} ids", nameof(textEncoder));
+        WriteModels(folder, textEncoder, vae, unet, seed, saveDType, $"{description} seed {seed}");
+    }
+
+    private static void WriteModels(string folder, JsonObject textEncoder, JsonObject vae, JsonObject unet, int seed, ScalarType saveDType, string description)
+    {
         random.manual_seed(seed);
-        WriteComponent(Path.Combine(folder, "text_encoder"), "model", TextEncoderConfig(preset, vocabSize),
-            c => ClipTextEncoderLoader.Build(c, CPU, float32));
-        WriteComponent(Path.Combine(folder, "vae"), "diffusion_pytorch_model", VaeConfig(preset),
-            c => VaeEncoderLoader.Build(c, CPU, float32));
-        WriteComponent(Path.Combine(folder, "unet"), "diffusion_pytorch_model", UNetConfig(preset),
-            c => UNetLoader.Build(c, CPU, float32));
+        WriteComponent(Path.Combine(folder, "text_encoder"), "model", textEncoder, c => ClipTextEncoderLoader.Build(c, CPU, float32), saveDType);
+        WriteComponent(Path.Combine(folder, "vae"), "diffusion_pytorch_model", vae, c => VaeEncoderLoader.Build(c, CPU, float32), saveDType);
+        WriteComponent(Path.Combine(folder, "unet"), "diffusion_pytorch_model", unet, c => UNetLoader.Build(c, CPU, float32), saveDType);
         Directory.CreateDirectory(Path.Combine(folder, "scheduler"));
         WriteJson(Path.Combine(folder, "scheduler", "scheduler_config.json"), new JsonObject
         {
@@ -71,7 +77,7 @@ public static class TinyStableDiffusionWriter
         WriteJson(Path.Combine(folder, "model_index.json"), new JsonObject
         {
             ["_class_name"] = "StableDiffusionPipeline",
-            ["_mustafar_preset"] = $"{preset.Name} seed {seed}",
+            ["_mustafar_preset"] = description,
             ["scheduler"] = new JsonArray("diffusers", "DDPMScheduler"),
             ["text_encoder"] = new JsonArray("transformers", "CLIPTextModel"),
             ["tokenizer"] = new JsonArray("transformers", "CLIPTokenizer"),
@@ -89,7 +95,7 @@ public static class TinyStableDiffusionWriter
         return ClipTokenizerFiles.Load(folder).Vocabulary.Values.Max() + 1;
     }
 
-    private static void WriteComponent(string folder, string baseName, JsonObject config, Func<HfConfig, nn.Module> build)
+    private static void WriteComponent(string folder, string baseName, JsonObject config, Func<HfConfig, nn.Module> build, ScalarType saveDType)
     {
         Directory.CreateDirectory(folder);
         var configPath = Path.Combine(folder, "config.json");
@@ -97,8 +103,8 @@ public static class TinyStableDiffusionWriter
         using var scope = NewDisposeScope();
         using var module = build(HfConfig.Load(configPath));
         RandomizeNorms(module);
-        SafetensorsWriter.Write(Path.Combine(folder, baseName + ".safetensors"), module.state_dict(),
-            new Dictionary<string, string> { ["format"] = "pt" });
+        var weights = module.state_dict().Select(kv => KeyValuePair.Create(kv.Key, saveDType == float32 ? kv.Value : kv.Value.to(saveDType)));
+        SafetensorsWriter.Write(Path.Combine(folder, baseName + ".safetensors"), weights, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     // TorchSharp leaves GroupNorm's affine parameters uninitialised when a default device is set, and 1/0 would

@@ -12,6 +12,7 @@ try
         "data" => DataCommand.Run(CommandLine.Parse(args[1..])),
         "train" => TrainCommand.Run(CommandLine.Parse(args[1..])),
         "free-ports" => FreePorts.Run(CommandLine.Parse(args[1..])),
+        "bench" => BenchCommand.Run(CommandLine.Parse(args[1..])),
         _ => Usage(),
     };
 }
@@ -30,6 +31,6 @@ static int Usage()
           ask --url GATEWAY --image FILE --question TEXT [--max-tokens N] [--no-stream] [--json]
                                                              ask the gateway's /v1/chat/completions and print the answer
           free-ports N                                       print N free loopback TCP ports
-        """ + "\n" + EvalCommand.Usage + "\n" + DataCommand.Usage + "\n" + TrainCommand.Usage);
+        """ + "\n" + EvalCommand.Usage + "\n" + DataCommand.Usage + "\n" + TrainCommand.Usage + "\n" + BenchCommand.Usage);
     return 2;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mustafar.Benchmarks.RealSize;
 using Mustafar.CheckpointWriters;
+using Mustafar.CheckpointWriters.RealSize;
 using Mustafar.Models.Diffusion;
 using Mustafar.Models.Imaging;
 using TorchSharp;
@@ -30,25 +31,27 @@ public sealed class DiffusionBenchmark : IBenchmark
         {
             var dtype = RealSizeModels.DType(args);
             var budget = TimeSpan.FromMinutes(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10);
-            using var realSize = WriteAndLoad(TinyStableDiffusionPreset.RealSize, dtype);
+            var configs = RealSizeConfigs.Load(RealSizeModels.ConfigFolder);
+            using var realSize = WriteAndLoad(folder => TinyStableDiffusionWriter.Write(folder, configs.TextEncoder, configs.Vae, configs.UNet, seed: 1,
+                ScalarType.Float32, "real-size (SD 2.1-base configs)"), dtype);
             RunRealSize(realSize, dtype, budget);
             return Task.CompletedTask;
         }
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
         var preset = TinyStableDiffusionPreset.Named(args.Length > 1 ? args[1] : "small");
-        using var extractor = WriteAndLoad(preset, ScalarType.Float32);
+        using var extractor = WriteAndLoad(folder => TinyStableDiffusionWriter.Write(folder, preset, seed: 1), ScalarType.Float32);
         Run(extractor, iterations, preset);
         return Task.CompletedTask;
     }
 
-    /// <summary>Writes the preset's random pipeline to a temp folder, loads it in <paramref name="dtype"/> and deletes
-    /// the folder (the loaded weights are the model's own tensors, not views of the files).</summary>
-    private static StableDiffusionFeatureExtractor WriteAndLoad(TinyStableDiffusionPreset preset, ScalarType dtype)
+    /// <summary>Writes a random pipeline to a temp folder, loads it in <paramref name="dtype"/> and deletes the folder
+    /// (the loaded weights are the model's own tensors, not views of the files).</summary>
+    private static StableDiffusionFeatureExtractor WriteAndLoad(Action<string> write, ScalarType dtype)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"mustafar-bench-sd-{Guid.NewGuid():N}");
         try
         {
-            TinyStableDiffusionWriter.Write(folder, preset, seed: 1);
+            write(folder);
             return StableDiffusionFeatureExtractor.Load(folder, new DiffusionFeatureOptions { DType = dtype });
         }
         finally

@@ -1,3 +1,4 @@
+using Mustafar.CheckpointWriters.RealSize;
 using Mustafar.Models.Checkpoints;
 using Mustafar.Models.Clip;
 using Mustafar.Models.Common;
@@ -24,18 +25,20 @@ public static class RealSizeModels
     public static ScalarType DType(string[] args, int index = 1) =>
         args.Length > index ? Mustafar.Torch.TorchDTypes.ParseComputeDType(args[index]) : ScalarType.Float32;
 
+    /// <summary>The real_keys folder of this checkout.</summary>
+    public static string ConfigFolder => Path.Combine(RepoPaths.Root, RealSizeConfigs.ReferenceFolder);
+
     /// <summary>One real config by its file name in real_keys ("vicuna-7b-v1.5").</summary>
-    public static HfConfig Config(string name) =>
-        HfConfig.Load(Path.Combine(RepoPaths.Root, "tests", "fixtures", "reference", "real_keys", name + ".config.json"));
+    public static HfConfig Config(string name) => RealSizeConfigs.Config(ConfigFolder, name);
 
     /// <summary>CLIP ViT-L/14-336's vision tower.</summary>
-    public static ClipVisionConfig ClipLarge336 => ClipVisionConfig.From(Config("clip-vit-large-patch14-336.CLIPVisionModel"));
+    public static ClipVisionConfig ClipLarge336 => ClipVisionConfig.From(Config(RealSizeConfigs.ClipVisionName));
 
     /// <summary>A LLaMA with Vicuna-7B's shapes (hidden 4096, 32 heads, intermediate 11008, vocabulary 32000) and
     /// <paramref name="layers"/> decoder layers, weights N(0, 0.02).</summary>
     public static LlamaForCausalLM Vicuna7BShapes(int layers, ScalarType dtype)
     {
-        var config = LlamaConfig.From(Config("vicuna-7b-v1.5")) with { NumHiddenLayers = layers };
+        var config = LlamaConfig.From(Config(RealSizeConfigs.VicunaName)) with { NumHiddenLayers = layers };
         var model = ModuleBuild.Build(CPU, dtype, (d, t) => new LlamaForCausalLM(config, d, t));
         InitializeLikeACheckpoint(model);
         model.eval();

@@ -51,7 +51,7 @@ public sealed class EvalThroughMeshTests(MeshFixture fixture) : IDisposable
             "--concurrency", "2", "--max-tokens", "4", "--out", output,
         ];
 
-        var first = await ToolProcess.RunAsync(HostBinaries.Cli, arguments, TimeSpan.FromMinutes(4));
+        var first = await ToolProcess.RunAsync(ToolBinaries.Cli, arguments, TimeSpan.FromMinutes(4));
 
         Assert.True(first.ExitCode == 0, $"exit code {first.ExitCode}\n{first.Output}\n{Mesh.Logs}");
         Assert.Contains("[default] asked 5, 0 answered already", first.Stderr, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ public sealed class EvalThroughMeshTests(MeshFixture fixture) : IDisposable
         Assert.All(logged, l => Assert.NotNull(l["answer"]?.GetValue<string>()));
 
         var before = await ChatRequestsAsync();
-        var resumed = await ToolProcess.RunAsync(HostBinaries.Cli, arguments, TimeSpan.FromMinutes(2));
+        var resumed = await ToolProcess.RunAsync(ToolBinaries.Cli, arguments, TimeSpan.FromMinutes(2));
 
         Assert.True(resumed.ExitCode == 0, $"exit code {resumed.ExitCode}\n{resumed.Output}");
         Assert.Contains("[default] asked 0, 5 answered already", resumed.Stderr, StringComparison.Ordinal);
@@ -76,12 +76,12 @@ public sealed class EvalThroughMeshTests(MeshFixture fixture) : IDisposable
     public async Task The_synthetic_held_out_split_is_generated_and_evaluated_per_question_type_through_the_mesh()
     {
         var data = Path.Combine(_folder, "shapes");
-        var synth = await ToolProcess.RunAsync(HostBinaries.Cli,
+        var synth = await ToolProcess.RunAsync(ToolBinaries.Cli,
             ["data", "synth", "--seed", "2", "--count", "10", "--out", data, "--split", "test"], TimeSpan.FromMinutes(2));
         Assert.True(synth.ExitCode == 0, $"exit code {synth.ExitCode}\n{synth.Output}");
 
         var output = Path.Combine(_folder, "shapes-answers.jsonl");
-        var eval = await ToolProcess.RunAsync(HostBinaries.Cli,
+        var eval = await ToolProcess.RunAsync(ToolBinaries.Cli,
         [
             "eval", "--format", "llava", "--data", Path.Combine(data, "test.json"), "--url", Mesh.GatewayHttp.ToString(),
             "--concurrency", "2", "--max-tokens", "3", "--out", output,

@@ -44,7 +44,7 @@ public sealed class ShippedDemoModelTests(ITestOutputHelper output) : IAsyncLife
     public async Task The_shipped_model_answers_held_out_questions_through_http_and_grpc_as_it_does_in_process()
     {
         var mesh = _mesh!;
-        var synth = await ToolProcess.RunAsync(HostBinaries.Cli,
+        var synth = await ToolProcess.RunAsync(ToolBinaries.Cli,
             ["data", "synth", "--seed", "2", "--split", "test", "--count", Questions.ToString(CultureInfo.InvariantCulture), "--size", "112", "--out", _folder],
             TimeSpan.FromMinutes(2));
         Assert.True(synth.ExitCode == 0, synth.Output);
@@ -52,7 +52,7 @@ public sealed class ShippedDemoModelTests(ITestOutputHelper output) : IAsyncLife
 
         // HTTP: the CLI against the gateway, as a user runs it.
         var answers = Path.Combine(_folder, "http.jsonl");
-        var http = await ToolProcess.RunAsync(HostBinaries.Cli,
+        var http = await ToolProcess.RunAsync(ToolBinaries.Cli,
             ["eval", "--format", "llava", "--data", data, "--url", mesh.GatewayHttp.ToString(), "--concurrency", "2", "--out", answers],
             TimeSpan.FromMinutes(8));
         Assert.True(http.ExitCode == 0, $"{http.Output}\n{mesh.Logs}");

@@ -14,7 +14,7 @@ public static class LoadToolProcess
         var json = Path.Combine(Path.GetTempPath(), $"mustafar-load-{Guid.NewGuid():N}.json");
         try
         {
-            var run = await ToolProcess.RunAsync(HostBinaries.LoadTool, arguments.Concat(["--json", json]), limit);
+            var run = await ToolProcess.RunAsync(ToolBinaries.LoadTool, arguments.Concat(["--json", json]), limit);
             var report = File.Exists(json) ? JsonNode.Parse(await File.ReadAllTextAsync(json)) : null;
             return new Result(run.ExitCode, run.Output, report);
         }

@@ -35,13 +35,13 @@ public sealed class MeshFeatureSourceTests(ITestOutputHelper output) : IAsyncLif
     {
         var mesh = _mesh!;
         var models = await LocalMesh.DemoModelsAsync(FusionKind.CrossAttention);
-        var synth = await ToolProcess.RunAsync(HostBinaries.Cli,
+        var synth = await ToolProcess.RunAsync(ToolBinaries.Cli,
             ["data", "synth", "--seed", "5", "--split", "train", "--count", Samples.ToString(CultureInfo.InvariantCulture), "--size", "112", "--out", _folder],
             TimeSpan.FromMinutes(2));
         Assert.True(synth.ExitCode == 0, synth.Output);
         var data = Path.Combine(_folder, "train.json");
 
-        async Task<ToolProcess.Result> TrainAsync(string name) => await ToolProcess.RunAsync(HostBinaries.Cli,
+        async Task<ToolProcess.Result> TrainAsync(string name) => await ToolProcess.RunAsync(ToolBinaries.Cli,
             ["train", "pretrain", "--model", models.Generator, "--data", data, "--out", Path.Combine(_folder, name),
              "--mesh", mesh.GatewayGrpc.ToString(), "--redis", mesh.Redis.Configuration,
              "--epochs", "2", "--batch-size", "4", "--prompt-dropout", "0", "--threads", "1"],

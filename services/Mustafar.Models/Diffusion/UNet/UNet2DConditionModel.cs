@@ -29,6 +29,11 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     public UNet2DConditionConfig Config { get; }
     internal UNetTapCatalog Catalog { get; }
 
+    /// <summary>Every tap a U-Net of <paramref name="config"/> can return, with its grid at a latent of the given size:
+    /// what GetModelInfo lists, from the config alone (no weights), for tools that size a fusion module to a tap.</summary>
+    public static IReadOnlyList<UNetTapInfo> DescribeTaps(UNet2DConditionConfig config, int latentHeight, int latentWidth) =>
+        new UNetTapCatalog(config).Describe(latentHeight, latentWidth);
+
     public UNet2DConditionModel(UNet2DConditionConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(UNet2DConditionModel))
     {
         Config = config;

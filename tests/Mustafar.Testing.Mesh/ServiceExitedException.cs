@@ -1,4 +1,4 @@
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
 /// <summary>A mesh process exited before it was ready; carries what it printed.</summary>
 public sealed class ServiceExitedException(string name, int exitCode, string output)

@@ -1,6 +1,6 @@
 using Mustafar.Models.Fusion;
 
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
 /// <summary>The shape of a test mesh.</summary>
 public sealed record LocalMeshOptions

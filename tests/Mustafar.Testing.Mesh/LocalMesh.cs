@@ -3,7 +3,7 @@ using Mustafar.CheckpointWriters;
 using Mustafar.Models.Fusion;
 using Mustafar.Testing;
 
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
 /// <summary>
 /// A whole mesh of real processes on loopback, as `deploy/scripts/mesh.sh up` starts it: Redis, N CLIP encoders,

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
 /// <summary>
 /// One mesh process (a model service or the gateway) started as `dotnet app.dll` with environment configuration.

@@ -1,10 +1,10 @@
 using System.Reflection;
 using Mustafar.Testing;
 
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
-/// <summary>The built assemblies of the mesh's processes, in the configuration these tests were built in (the
-/// project references make sure they are built first).</summary>
+/// <summary>The built assemblies of the mesh's processes, in the configuration this library was built in (its
+/// project references make sure they are built first; a consumer's own tools go through <see cref="Built"/>).</summary>
 public static class HostBinaries
 {
     private static readonly string Configuration =
@@ -15,16 +15,14 @@ public static class HostBinaries
     public static string DiffusionEncoder => Of(MeshTopology.Current.ModelService("diffusion-encoder").Project);
     public static string Generator => Of(MeshTopology.Current.ModelService("generator").Project);
     public static string Gateway => Of(MeshTopology.Current.Gateway.Project);
-    public static string LoadTool => Path("tests/load", "Mustafar.Load");
-    /// <summary>The `mustafar` command (its assembly is named after the command, not the project).</summary>
-    public static string Cli => Path("deploy/cli", "Mustafar.Cli", "mustafar");
-
     private static string Of(string project) =>
-        Path(System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(project))!, System.IO.Path.GetFileNameWithoutExtension(project));
+        Built(Path.GetDirectoryName(Path.GetDirectoryName(project))!, Path.GetFileNameWithoutExtension(project));
 
-    private static string Path(string area, string project, string? assembly = null)
+    /// <summary>The built assembly of a project of the repository ("deploy/cli", "Mustafar.Cli", "mustafar"); fails
+    /// naming the path when it is not built.</summary>
+    public static string Built(string area, string project, string? assembly = null)
     {
-        var dll = System.IO.Path.Combine(RepoPaths.Root, area, project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
+        var dll = Path.Combine(RepoPaths.Root, area, project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is not built; build the solution in {Configuration} first");
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Mustafar.IntegrationTests.Mesh;
+namespace Mustafar.Testing.Mesh;
 
 /// <summary>The gateway's view of its pools, from its /readyz JSON.</summary>
 public static class GatewayReadiness
