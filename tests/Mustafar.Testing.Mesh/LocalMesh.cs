@@ -15,6 +15,8 @@ public sealed class LocalMesh : IAsyncDisposable
     private static readonly SemaphoreSlim DemoModelsGate = new(1, 1);
     private readonly List<GrpcChannel> _channels = [];
 
+    /// <summary>The checkpoint folders the services serve.</summary>
+    public required DemoCheckpoints.Paths Models { get; init; }
     public required RedisServer Redis { get; init; }
     public required IReadOnlyList<ServiceProcess> ClipEncoders { get; init; }
     public required ServiceProcess DiffusionEncoder { get; init; }
@@ -138,6 +140,7 @@ public sealed class LocalMesh : IAsyncDisposable
 
         var mesh = new LocalMesh
         {
+            Models = models,
             Redis = redis,
             ClipEncoders = clips,
             DiffusionEncoder = diffusion,

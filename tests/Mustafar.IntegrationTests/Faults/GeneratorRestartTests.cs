@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Load.Requests;
 using Mustafar.Load.Scenario;
@@ -12,7 +13,8 @@ namespace Mustafar.IntegrationTests.Faults;
 public sealed class GeneratorRestartTests(ITestOutputHelper output)
 {
     /// <summary>Long enough that no answer can finish between its first token and the fault (the demo model allows
-    /// 512 new tokens, and its context holds the prompt and these).</summary>
+    /// 512 new tokens, and its context holds the prompt and these). Its end-of-sequence ids are banned, so that every
+    /// answer runs this long: a random-weight model otherwise ends some answers early, on some CPUs only.</summary>
     private const int LongAnswer = 350;
 
     [Fact]
@@ -24,7 +26,8 @@ public sealed class GeneratorRestartTests(ITestOutputHelper output)
             // demo model decodes a whole 350-token answer in well under a second, so a 1 s drain let answers finish.
             ServiceEnvironment = new Dictionary<string, string> { ["MUSTAFAR__Server__DrainTimeoutSeconds"] = "0" },
         });
-        using var longAnswers = new MeshSender(mesh.Scenario() with { MaxTokens = LongAnswer });
+        var eos = EndOfSequenceIds(mesh.Models.Generator);
+        using var longAnswers = new MeshSender(mesh.Scenario() with { MaxTokens = LongAnswer, BannedTokens = eos });
 
         foreach (var graceful in new[] { false, true })
         {
@@ -56,5 +59,13 @@ public sealed class GeneratorRestartTests(ITestOutputHelper output)
             output.WriteLine($"{fault}: after the restart {after.Records.Count} questions: " + string.Join(", ", after.Records.GroupBy(r => r.Outcome).Select(g => $"{g.Key} {g.Count()}")));
             Assert.Empty(after.Records.Where(r => !r.Succeeded).Select(r => $"{r.Outcome}: {r.Message}"));
         }
+    }
+
+    /// <summary>The served checkpoint's eos_token_id (one id or a list), from its generation_config.json.</summary>
+    private static IReadOnlyList<int> EndOfSequenceIds(string generator)
+    {
+        var eos = JsonNode.Parse(File.ReadAllText(Path.Combine(generator, "generation_config.json")))!["eos_token_id"]
+            ?? throw new InvalidDataException($"{generator}/generation_config.json names no eos_token_id");
+        return eos is JsonArray ids ? [.. ids.Select(id => id!.GetValue<int>())] : [eos.GetValue<int>()];
     }
 }

@@ -139,11 +139,15 @@ public sealed class LoadEngineTests
             Assert.Equal(TimeSpan.FromMilliseconds(500), scenario.Timeout);
             Assert.Equal(0.25, scenario.RepeatShare);
             Assert.Equal("chat=2,clip=1", scenario.Mix.ToString());
+            Assert.Empty(scenario.BannedTokens);
+            Assert.Equal([2, 32000], ScenarioReader.Read(file, new Dictionary<string, string> { ["banned-tokens"] = "2, 32000", ["gateway-grpc"] = "http://127.0.0.1:8081" }).BannedTokens);
 
             Assert.Contains("--durration", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["durration"] = "1s" })).Message, StringComparison.Ordinal);
             Assert.Contains("--mix: unknown kind 'chatt'", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["mix"] = "chatt" })).Message, StringComparison.Ordinal);
             Assert.Contains("--timeout", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["timeout"] = "soon" })).Message, StringComparison.Ordinal);
             Assert.Contains("--rate must be a positive number", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["rate"] = "0" })).Message, StringComparison.Ordinal);
+            Assert.Contains("--banned-tokens", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["banned-tokens"] = "2,eos", ["gateway-grpc"] = "http://127.0.0.1:8081" })).Message, StringComparison.Ordinal);
+            Assert.Contains("--banned-tokens are token ids", Assert.Throws<FormatException>(() => ScenarioReader.Read(file, new Dictionary<string, string> { ["banned-tokens"] = "-1", ["gateway-grpc"] = "http://127.0.0.1:8081" })).Message, StringComparison.Ordinal);
             Assert.Contains("--gateway-grpc", Assert.Throws<FormatException>(() => ScenarioReader.Read(null, new Dictionary<string, string> { ["mix"] = "ask" })).Message, StringComparison.Ordinal);
         }
         finally

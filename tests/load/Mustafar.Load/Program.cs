@@ -29,6 +29,8 @@ public static class Program
           --image FILE.png         the picture every image is made from (default deploy/sample/still-life.png)
           --question TEXT          the question asked (default "What is on the table?")
           --max-tokens N           tokens per answer (default 8)
+          --banned-tokens IDS      token ids no answer may contain (logit_bias -100), e.g. the model's EOS ids so that
+                                   every answer is --max-tokens long (vLLM's --ignore-eos)
           --timeout D              per-request timeout / gRPC deadline (default 60s)
           --max-in-flight N        open loop: in-flight cap of the client (default 512)
           --seed N                 seeds the choice of kinds and images (default 1)

@@ -8,15 +8,17 @@ namespace Mustafar.Load.Requests;
 
 /// <summary>gRPC VisualQuestionAnswering.Ask: deltas, then the final AskResult. A stream that ends without the
 /// result is "incomplete"; a status other than OK is the error it names.</summary>
-public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringClient client, int maxTokens, TimeSpan timeout, Metadata headers)
+public sealed class AskSender(VisualQuestionAnswering.VisualQuestionAnsweringClient client, int maxTokens, IReadOnlyList<int> bannedTokens, TimeSpan timeout, Metadata headers)
 {
     public async Task<SendResult> SendAsync(RequestPlan plan, Action firstToken, CancellationToken cancellationToken)
     {
+        var sampling = new SamplingParams { MaxNewTokens = maxTokens, Temperature = 0 };
+        foreach (var id in bannedTokens) sampling.LogitBias[id] = -100;
         var request = new AskRequest
         {
             Image = ByteString.CopyFrom(plan.Image),
             Question = plan.Question,
-            Options = new AskOptions { Sampling = new SamplingParams { MaxNewTokens = maxTokens, Temperature = 0 } },
+            Options = new AskOptions { Sampling = sampling },
         };
         try
         {

@@ -9,7 +9,7 @@ namespace Mustafar.Load.Requests;
 /// <summary>POST /v1/chat/completions, as one JSON answer or as SSE. An SSE stream counts as a success only when it
 /// ends with a final chunk (finish_reason, metadata), one with the usage and "data: [DONE]"; an error event is the error it
 /// names, and a stream cut short is "incomplete": never a truncated answer that looks like success.</summary>
-public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
+public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey, IReadOnlyList<int> bannedTokens)
 {
     public async Task<SendResult> SendAsync(RequestPlan plan, bool stream, Action firstToken, CancellationToken cancellationToken)
     {
@@ -25,13 +25,16 @@ public sealed class ChatSender(HttpClient http, int maxTokens, string? apiKey)
             : await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
-    private JsonObject Body(RequestPlan plan, bool stream) => Body(plan.Image, plan.Question, stream, maxTokens);
+    private JsonObject Body(RequestPlan plan, bool stream) => Body(plan.Image, plan.Question, stream, maxTokens, bannedTokens);
 
     /// <summary>A greedy chat completion request: the question and the image (a PNG data URL) in one user turn. A
     /// stream asks for its usage (OpenAI's stream_options.include_usage), which the load report counts.</summary>
-    public static JsonObject Body(byte[] image, string question, bool stream, int maxTokens)
+    public static JsonObject Body(byte[] image, string question, bool stream, int maxTokens, IReadOnlyList<int>? bannedTokens = null)
     {
         var body = Body(image, question, maxTokens);
+        if (bannedTokens is { Count: > 0 })
+            body["logit_bias"] = new JsonObject(bannedTokens.Distinct().Select(id =>
+                KeyValuePair.Create(id.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(-100))));
         body["stream"] = stream;
         if (stream) body["stream_options"] = new JsonObject { ["include_usage"] = true };
         return body;

@@ -24,10 +24,10 @@ public sealed class MeshSender : IRequestSender, IDisposable
         if (scenario.Gateway is { } gateway)
         {
             _http = new HttpClient(Handler()) { BaseAddress = WithTrailingSlash(gateway), Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-            _chat = new ChatSender(_http, scenario.MaxTokens, scenario.ApiKey);
+            _chat = new ChatSender(_http, scenario.MaxTokens, scenario.ApiKey, scenario.BannedTokens);
         }
         var gatewayGrpc = scenario.GatewayGrpc is { } g ? Channel(g) : null;
-        if (gatewayGrpc is not null) _ask = new AskSender(new VisualQuestionAnswering.VisualQuestionAnsweringClient(gatewayGrpc), scenario.MaxTokens, scenario.Timeout, headers);
+        if (gatewayGrpc is not null) _ask = new AskSender(new VisualQuestionAnswering.VisualQuestionAnsweringClient(gatewayGrpc), scenario.MaxTokens, scenario.BannedTokens, scenario.Timeout, headers);
         var diffusion = scenario.DiffusionGrpc is { } d ? Channel(d) : gatewayGrpc;
         _encoders = new EncoderSender(gatewayGrpc is null ? null : new ClipEncoder.ClipEncoderClient(gatewayGrpc),
             diffusion is null ? null : new DiffusionEncoder.DiffusionEncoderClient(diffusion), scenario.Timeout, headers);

@@ -65,6 +65,12 @@ public sealed record LoadScenario
     /// <summary>Tokens each answer may generate.</summary>
     public int MaxTokens { get; init; } = 8;
 
+    /// <summary>Token ids no answer may contain, sent as logit_bias -100 (OpenAI) and in the sampling's logit_bias
+    /// (gRPC). With the model's end-of-sequence ids every answer runs to <see cref="MaxTokens"/>: fixed-length answers,
+    /// what vLLM's serving benchmark calls --ignore-eos.</summary>
+    [JsonConverter(typeof(TokenListConverter))]
+    public IReadOnlyList<int> BannedTokens { get; init; } = [];
+
     /// <summary>The client gives up on a request after this long (HTTP) or sets it as the gRPC deadline.</summary>
     [JsonConverter(typeof(DurationConverter))]
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -80,6 +86,9 @@ public sealed record LoadScenario
     public string? ApiKey { get; init; }
 
     /// <summary>Every problem with the scenario, each naming its option.</summary>
+    /// <summary>The gateway's bound on logit_bias entries.</summary>
+    public const int MaxBannedTokens = 300;
+
     public IEnumerable<string> Validate()
     {
         if (Mode == LoadMode.Closed && Concurrency < 1) yield return $"--concurrency must be at least 1, not {Concurrency}";
@@ -91,6 +100,8 @@ public sealed record LoadScenario
         if (!(RepeatShare >= 0 && RepeatShare <= 1)) yield return $"--repeat-share must be between 0 and 1, not {RepeatShare}";
         if (RepeatedImages < 1) yield return $"--repeated-images must be at least 1, not {RepeatedImages}";
         if (MaxTokens < 1) yield return $"--max-tokens must be at least 1, not {MaxTokens}";
+        if (BannedTokens.Any(id => id < 0)) yield return $"--banned-tokens are token ids, not negative: {string.Join(",", BannedTokens)}";
+        if (BannedTokens.Count > MaxBannedTokens) yield return $"--banned-tokens holds {BannedTokens.Count} ids; the gateway takes at most {MaxBannedTokens} logit_bias entries";
         if (Timeout <= TimeSpan.Zero) yield return $"--timeout must be positive, not {Timeout}";
         if (MaxInFlight < 1) yield return $"--max-in-flight must be at least 1, not {MaxInFlight}";
         if (string.IsNullOrWhiteSpace(Question)) yield return "--question must not be empty";
