@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using Mustafar.IntegrationTests.Mesh;
 using Mustafar.Load.Requests;
 using Mustafar.Load.Scenario;
+using Mustafar.Models.Generation;
 using Xunit.Abstractions;
 
 namespace Mustafar.IntegrationTests.Faults;
@@ -26,7 +26,8 @@ public sealed class GeneratorRestartTests(ITestOutputHelper output)
             // demo model decodes a whole 350-token answer in well under a second, so a 1 s drain let answers finish.
             ServiceEnvironment = new Dictionary<string, string> { ["MUSTAFAR__Server__DrainTimeoutSeconds"] = "0" },
         });
-        var eos = EndOfSequenceIds(mesh.Models.Generator);
+        var eos = GenerationDefaults.Load(mesh.Models.Generator, LongAnswer).EosIds
+            ?? throw new InvalidDataException($"{mesh.Models.Generator} names no eos_token_id");
         using var longAnswers = new MeshSender(mesh.Scenario() with { MaxTokens = LongAnswer, BannedTokens = eos });
 
         foreach (var graceful in new[] { false, true })
@@ -59,13 +60,5 @@ public sealed class GeneratorRestartTests(ITestOutputHelper output)
             output.WriteLine($"{fault}: after the restart {after.Records.Count} questions: " + string.Join(", ", after.Records.GroupBy(r => r.Outcome).Select(g => $"{g.Key} {g.Count()}")));
             Assert.Empty(after.Records.Where(r => !r.Succeeded).Select(r => $"{r.Outcome}: {r.Message}"));
         }
-    }
-
-    /// <summary>The served checkpoint's eos_token_id (one id or a list), from its generation_config.json.</summary>
-    private static IReadOnlyList<int> EndOfSequenceIds(string generator)
-    {
-        var eos = JsonNode.Parse(File.ReadAllText(Path.Combine(generator, "generation_config.json")))!["eos_token_id"]
-            ?? throw new InvalidDataException($"{generator}/generation_config.json names no eos_token_id");
-        return eos is JsonArray ids ? [.. ids.Select(id => id!.GetValue<int>())] : [eos.GetValue<int>()];
     }
 }
